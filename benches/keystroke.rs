@@ -1,0 +1,129 @@
+//! Keystroke benchmark, in process: on generated pipelines of 1k, 10k and 50k lines,
+//! the median time of what the server does for one `didChange` (rope edit, tree edit,
+//! incremental reparse, model, analysis, position conversion of every finding), a full
+//! open (parse + analysis), and a hover. `cargo bench --bench keystroke`.
+//!
+//! The end-to-end figures over stdio, against other servers, come from
+//! `../shared/bench/lspbench.py` (see the README's Performance section).
+
+use azpls::analysis::{self, Config};
+use azpls::document::{Document, Edit};
+use azpls::ide;
+use azpls::model;
+use azpls::text::{self, Encoding};
+use std::time::{Duration, Instant};
+
+/// A deterministic, realistic pipeline of exactly `lines` lines: stages, jobs,
+/// deployment jobs, template insertions, and task steps of many kinds (some deprecated,
+/// some unsupported), with inputs and block scripts.
+pub fn generate(lines: usize) -> String {
+    const STEPS: &[&str] = &[
+        "      - task: AzureCLI@2\n        displayName: Run az {n}\n        inputs:\n          azureSubscription: sc-{n}\n          scriptType: bash\n          scriptLocation: inlineScript\n          inlineScript: |\n            az group list\n            echo {n}\n",
+        "      - task: AzureFileCopy@4\n        displayName: Copy {n}\n        inputs:\n          SourcePath: out/{n}\n          azureSubscription: sc\n          Destination: AzureBlob\n          storage: acct\n          ContainerName: c{n}\n",
+        "      - script: echo step {n}\n        displayName: Script {n}\n",
+        "      - task: Docker@1\n        inputs:\n          containerregistrytype: Container Registry\n          dockerRegistryEndpoint: reg{n}\n          command: Push an image\n",
+        "      - ${{ if eq(parameters.deploy, true) }}:\n        - task: AzureNLBManagement@1\n          inputs:\n            azureSubscription: sc\n            Action: Connect\n",
+        "      - task: PowerShell@2\n        inputs:\n          targetType: inline\n          script: Write-Host {n}\n",
+    ];
+    let mut out = String::from(
+        "trigger:\n- main\nparameters:\n- name: deploy\n  type: boolean\n  default: true\nstages:\n",
+    );
+    let mut n = 0;
+    while out.lines().count() < lines {
+        out.push_str(&format!(
+            "- stage: s{n}\n  jobs:\n  - job: j{n}\n    steps:\n"
+        ));
+        for k in 0..12 {
+            out.push_str(&STEPS[(n + k) % STEPS.len()].replace("{n}", &format!("{n}_{k}")));
+        }
+        n += 1;
+    }
+    let mut cut: Vec<&str> = out.lines().take(lines).collect();
+    // Never end inside a block scalar header: the last line is a plain comment.
+    cut.pop();
+    cut.push("# end");
+    cut.join("\n") + "\n"
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let config = Config::default();
+    // Warm the knowledge base and queries once, as a running server has.
+    let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
+    println!(
+        "{:>7}  {:>12}  {:>12}  {:>12}  {:>9}",
+        "lines", "open", "keystroke", "hover", "findings"
+    );
+    for lines in [1_000, 10_000, 50_000] {
+        let text = generate(lines);
+        let runs = if lines >= 50_000 { 15 } else { 41 };
+
+        let open = median(
+            (0..runs.min(11))
+                .map(|_| {
+                    let t = Instant::now();
+                    let doc = Document::new(&text, 0);
+                    let findings = analysis::analyze(&doc, &config);
+                    std::hint::black_box(findings);
+                    t.elapsed()
+                })
+                .collect(),
+        );
+
+        // The keystroke: flip a version digit in the second half, as lspbench does.
+        let target = text[text.len() / 2..].find("AzureFileCopy@4").unwrap() + text.len() / 2 + 14;
+        let mut doc = Document::new(&text, 0);
+        let mut findings_count = 0;
+        let keystroke = median(
+            (0..runs)
+                .map(|i| {
+                    let digit = if i % 2 == 0 { "6" } else { "4" };
+                    let t = Instant::now();
+                    doc.apply(
+                        [Edit {
+                            span: target..target + 1,
+                            text: digit.into(),
+                        }],
+                        i + 1,
+                    );
+                    let findings = analysis::analyze(&doc, &config);
+                    for f in &findings {
+                        std::hint::black_box(text::line_range(
+                            doc.rope(),
+                            &f.span,
+                            Encoding::Utf16,
+                        ));
+                    }
+                    findings_count = findings.len();
+                    t.elapsed()
+                })
+                .collect(),
+        );
+
+        let hover_at = text.find("AzureFileCopy@4").unwrap() + 3;
+        let hover = median(
+            (0..runs)
+                .map(|_| {
+                    let t = Instant::now();
+                    let m = model::build(&doc);
+                    std::hint::black_box(ide::hover(&m, &config, hover_at));
+                    t.elapsed()
+                })
+                .collect(),
+        );
+        println!(
+            "{lines:>7}  {:>12}  {:>12}  {:>12}  {findings_count:>9}",
+            ms(open),
+            ms(keystroke),
+            ms(hover)
+        );
+    }
+}

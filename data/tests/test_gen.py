@@ -1,0 +1,268 @@
+"""Tests of data/gen_wif.py and data/gen_catalog.py.
+
+Run from the repository root:  python3 -m unittest discover -s data/tests -v
+Tests on the real documents skip themselves when the shared reference folder is absent.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tomllib
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from unittest import mock
+
+DATA = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(DATA))
+# Importing the generators must not leave __pycache__ folders in data/.
+sys.dont_write_bytecode = True
+
+import gen_catalog  # noqa: E402
+import gen_wif  # noqa: E402
+from gen_wif import SourceError, parse_error_table, parse_status, parse_task_table  # noqa: E402
+
+HEADER = "| Task | Workload identity federation support |\n|---|---|\n"
+CATALOG = {
+    ("docker", 0): {"name": "Docker", "major": 0, "inputs": [
+        {"name": "dockerRegistryEndpoint", "aliases": ["dockerRegistryConnection"], "type": "connectedService:dockerregistry"},
+        {"name": "azureSubscriptionEndpoint", "aliases": ["azureSubscription"], "type": "connectedService:AzureRM"},
+        {"name": "dockerHostEndpoint", "aliases": [], "type": "connectedService:dockerhost"},
+    ]},
+    ("docker", 1): {"name": "Docker", "major": 1, "inputs": [
+        {"name": "dockerRegistryEndpoint", "aliases": [], "type": "connectedService:dockerregistry"},
+        {"name": "azureSubscriptionEndpoint", "aliases": [], "type": "connectedService:AzureRM"},
+        {"name": "action", "aliases": [], "type": "pickList"},
+    ]},
+}
+
+
+def table(*rows: str) -> str:
+    return "Intro.\n\n" + HEADER + "".join(r + "\n" for r in rows) + "\nAfter.\n"
+
+
+def rows_of(*rows: str) -> list:
+    out = parse_task_table(table(*rows), "doc.md")
+    for r in out:
+        gen_wif.resolve(r, CATALOG, "doc.md")
+    return out
+
+
+class BrokenTables(unittest.TestCase):
+    def assertFails(self, text: str, *fragments: str) -> None:
+        with self.assertRaises(SourceError) as cm:
+            for r in parse_task_table(text, "doc.md"):
+                gen_wif.resolve(r, CATALOG, "doc.md")
+        for f in ("doc.md:", *fragments):
+            self.assertIn(f, str(cm.exception))
+
+    def test_missing_column_names_the_line(self):
+        # Rows start on line 5: intro, blank, header, separator.
+        self.assertFails(table("| Docker@0 | Y |", "| Docker@1 |"), "doc.md:6:", "expected 2 cells, found 1")
+
+    def test_unknown_status_cell_is_named(self):
+        self.assertFails(table("| Docker@0 | Partially |"), "doc.md:5:", "'Partially'")
+
+    def test_unknown_status_part_after_an_input(self):
+        self.assertFails(table("| Docker@0 | azureSubscription: Y, maybe |"), "unknown status 'maybe'")
+
+    def test_duplicate_row(self):
+        self.assertFails(table("| Docker@0 | Y |", "| docker@0 | N |"), "doc.md:6:", "duplicate row (first on line 5)")
+
+    def test_bad_task_name(self):
+        for bad in ("Docker", "Docker@", "Docker@x", "Docker @1", "@1", "Docker@1.2"):
+            with self.subTest(bad=bad):
+                self.assertFails(table(f"| {bad} | Y |"), "not Name@major")
+
+    def test_empty_status(self):
+        self.assertFails(table("| Docker@0 |  |"), "doc.md:5:")
+
+    def test_only_a_link(self):
+        self.assertFails(table("| Docker@0 | [see](https://example.com) |"), "no status, only links")
+
+    def test_broken_link(self):
+        self.assertFails(table("| Docker@0 | Y, [see](https://example.com |"), "doc.md:5:")
+
+    def test_unknown_connection_type(self):
+        self.assertFails(table("| Docker@0 | GitHub service connection: Y |"), "unknown connection type")
+
+    def test_input_the_task_does_not_have_and_no_type_guess(self):
+        self.assertFails(table("| Docker@0 | someInput: Y |"), "not an input of Docker@0")
+
+    def test_input_named_twice(self):
+        self.assertFails(table("| Docker@0 | azureSubscription: Y, AzureSubscription: N |"), "named twice")
+
+    def test_no_table(self):
+        with self.assertRaises(SourceError):
+            parse_task_table("no table here\n", "doc.md")
+
+    def test_wrong_second_column(self):
+        with self.assertRaises(SourceError) as cm:
+            parse_task_table("| Task | Support |\n|---|---|\n| Docker@0 | Y |\n", "doc.md")
+        self.assertIn("expected columns", str(cm.exception))
+
+    def test_non_input_named_in_a_row(self):
+        self.assertFails(table("| Docker@1 | action: Y |"), "not a service connection")
+
+
+class QuirkyCells(unittest.TestCase):
+    def test_lowercase_y_and_missing_space_after_comma(self):
+        (r,) = rows_of("| Docker@0 | azureSubscription: y,dockerRegistryConnection: N |")
+        self.assertEqual(r.status, "per-input")
+        self.assertEqual([(i.table_name, i.supported) for i in r.inputs], [("azureSubscription", True), ("dockerRegistryConnection", False)])
+
+    def test_no_space_after_colon_and_trailing_spaces(self):
+        (r,) = rows_of("| Docker@0   |   azureSubscription:Y, dockerRegistryConnection: N    |")
+        self.assertEqual(r.raw, "azureSubscription:Y, dockerRegistryConnection: N")
+        self.assertTrue(r.inputs[0].supported)
+
+    def test_br_separates_connection_types(self):
+        (r,) = rows_of("| Docker@1 | Azure service connection: Y<br/> Docker Registry service connection: N |")
+        self.assertEqual([(i.connection_label, i.connection_type, i.supported, i.spellings, i.resolved_by) for i in r.inputs], [
+            ("Azure service connection", "AzureRM", True, ["azureSubscriptionEndpoint"], "connection-type"),
+            ("Docker Registry service connection", "dockerregistry", False, ["dockerRegistryEndpoint"], "connection-type"),
+        ])
+
+    def test_links_are_kept_with_text_and_url(self):
+        (r,) = rows_of("| Docker@0 | Y, [use Azure](https://example.com/a) |")
+        self.assertEqual(r.status, "supported")
+        self.assertEqual([(l.text, l.url) for l in r.links], [("use Azure", "https://example.com/a")])
+
+    def test_use_replacement_with_condition(self):
+        r, plain = rows_of("| Docker@0 | Use Docker@2 with Azure service connection |", "| Docker@1 | Use Docker@2  |")
+        self.assertEqual((r.status, r.replacement, r.replacement_major, r.condition), ("deprecated", "Docker", 2, "with Azure service connection"))
+        self.assertEqual((plain.status, plain.raw, plain.condition), ("deprecated", "Use Docker@2", None))
+
+    def test_planned_quarter(self):
+        (r,) = rows_of("| Docker@0 | 2024 Q2 |")
+        self.assertEqual((r.status, r.when), ("planned", "2024 Q2"))
+
+    def test_alias_and_name_resolution(self):
+        (r,) = rows_of("| Docker@0 | azureSubscription: Y, dockerRegistryEndpoint: N |")
+        self.assertEqual([(i.resolved_by, i.spellings) for i in r.inputs], [
+            ("alias", ["azureSubscriptionEndpoint", "azureSubscription"]),
+            ("name", ["dockerRegistryEndpoint", "dockerRegistryConnection"]),
+        ])
+
+    def test_names_the_task_lacks_resolve_by_connection_type(self):
+        (r,) = rows_of("| Docker@1 | azureSubscription: y, dockerRegistryConnection: N |")
+        self.assertEqual([(i.table_name, i.resolved_by, i.spellings) for i in r.inputs], [
+            ("azureSubscription", "connection-type", ["azureSubscriptionEndpoint"]),
+            ("dockerRegistryConnection", "connection-type", ["dockerRegistryEndpoint"]),
+        ])
+
+    def test_task_missing_from_catalog_is_kept_with_a_note(self):
+        (r,) = rows_of("| Nowhere@3 | azureSubscription: Y |")
+        self.assertEqual(r.note, "not in the task catalog")
+        self.assertEqual((r.inputs[0].spellings, r.inputs[0].resolved_by), (["azureSubscription"], "unresolved"))
+
+    def test_error_table_messages_are_normalised(self):
+        text = "| Message | Possible issue |\n|---|---|\n| **AADSTS7000215:  Invalid `x`.** | See [it](/entra/a#b). |\n| **Identity not found** | no |\n"
+        rows = parse_error_table(text, "doc.md")
+        self.assertEqual([(m, c) for _, m, c, _ in rows], [("AADSTS7000215: Invalid x.", "AADSTS7000215"), ("Identity not found", None)])
+        self.assertEqual(rows[0][3][0].url, "https://learn.microsoft.com/entra/a#b")
+
+    def test_error_message_not_bold_fails(self):
+        with self.assertRaises(SourceError):
+            parse_error_table("| Message | Possible issue |\n|---|---|\n| plain | x |\n", "doc.md")
+
+    def test_relative_links_become_absolute(self):
+        self.assertEqual(gen_wif.absolute_url("configure-workload-identity.md#x"),
+                         "https://learn.microsoft.com/azure/devops/pipelines/release/configure-workload-identity#x")
+
+
+SHARED = gen_wif.shared_dir()
+
+
+@unittest.skipUnless(SHARED.is_dir(), f"shared reference folder not found (set AZPLS_SHARED or provide ../shared)")
+class RealDocuments(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.text, cls.docs = gen_wif.build(SHARED)
+        cls.by = {d.date: {(r.name, r.major): r for r in d.rows} for d in cls.docs}
+
+    def test_row_counts(self):
+        self.assertEqual([len(d.rows) for d in self.docs], [62, 67])
+
+    def test_azure_file_copy_4_deprecated_to_6(self):
+        for date in ("2024-02-08", "2025-03-12"):
+            r = self.by[date][("AzureFileCopy", 4)]
+            self.assertEqual((r.status, r.replacement, r.replacement_major, r.condition), ("deprecated", "AzureFileCopy", 6, None))
+
+    def test_docker_2_planned_then_supported(self):
+        self.assertEqual((self.by["2024-02-08"][("Docker", 2)].status, self.by["2024-02-08"][("Docker", 2)].when), ("planned", "2024 Q2"))
+        self.assertEqual(self.by["2025-03-12"][("Docker", 2)].status, "supported")
+
+    def test_docker_1_per_input_in_both(self):
+        old, new = self.by["2024-02-08"][("Docker", 1)], self.by["2025-03-12"][("Docker", 1)]
+        self.assertEqual((old.status, new.status), ("per-input", "per-input"))
+        self.assertEqual([i.resolved_by for i in old.inputs], ["connection-type", "name", "connection-type"])
+        self.assertEqual([i.connection_label for i in new.inputs], ["Azure service connection", "Docker Registry service connection"])
+        self.assertEqual(new.inputs[1].spellings, ["dockerRegistryEndpoint"])
+
+    def test_publish_to_service_bus_1_unsupported_then_deprecated_with_condition(self):
+        self.assertEqual(self.by["2024-02-08"][("PublishToAzureServiceBus", 1)].status, "unsupported")
+        r = self.by["2025-03-12"][("PublishToAzureServiceBus", 1)]
+        self.assertEqual((r.status, r.replacement_major, r.condition), ("deprecated", 2, "with Azure service connection"))
+
+    def test_changes_between_versions_match_the_notes(self):
+        old, new = self.by["2024-02-08"], self.by["2025-03-12"]
+        added = sorted(f"{n}@{m}" for n, m in new.keys() - old.keys())
+        self.assertEqual(added, ["DockerCompose@1", "DotNetCoreCLI@2", "HelmDeploy@1", "Maven@4", "VSTest@3"])
+        self.assertEqual(old.keys() - new.keys(), set())
+        changed = [k for k in old if old[k].raw != new[k].raw]
+        # The notes count 17 changed rows (3 + 1 + 1 + 3 + 7 + Docker@1 + HelmDeploy@0).
+        self.assertEqual(len(changed), 17)
+
+    def test_document_facts(self):
+        old, new = self.docs
+        self.assertEqual((old.unlisted[0], new.unlisted[0]), ("not-all", "almost-all"))
+        self.assertEqual((old.marketplace[0], new.marketplace[0]), ("unsupported-during-preview", "ask-publisher"))
+        self.assertEqual((old.container, new.container), (True, False))
+        self.assertEqual((old.cli, new.cli), ("2.30", "2.30"))
+        self.assertEqual(old.formats, [{"kind": "Azure DevOps", "issuer": "https://vstoken.dev.azure.com", "subject": "sc://<org>/<project>/<service-connection>"}])
+        self.assertEqual([f["kind"] for f in new.formats], ["Azure DevOps", "Microsoft Entra"])
+
+    def test_generated_file_is_deterministic_and_valid_toml(self):
+        again, _ = gen_wif.build(SHARED)
+        self.assertEqual(self.text, again)
+        data = tomllib.loads(self.text)
+        self.assertEqual([len(t["task"]) for t in data["table"]], [62, 67])
+        self.assertTrue(self.text.startswith("# generated by data/gen_wif.py from"))
+        self.assertNotIn(str(SHARED.resolve()), self.text)
+
+    def test_errors_toml_matches_the_error_tables(self):
+        self.assertEqual(gen_wif.check_errors(self.docs, (DATA / "errors.toml").read_text(encoding="utf-8")), [])
+
+    def test_errors_check_notices_a_missing_message(self):
+        text = (DATA / "errors.toml").read_text(encoding="utf-8").replace('message = "Identity not found"', 'message = "Identity was not found"')
+        problems = gen_wif.check_errors(self.docs, text)
+        self.assertTrue(any("Identity not found" in p for p in problems), problems)
+
+    def test_catalog_is_deterministic(self):
+        self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
+
+
+class CheckModes(unittest.TestCase):
+    def run_main(self, module, argv, env):
+        err, out = io.StringIO(), io.StringIO()
+        with mock.patch.dict("os.environ", env), redirect_stderr(err), redirect_stdout(out):
+            rc = module.main(argv)
+        return rc, err.getvalue()
+
+    def test_check_without_shared_folder_skips_loudly(self):
+        for module, name in ((gen_wif, "gen_wif.py"), (gen_catalog, "gen_catalog.py")):
+            with self.subTest(name):
+                rc, err = self.run_main(module, [name, "--check"], {"AZPLS_SHARED": "does-not-exist/shared"})
+                self.assertEqual(rc, 0)
+                self.assertIn("SKIP:", err)
+
+    def test_write_without_shared_folder_fails(self):
+        rc, err = self.run_main(gen_wif, ["gen_wif.py"], {"AZPLS_SHARED": "does-not-exist/shared"})
+        self.assertEqual(rc, 2)
+        self.assertIn("not found", err)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,270 @@
+//! The analysis: `analyze(&Document, &Config) -> Vec<Finding>`. Pure and total: it never
+//! fails on bad input, it reads the model and the knowledge base, and each finding
+//! carries byte spans and, where one exists, its fix as minimal text edits.
+//!
+//! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
+
+pub mod rules;
+
+use crate::document::{Document, Edit};
+use crate::knowledge::{self, Knowledge, TableId};
+use crate::model::{self, Model, TaskRef, TaskStep};
+use crate::text::Span;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Hint => "hint",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule's identity and documentation.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Short kebab-case id, shown with every finding.
+    pub id: &'static str,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// A longer explanation for `azpls rules ID`.
+    pub explanation: &'static str,
+    pub default_severity: Severity,
+    /// The section of the source document that backs the rule.
+    pub anchor: &'static str,
+}
+
+impl Rule {
+    /// The documentation link for the rule, in the table version that applies.
+    pub fn url(&self, table: TableId) -> String {
+        format!(
+            "{}#{}",
+            knowledge::knowledge().table(table).url,
+            self.anchor
+        )
+    }
+}
+
+/// Which rule-specific check to run, in registry order.
+type Check = fn(&Context, &mut Vec<Finding>);
+
+/// Every rule, once, in the order their findings are reported for one position.
+pub const RULES: &[(&Rule, Check)] = &[
+    (
+        &rules::deprecated_version::RULE,
+        rules::deprecated_version::check,
+    ),
+    (
+        &rules::unsupported_task::RULE,
+        rules::unsupported_task::check,
+    ),
+    (&rules::planned_support::RULE, rules::planned_support::check),
+    (
+        &rules::unsupported_input::RULE,
+        rules::unsupported_input::check,
+    ),
+    (
+        &rules::container_resource::RULE,
+        rules::container_resource::check,
+    ),
+];
+
+/// Looks a rule up by id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().map(|(r, _)| *r).find(|r| r.id == id)
+}
+
+/// What the analysis may be told by the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Which dated table of the document applies (default: the newest).
+    pub table: TableId,
+    /// Rules switched off, by id.
+    pub disabled: Vec<String>,
+    /// Severity overrides, by rule id.
+    pub severities: Vec<(String, Severity)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            table: knowledge::knowledge().newest(),
+            disabled: Vec::new(),
+            severities: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    fn severity(&self, rule: &Rule) -> Severity {
+        self.severities
+            .iter()
+            .find(|(id, _)| id == rule.id)
+            .map(|(_, s)| *s)
+            .unwrap_or(rule.default_severity)
+    }
+}
+
+/// A secondary location that explains a finding (the step it belongs to).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub span: Span,
+    pub label: String,
+}
+
+/// A fix: minimal edits, and whether applying it can change what the step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    /// Safe fixes keep the step's meaning: every input it sets exists in the new
+    /// version and nothing required is missing. Unsafe ones need the `note`'s changes.
+    pub safe: bool,
+    /// For unsafe fixes: the inputs to rename, drop or add by hand.
+    pub note: Option<String>,
+}
+
+/// One problem found in a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    /// The exact token: the version digits, the task name, or the input key.
+    pub span: Span,
+    pub message: String,
+    pub related: Vec<Related>,
+    /// Marks findings about a deprecated version, so editors strike them through.
+    pub deprecated: bool,
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    /// The message as shown to people: ending with the rule id.
+    pub fn full_message(&self) -> String {
+        format!("{} [{}]", self.message, self.rule.id)
+    }
+}
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    pub doc: &'a Document,
+    pub model: &'a Model,
+    pub config: &'a Config,
+    pub knowledge: &'static Knowledge,
+}
+
+impl Context<'_> {
+    /// The text of a span of the document.
+    pub fn slice(&self, span: &Span) -> String {
+        self.doc.rope().byte_slice(span.clone()).to_string()
+    }
+
+    /// Starts a finding of `rule` at `span`, with the configured severity.
+    pub fn finding(&self, rule: &'static Rule, span: Span, message: String) -> Finding {
+        Finding {
+            rule,
+            severity: self.config.severity(rule),
+            span,
+            message,
+            related: Vec::new(),
+            deprecated: false,
+            fix: None,
+        }
+    }
+
+    /// The steps that name a task with a major version, with that name and version.
+    pub fn versioned_steps(&self) -> impl Iterator<Item = (&TaskStep, &str, u32, &Span)> {
+        self.model
+            .steps
+            .iter()
+            .filter_map(|step| match &step.reference {
+                TaskRef::Named {
+                    name,
+                    major: Some(major),
+                    version_span: Some(version_span),
+                    ..
+                } => Some((step, name.as_str(), *major, version_span)),
+                _ => None,
+            })
+    }
+}
+
+/// The step a finding belongs to, as a related location.
+pub fn step_related(step: &TaskStep) -> Related {
+    Related {
+        span: step.span.clone(),
+        label: step.label(),
+    }
+}
+
+/// Analyses a document.
+pub fn analyze(doc: &Document, config: &Config) -> Vec<Finding> {
+    let model = model::build(doc);
+    analyze_model(doc, &model, config)
+}
+
+/// Analyses a document whose model is already built.
+pub fn analyze_model(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+    let ctx = Context {
+        doc,
+        model,
+        config,
+        knowledge: knowledge::knowledge(),
+    };
+    let mut findings = Vec::new();
+    for (rule, check) in RULES {
+        if config.disabled.iter().any(|id| id == rule.id) {
+            continue;
+        }
+        check(&ctx, &mut findings);
+    }
+    findings.sort_by_key(|f| (f.span.start, f.span.end));
+    findings
+}
+
+/// The safe fixes of all findings, as one set of non-overlapping edits in document
+/// order: what "fix all" and `azpls check --fix` apply.
+pub fn fix_all(findings: &[Finding], include_unsafe: bool) -> Vec<Edit> {
+    let mut edits: Vec<Edit> = findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .filter(|fix| fix.safe || include_unsafe)
+        .flat_map(|fix| fix.edits.iter().cloned())
+        .collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    edits.dedup();
+    // Two fixes never touch the same token, but keep the invariant explicit.
+    let mut last_end = 0;
+    edits.retain(|e| {
+        let keep = e.span.start >= last_end;
+        if keep {
+            last_end = e.span.end;
+        }
+        keep
+    });
+    edits
+}
+
+/// Applies non-overlapping edits (in document order) to a text.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in edits {
+        out.push_str(&text[at..edit.span.start]);
+        out.push_str(&edit.text);
+        at = edit.span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}

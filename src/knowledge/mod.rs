@@ -1,0 +1,30 @@
+//! The embedded knowledge base: which Azure Pipelines tasks support workload identity
+//! federation (WIF) service connections according to each dated version of Microsoft's
+//! troubleshooting document, the error messages that document lists, and the built-in task
+//! catalog (inputs, aliases, visibility rules).
+//!
+//! Everything here is read-only data compiled into the binary from `data/` (see
+//! `data/README.md` for provenance and regeneration). The WIF tables and errors are parsed once
+//! on first use ([`knowledge`]); the much larger catalog has its own lazy cell ([`catalog`]) so
+//! a server that never needs it never pays for it.
+//!
+//! - `wif`: tables, task rows and their statuses ([`Knowledge`], [`TaskEntry`], [`Status`]).
+//! - `errors`: error messages with causes and resolutions ([`ErrorEntry`]).
+//! - `catalog`: task versions and their inputs ([`Catalog`]).
+//! - `migration`: whether moving a step to another task version needs input changes
+//!   ([`plan_migration`]).
+
+mod catalog;
+mod errors;
+mod migration;
+mod visible_rule;
+mod wif;
+
+pub use catalog::{Catalog, CatalogInput, CatalogTask, catalog};
+pub use errors::ErrorEntry;
+pub use migration::{MigrationPlan, plan_migration};
+pub use visible_rule::{CompareOp, RuleValue, VisibleRule};
+pub use wif::{
+    IdentityFormat, InputSupport, Knowledge, Link, Resolution, Status, TableId, TableInfo,
+    TaskEntry, knowledge,
+};

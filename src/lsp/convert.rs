@@ -1,0 +1,179 @@
+//! Conversions between core types (byte spans, findings, actions, hovers) and LSP types.
+//! Positions go through `crate::text` with the negotiated encoding, never elsewhere.
+
+use crate::analysis::{Finding, Severity};
+use crate::document::{Document, Edit};
+use crate::ide;
+use crate::text::{self, Encoding, LineRange, Span};
+use std::collections::HashMap;
+use std::str::FromStr;
+use tower_lsp_server::ls_types as lsp;
+
+pub fn encoding_kind(encoding: Encoding) -> lsp::PositionEncodingKind {
+    match encoding {
+        Encoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+        Encoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+        Encoding::Utf32 => lsp::PositionEncodingKind::UTF32,
+    }
+}
+
+/// Picks UTF-8 when the client offers it (no conversion work at all), else UTF-16, which
+/// every client must support.
+pub fn negotiate(offered: Option<&[lsp::PositionEncodingKind]>) -> Encoding {
+    let offered = offered.unwrap_or_default();
+    if offered.contains(&lsp::PositionEncodingKind::UTF8) {
+        Encoding::Utf8
+    } else {
+        Encoding::Utf16
+    }
+}
+
+pub fn range(doc: &Document, span: &Span, encoding: Encoding) -> lsp::Range {
+    let r = text::line_range(doc.rope(), span, encoding);
+    lsp::Range {
+        start: lsp::Position::new(r.start.line, r.start.column),
+        end: lsp::Position::new(r.end.line, r.end.column),
+    }
+}
+
+pub fn offset(doc: &Document, position: lsp::Position, encoding: Encoding) -> usize {
+    text::offset(doc.rope(), core_position(position), encoding)
+}
+
+pub fn span(doc: &Document, range: lsp::Range, encoding: Encoding) -> Span {
+    text::span(
+        doc.rope(),
+        &LineRange {
+            start: core_position(range.start),
+            end: core_position(range.end),
+        },
+        encoding,
+    )
+}
+
+fn core_position(p: lsp::Position) -> text::Position {
+    text::Position {
+        line: p.line,
+        column: p.character,
+    }
+}
+
+fn severity(s: Severity) -> lsp::DiagnosticSeverity {
+    match s {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
+    }
+}
+
+pub fn text_edit(doc: &Document, edit: &Edit, encoding: Encoding) -> lsp::TextEdit {
+    lsp::TextEdit {
+        range: range(doc, &edit.span, encoding),
+        new_text: edit.text.clone(),
+    }
+}
+
+/// A finding as a diagnostic. The fix travels in `data` (edits in LSP ranges, the
+/// document version they apply to, and whether the fix is safe).
+pub fn diagnostic(
+    doc: &Document,
+    uri: &lsp::Uri,
+    finding: &Finding,
+    docs_url: &str,
+    encoding: Encoding,
+) -> lsp::Diagnostic {
+    let related = finding
+        .related
+        .iter()
+        .map(|r| lsp::DiagnosticRelatedInformation {
+            location: lsp::Location {
+                uri: uri.clone(),
+                range: range(doc, &r.span, encoding),
+            },
+            message: r.label.clone(),
+        })
+        .collect::<Vec<_>>();
+    let data = finding.fix.as_ref().map(|fix| {
+        serde_json::json!({
+            "version": doc.version(),
+            "fix": {
+                "title": fix.title,
+                "safe": fix.safe,
+                "edits": fix.edits.iter().map(|e| text_edit(doc, e, encoding)).collect::<Vec<_>>(),
+            }
+        })
+    });
+    lsp::Diagnostic {
+        range: range(doc, &finding.span, encoding),
+        severity: Some(severity(finding.severity)),
+        code: Some(lsp::NumberOrString::String(finding.rule.id.to_string())),
+        code_description: lsp::Uri::from_str(docs_url)
+            .ok()
+            .map(|href| lsp::CodeDescription { href }),
+        source: Some("azpls".to_string()),
+        message: finding.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        tags: finding
+            .deprecated
+            .then(|| vec![lsp::DiagnosticTag::DEPRECATED]),
+        data,
+    }
+}
+
+/// The LSP kind of azpls's fix-all action.
+pub fn fix_all_kind() -> lsp::CodeActionKind {
+    lsp::CodeActionKind::new("source.fixAll.azpls")
+}
+
+pub fn code_action(
+    doc: &Document,
+    uri: &lsp::Uri,
+    action: &ide::Action,
+    diagnostics: Vec<lsp::Diagnostic>,
+    encoding: Encoding,
+) -> lsp::CodeAction {
+    let edits = action
+        .edits
+        .iter()
+        .map(|e| text_edit(doc, e, encoding))
+        .collect();
+    let kind = match action.kind {
+        ide::ActionKind::QuickFix => lsp::CodeActionKind::QUICKFIX,
+        ide::ActionKind::FixAll => fix_all_kind(),
+    };
+    lsp::CodeAction {
+        title: action.title.clone(),
+        kind: Some(kind),
+        diagnostics: (!diagnostics.is_empty()).then_some(diagnostics),
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), edits)])),
+            ..Default::default()
+        }),
+        is_preferred: action.preferred.then_some(true),
+        ..Default::default()
+    }
+}
+
+pub fn hover(doc: &Document, hover: &ide::Hover, encoding: Encoding) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: hover.markdown.clone(),
+        }),
+        range: Some(range(doc, &hover.span, encoding)),
+    }
+}
+
+/// Converts an LSP content change into a byte edit on the current text.
+pub fn edit(
+    doc: &Document,
+    change: &lsp::TextDocumentContentChangeEvent,
+    encoding: Encoding,
+) -> Option<Edit> {
+    let range = change.range?;
+    Some(Edit {
+        span: span(doc, range, encoding),
+        text: change.text.clone(),
+    })
+}

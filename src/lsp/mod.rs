@@ -1,0 +1,417 @@
+//! The language server: the only module that knows LSP. It keeps open documents in a
+//! [`DashMap`], applies edits in order without awaiting in between, analyses a cheap
+//! snapshot and publishes diagnostics tagged with the document version, dropping them
+//! when a newer version arrived meanwhile.
+//!
+//! Nothing here prints to stdout (it is the protocol channel): logs go to stderr and,
+//! for what the user should see, `window/logMessage` and `window/showMessage`.
+
+mod convert;
+
+use crate::analysis::{self, Config};
+use crate::config::{self, Settings};
+use crate::document::Document;
+use crate::ide;
+use crate::model;
+use crate::text::Encoding;
+use dashmap::DashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::RwLock;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types as lsp;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+/// Runs the server on stdin/stdout until the client says `exit`.
+pub fn run() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(Backend::new);
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    Ok(())
+}
+
+/// Writes a line to stderr when `AZPLS_LOG` is set (never to stdout).
+macro_rules! debug_log {
+    ($($arg:tt)*) => {
+        if std::env::var_os("AZPLS_LOG").is_some() {
+            eprintln!("azpls: {}", format_args!($($arg)*));
+        }
+    };
+}
+
+struct State {
+    encoding: Encoding,
+    /// Settings from `azpls.toml` at the workspace root.
+    file_settings: Settings,
+    /// Settings from the editor (`initializationOptions`, then `didChangeConfiguration`).
+    editor_settings: Settings,
+    config: Config,
+    root: Option<PathBuf>,
+}
+
+struct Backend {
+    client: Client,
+    documents: DashMap<lsp::Uri, Document>,
+    state: RwLock<State>,
+}
+
+/// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            eprintln!("azpls: internal error in {what}: {message}");
+            None
+        }
+    }
+}
+
+impl Backend {
+    fn new(client: Client) -> Self {
+        Backend {
+            client,
+            documents: DashMap::new(),
+            state: RwLock::new(State {
+                encoding: Encoding::Utf16,
+                file_settings: Settings::default(),
+                editor_settings: Settings::default(),
+                config: Config::default(),
+                root: None,
+            }),
+        }
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.state.read().map(|s| s.encoding).unwrap_or_default()
+    }
+
+    fn config(&self) -> Config {
+        self.state
+            .read()
+            .map(|s| s.config.clone())
+            .unwrap_or_default()
+    }
+
+    /// Recomputes the configuration from the file and editor settings; on an error keeps
+    /// the previous configuration and returns the message.
+    fn reconfigure(&self) -> std::result::Result<(), String> {
+        let mut state = self.state.write().map_err(|e| e.to_string())?;
+        let merged = state
+            .file_settings
+            .clone()
+            .merge(state.editor_settings.clone());
+        state.config = merged.to_config()?;
+        Ok(())
+    }
+
+    async fn warn(&self, message: String) {
+        debug_log!("{message}");
+        self.client
+            .show_message(lsp::MessageType::WARNING, format!("azpls: {message}"))
+            .await;
+        self.client
+            .log_message(lsp::MessageType::WARNING, message)
+            .await;
+    }
+
+    /// Analyses the current snapshot of a document and publishes its diagnostics, unless
+    /// a newer version arrived while analysing.
+    async fn publish(&self, uri: lsp::Uri) {
+        let Some(doc) = self.documents.get(&uri).map(|d| d.clone()) else {
+            return;
+        };
+        let config = self.config();
+        let encoding = self.encoding();
+        let diagnostics = guarded("diagnostics", || {
+            let findings = analysis::analyze(&doc, &config);
+            findings
+                .iter()
+                .map(|f| convert::diagnostic(&doc, &uri, f, &f.rule.url(config.table), encoding))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+        let current = self.documents.get(&uri).map(|d| d.version());
+        if current != Some(doc.version()) {
+            return;
+        }
+        self.client
+            .publish_diagnostics(uri, diagnostics, Some(doc.version()))
+            .await;
+    }
+
+    async fn publish_all(&self) {
+        let uris: Vec<lsp::Uri> = self.documents.iter().map(|e| e.key().clone()).collect();
+        for uri in uris {
+            self.publish(uri).await;
+        }
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let encoding = convert::negotiate(
+            params
+                .capabilities
+                .general
+                .as_ref()
+                .and_then(|g| g.position_encodings.as_deref()),
+        );
+        #[allow(deprecated)] // root_uri is what older clients send instead of folders.
+        let root = params
+            .workspace_folders
+            .as_ref()
+            .and_then(|f| f.first())
+            .map(|f| f.uri.clone())
+            .or(params.root_uri.clone())
+            .and_then(|u| u.to_file_path().map(|p| p.into_owned()));
+        let mut problems = Vec::new();
+        let file_settings = match root.as_deref().map(config::load_for) {
+            Some(Ok((settings, _))) => settings,
+            Some(Err(e)) => {
+                problems.push(e);
+                Settings::default()
+            }
+            None => Settings::default(),
+        };
+        let editor_settings = match params
+            .initialization_options
+            .as_ref()
+            .map(Settings::from_json)
+        {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                problems.push(format!("initializationOptions: {e}"));
+                Settings::default()
+            }
+            None => Settings::default(),
+        };
+        if let Ok(mut state) = self.state.write() {
+            state.encoding = encoding;
+            state.file_settings = file_settings;
+            state.editor_settings = editor_settings;
+            state.root = root;
+        }
+        if let Err(e) = self.reconfigure() {
+            problems.push(e);
+        }
+        for p in problems {
+            self.warn(p).await;
+        }
+        Ok(lsp::InitializeResult {
+            capabilities: lsp::ServerCapabilities {
+                position_encoding: Some(convert::encoding_kind(encoding)),
+                text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+                    lsp::TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                        ..Default::default()
+                    },
+                )),
+                hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+                    lsp::CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            lsp::CodeActionKind::QUICKFIX,
+                            convert::fix_all_kind(),
+                        ]),
+                        resolve_provider: Some(false),
+                        ..Default::default()
+                    },
+                )),
+                ..Default::default()
+            },
+            server_info: Some(lsp::ServerInfo {
+                name: "azpls".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        let table = {
+            let config = self.config();
+            crate::knowledge::knowledge()
+                .table(config.table)
+                .date
+                .clone()
+        };
+        self.client
+            .log_message(
+                lsp::MessageType::INFO,
+                format!(
+                    "azpls {} ready (WIF table {table})",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            )
+            .await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        let parsed = guarded("didOpen", || Document::new(&doc.text, doc.version));
+        if let Some(parsed) = parsed {
+            self.documents.insert(doc.uri.clone(), parsed);
+            self.publish(doc.uri).await;
+        }
+    }
+
+    async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let version = params.text_document.version;
+        let encoding = self.encoding();
+        // Apply every change in order with no `.await` while the entry is held: the
+        // server may run notification handlers concurrently at await points.
+        let applied = {
+            let Some(mut entry) = self.documents.get_mut(&uri) else {
+                debug_log!(
+                    "didChange for a document that is not open: {}",
+                    uri.as_str()
+                );
+                return;
+            };
+            let doc = entry.value_mut();
+            guarded("didChange", || {
+                for change in &params.content_changes {
+                    match convert::edit(doc, change, encoding) {
+                        Some(edit) => doc.edit(edit),
+                        None => doc.replace_all(&change.text, version),
+                    }
+                }
+                doc.reparse(version);
+            })
+        };
+        if applied.is_none() {
+            // The document may be half-edited: drop it rather than serve wrong results.
+            self.documents.remove(&uri);
+            self.warn(format!(
+                "could not apply an edit to {}; reopen the file",
+                uri.as_str()
+            ))
+            .await;
+            return;
+        }
+        self.publish(uri).await;
+    }
+
+    async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.documents.remove(&uri);
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
+        match Settings::from_json(&params.settings) {
+            Ok(settings) => {
+                let previous = self
+                    .state
+                    .write()
+                    .ok()
+                    .map(|mut s| std::mem::replace(&mut s.editor_settings, settings));
+                if let Err(e) = self.reconfigure() {
+                    if let (Some(previous), Ok(mut s)) = (previous, self.state.write()) {
+                        s.editor_settings = previous;
+                    }
+                    self.warn(format!("settings ignored: {e}")).await;
+                    return;
+                }
+                self.publish_all().await;
+            }
+            Err(e) => self.warn(format!("settings ignored: {e}")).await,
+        }
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        let position = params.text_document_position_params;
+        let Some(doc) = self
+            .documents
+            .get(&position.text_document.uri)
+            .map(|d| d.clone())
+        else {
+            return Ok(None);
+        };
+        let config = self.config();
+        let encoding = self.encoding();
+        Ok(guarded("hover", || {
+            let offset = convert::offset(&doc, position.position, encoding);
+            let model = model::build(&doc);
+            ide::hover(&model, &config, offset).map(|h| convert::hover(&doc, &h, encoding))
+        })
+        .flatten())
+    }
+
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let Some(doc) = self.documents.get(&uri).map(|d| d.clone()) else {
+            return Ok(None);
+        };
+        let config = self.config();
+        let encoding = self.encoding();
+        let only = params.context.only.clone();
+        let wants = |kind: &lsp::CodeActionKind| match &only {
+            None => true,
+            Some(list) => list.iter().any(|k| {
+                kind.as_str() == k.as_str()
+                    || kind.as_str().starts_with(&format!("{}.", k.as_str()))
+            }),
+        };
+        let want_quick = wants(&lsp::CodeActionKind::QUICKFIX);
+        let want_fix_all = wants(&convert::fix_all_kind());
+        let actions = guarded("codeAction", || {
+            let findings = analysis::analyze(&doc, &config);
+            let span = convert::span(&doc, params.range, encoding);
+            ide::code_actions(&findings, &span, !want_quick)
+                .into_iter()
+                .filter(|a| match a.kind {
+                    ide::ActionKind::QuickFix => want_quick,
+                    ide::ActionKind::FixAll => want_fix_all,
+                })
+                .map(|action| {
+                    let diagnostics = match action.kind {
+                        ide::ActionKind::QuickFix => action
+                            .fixes
+                            .iter()
+                            .map(|&i| {
+                                let f = &findings[i];
+                                convert::diagnostic(
+                                    &doc,
+                                    &uri,
+                                    f,
+                                    &f.rule.url(config.table),
+                                    encoding,
+                                )
+                            })
+                            .collect(),
+                        ide::ActionKind::FixAll => Vec::new(),
+                    };
+                    lsp::CodeActionOrCommand::CodeAction(convert::code_action(
+                        &doc,
+                        &uri,
+                        &action,
+                        diagnostics,
+                        encoding,
+                    ))
+                })
+                .collect::<Vec<_>>()
+        });
+        Ok(actions.filter(|a| !a.is_empty()))
+    }
+}

@@ -1,0 +1,567 @@
+//! The pipeline seen through the syntax tree: task steps (name, version, inputs) and
+//! container resources, every value with its byte span.
+//!
+//! A step is any mapping with a scalar `task:` key that is an item of a sequence, however
+//! it got there: `steps:` of a pipeline, a job, a deployment strategy hook, an
+//! `${{ if }}`/`${{ each }}` insertion, a step template, or a `stepList` parameter's
+//! default. That is deliberately structural rather than a fixed list of paths, so new
+//! nesting schemes need no code. Documents that are clearly something else (Kubernetes
+//! manifests, GitHub workflows and actions, docker-compose files) yield nothing.
+
+mod recover;
+pub mod yaml;
+
+use crate::document::Document;
+use crate::syntax;
+use crate::text::Span;
+use ropey::Rope;
+use tree_sitter::{Node, QueryCursor, StreamingIterator};
+use yaml::Scalar;
+
+/// What the model found in one document.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub steps: Vec<TaskStep>,
+    pub containers: Vec<ContainerResource>,
+}
+
+/// A `- task: Name@N` step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskStep {
+    /// The whole step mapping.
+    pub span: Span,
+    /// The `task` key.
+    pub key: Span,
+    /// The value as written (quotes removed).
+    pub value: Scalar,
+    pub reference: TaskRef,
+    pub display_name: Option<String>,
+    /// The `inputs:` key, when present.
+    pub inputs_key: Option<Span>,
+    pub inputs: Vec<Input>,
+}
+
+/// What a `task:` value names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskRef {
+    /// `Name@N` (or `Name` with no version), with the exact spans of both parts.
+    Named {
+        name: String,
+        name_span: Span,
+        /// The major version, when the text after `@` starts with digits.
+        major: Option<u32>,
+        /// The digits of the major version.
+        version_span: Option<Span>,
+    },
+    /// A template expression (`${{ parameters.task }}`, `$(task)`): not ours to judge.
+    Expression,
+    /// Escaped or otherwise unusual text whose spans can't be trusted.
+    Unreadable,
+}
+
+impl TaskRef {
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            TaskRef::Named { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Marketplace tasks are named `publisher.extension.Task`.
+    pub fn is_marketplace(&self) -> bool {
+        self.name().is_some_and(|n| n.contains('.'))
+    }
+}
+
+/// One `key: value` under a step's `inputs:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub name: String,
+    pub key: Span,
+    /// The value, when it is a scalar.
+    pub value: Option<Scalar>,
+}
+
+impl TaskStep {
+    /// Moves every span by `delta` bytes (for steps read from a fragment of the text).
+    fn shift(&mut self, delta: usize) {
+        let move_span = |s: &mut Span| *s = s.start + delta..s.end + delta;
+        move_span(&mut self.span);
+        move_span(&mut self.key);
+        move_span(&mut self.value.span);
+        if let TaskRef::Named {
+            name_span,
+            version_span,
+            ..
+        } = &mut self.reference
+        {
+            move_span(name_span);
+            if let Some(v) = version_span {
+                move_span(v);
+            }
+        }
+        if let Some(k) = &mut self.inputs_key {
+            move_span(k);
+        }
+        for input in &mut self.inputs {
+            move_span(&mut input.key);
+            if let Some(v) = &mut input.value {
+                move_span(&mut v.span);
+            }
+        }
+    }
+
+    /// The input set under `key` (case-insensitive, as Azure Pipelines reads input names).
+    pub fn input(&self, key: &str) -> Option<&Input> {
+        self.inputs
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(key))
+    }
+
+    /// How the step is called in messages: its displayName, else its task value.
+    pub fn label(&self) -> String {
+        match &self.display_name {
+            Some(name) => format!("step \"{name}\""),
+            None => format!("step \"{}\"", self.value.text),
+        }
+    }
+}
+
+/// An item of `resources.containers`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerResource {
+    pub span: Span,
+    /// The `container:` alias.
+    pub name: Option<String>,
+    pub image: Option<String>,
+    /// The `azureSubscription` key and its value.
+    pub azure_subscription: Option<(Span, Option<Scalar>)>,
+}
+
+/// Reads the model out of a document.
+pub fn build(doc: &Document) -> Model {
+    let mut model = build_from_tree(doc);
+    if doc.tree().root_node().has_error() {
+        recover::steps(doc.rope(), &mut model.steps);
+    }
+    model
+}
+
+/// The model as the tree shows it, without reading around errors.
+fn build_from_tree(doc: &Document) -> Model {
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    let foreign = foreign_documents(rope, root);
+    let in_foreign = |n: Node| foreign.iter().any(|r| r.contains(&n.start_byte()));
+
+    let mut steps = Vec::new();
+    walk_task_pairs(rope, root, &mut |pair, mapping| {
+        if !in_foreign(pair)
+            && let Some(step) = step(rope, pair, mapping)
+        {
+            steps.push(step);
+        }
+    });
+
+    let mut containers = Vec::new();
+    let mut cursor = root.walk();
+    for document in root.named_children(&mut cursor) {
+        if document.kind() != "document" || in_foreign(document) {
+            continue;
+        }
+        if let Some(mapping) = document_mapping(document) {
+            collect_containers(rope, mapping, &mut containers);
+        }
+    }
+    Model { steps, containers }
+}
+
+fn document_mapping(document: Node) -> Option<Node> {
+    let mut cursor = document.walk();
+    let body = document
+        .named_children(&mut cursor)
+        .find(|c| matches!(c.kind(), "block_node" | "flow_node"))?;
+    yaml::content(body).filter(|n| yaml::is_mapping(*n))
+}
+
+/// Calls `found` with every `task:` pair under `root`, in document order.
+///
+/// This is the hot path of every keystroke, so it is a hand-written cursor walk rather
+/// than a query: it descends only into nodes that can hold mappings (never into
+/// scalars, comments or block scalars) and compares kind ids and key bytes, which makes
+/// it several times faster than `queries/tasks.scm` over a whole document. The query
+/// serves point lookups (hover), where a byte range keeps it cheap; a test checks that
+/// both find the same pairs.
+fn walk_task_pairs<'t>(rope: &Rope, root: Node<'t>, found: &mut impl FnMut(Node<'t>, Node<'t>)) {
+    let kinds = syntax::kinds();
+    let mut cursor = root.walk();
+    // The ancestors of the cursor's node, so no `Node::parent` (a walk from the root in
+    // tree-sitter) is needed to know whether a mapping is a sequence item.
+    let mut stack: Vec<Node<'t>> = Vec::with_capacity(32);
+    'outer: loop {
+        let node = cursor.node();
+        let id = node.kind_id();
+        let descend = if id == kinds.block_mapping_pair || id == kinds.flow_pair {
+            if let Some(key) = node.child_by_field_name("key")
+                && is_task_key(rope, key)
+                && let [.., item, wrapper, mapping] = stack[..]
+                && item_of_sequence(item, wrapper)
+            {
+                found(node, mapping);
+            }
+            true
+        } else {
+            kinds.is_container(id)
+        };
+        if descend && cursor.goto_first_child() {
+            stack.push(node);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'outer;
+            }
+            if !cursor.goto_parent() {
+                break 'outer;
+            }
+            stack.pop();
+        }
+    }
+}
+
+/// Is this key `task`, `"task"` or `'task'`? Compares bytes without allocating.
+fn is_task_key(rope: &Rope, key: Node) -> bool {
+    let range = key.byte_range();
+    let bytes = |r: std::ops::Range<usize>| rope.byte_slice(r).bytes().eq(b"task".iter().copied());
+    match range.len() {
+        4 => bytes(range),
+        6 => {
+            let first = rope.byte(range.start);
+            let last = rope.byte(range.end - 1);
+            (first == b'"' || first == b'\'')
+                && first == last
+                && bytes(range.start + 1..range.end - 1)
+        }
+        _ => false,
+    }
+}
+
+/// The step around a byte offset, found with `queries/tasks.scm` restricted to the
+/// enclosing sequence item, without building the whole model.
+pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    let mut node = root.descendant_for_byte_range(offset, offset)?;
+    // Climb to the outermost mapping that is a sequence item and still small: the step.
+    let item = loop {
+        if yaml::is_mapping(node)
+            && is_sequence_item(node)
+            && yaml::get(rope, node, "task").is_some()
+        {
+            break node;
+        }
+        node = node.parent()?;
+    };
+    let foreign = foreign_documents(rope, root);
+    if foreign.iter().any(|r| r.contains(&item.start_byte())) {
+        return None;
+    }
+    let queries = syntax::queries();
+    let mut cursor = QueryCursor::new();
+    cursor.set_byte_range(item.byte_range());
+    let mut matches = cursor.matches(&queries.tasks, item, syntax::RopeText(rope));
+    while let Some(m) = matches.next() {
+        for capture in m.captures.iter().filter(|c| c.index == queries.tasks_pair) {
+            if capture.node.parent() == Some(item) {
+                return step(rope, capture.node, item);
+            }
+        }
+    }
+    None
+}
+
+/// Byte ranges of the documents in the stream that are not pipelines.
+fn foreign_documents(rope: &Rope, root: Node) -> Vec<Span> {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|d| d.kind() == "document")
+        .filter(|d| {
+            document_mapping(*d).is_some_and(|m| {
+                let keys: Vec<String> = yaml::pairs(m)
+                    .filter_map(|(k, _)| yaml::key_text(rope, k))
+                    .collect();
+                foreign_kind(&keys).is_some()
+            })
+        })
+        .map(|d| d.byte_range())
+        .collect()
+}
+
+/// Recognises YAML files that are not Azure Pipelines by their top-level keys.
+pub fn foreign_kind(keys: &[String]) -> Option<&'static str> {
+    let has = |k: &str| keys.iter().any(|key| key == k);
+    let pipeline_keys = [
+        "steps", "jobs", "stages", "extends", "trigger", "pr", "pool",
+    ];
+    if has("apiVersion") && has("kind") {
+        Some("Kubernetes manifest")
+    } else if has("on") && has("jobs") || has("runs") && has("name") && !has("steps") {
+        Some("GitHub workflow or action")
+    } else if has("services") && !pipeline_keys.iter().any(|k| has(k)) {
+        Some("docker-compose file")
+    } else {
+        None
+    }
+}
+
+/// Builds a step from a `task:` pair and the mapping that holds it (a sequence item).
+fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
+    let key = pair.child_by_field_name("key")?;
+    let value = yaml::scalar(rope, pair.child_by_field_name("value")?)?;
+    let reference = parse_reference(&value);
+
+    let mut display_name = None;
+    let mut inputs_key = None;
+    let mut inputs = Vec::new();
+    for (k, v) in yaml::pairs(mapping) {
+        match yaml::key_text(rope, k).as_deref() {
+            Some("displayName") => {
+                display_name = v.and_then(|v| yaml::scalar(rope, v)).map(|s| s.text);
+            }
+            Some("inputs") => {
+                inputs_key = Some(k.byte_range());
+                if let Some(map) = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n)) {
+                    collect_inputs(rope, map, &mut inputs);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(TaskStep {
+        span: mapping.byte_range(),
+        key: key.byte_range(),
+        value,
+        reference,
+        display_name,
+        inputs_key,
+        inputs,
+    })
+}
+
+/// Inputs, including those inside `${{ if }}` insertions in the inputs mapping.
+fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) {
+    for (k, v) in yaml::pairs(map) {
+        let Some(name) = yaml::key_text(rope, k) else {
+            continue;
+        };
+        if yaml::is_expression(&name) {
+            if let Some(inner) = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n)) {
+                collect_inputs(rope, inner, out);
+            }
+            continue;
+        }
+        out.push(Input {
+            name,
+            key: k.byte_range(),
+            value: v.and_then(|v| yaml::scalar(rope, v)),
+        });
+    }
+}
+
+/// Is this mapping an item of a sequence (a step, job or stage position)?
+fn is_sequence_item(mapping: Node) -> bool {
+    mapping
+        .parent()
+        .and_then(|wrapper| Some((wrapper.parent()?, wrapper)))
+        .is_some_and(|(item, wrapper)| item_of_sequence(item, wrapper))
+}
+
+/// Given a mapping's parent (`wrapper`) and grandparent (`item`): is it a sequence item?
+fn item_of_sequence(item: Node, wrapper: Node) -> bool {
+    matches!(
+        (wrapper.kind(), item.kind()),
+        ("block_node" | "flow_node", "block_sequence_item") | ("flow_node", "flow_sequence")
+    )
+}
+
+/// Splits `Name@N` into exact spans; expressions and escaped text are left alone.
+pub fn parse_reference(value: &Scalar) -> TaskRef {
+    let text = value.text.as_str();
+    if yaml::is_expression(text) {
+        return TaskRef::Expression;
+    }
+    if !value.exact {
+        return TaskRef::Unreadable;
+    }
+    let lead = text.len() - text.trim_start().len();
+    let trimmed = text.trim();
+    let base = value.span.start + lead;
+    let (name, version) = match trimmed.split_once('@') {
+        Some((name, version)) => (name.trim_end(), Some((name.len() + 1, version))),
+        None => (trimmed, None),
+    };
+    if name.is_empty() {
+        return TaskRef::Unreadable;
+    }
+    let (major, version_span) = match version {
+        Some((offset, version)) => {
+            let digits = version.len()
+                - version
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .len();
+            let major = version[..digits].parse::<u32>().ok();
+            let start = base + offset;
+            (major, major.map(|_| start..start + digits))
+        }
+        None => (None, None),
+    };
+    TaskRef::Named {
+        name: name.to_string(),
+        name_span: base..base + name.len(),
+        major,
+        version_span,
+    }
+}
+
+fn collect_containers(rope: &Rope, root: Node, out: &mut Vec<ContainerResource>) {
+    let Some(resources) = yaml::get(rope, root, "resources")
+        .and_then(|(_, v)| v)
+        .and_then(yaml::content)
+        .filter(|n| yaml::is_mapping(*n))
+    else {
+        return;
+    };
+    let Some(containers) = yaml::get(rope, resources, "containers")
+        .and_then(|(_, v)| v)
+        .and_then(yaml::content)
+        .filter(|n| yaml::is_sequence(*n))
+    else {
+        return;
+    };
+    for item in yaml::items(containers).filter(|n| yaml::is_mapping(*n)) {
+        let scalar_of = |key: &str| {
+            yaml::get(rope, item, key)
+                .and_then(|(_, v)| v)
+                .and_then(|v| yaml::scalar(rope, v))
+                .map(|s| s.text)
+        };
+        let azure_subscription = yaml::get(rope, item, "azureSubscription")
+            .map(|(k, v)| (k.byte_range(), v.and_then(|v| yaml::scalar(rope, v))));
+        out.push(ContainerResource {
+            span: item.byte_range(),
+            name: scalar_of("container"),
+            image: scalar_of("image"),
+            azure_subscription,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(text: &str) -> Model {
+        build(&Document::new(text, 0))
+    }
+
+    fn names(text: &str) -> Vec<String> {
+        model(text)
+            .steps
+            .iter()
+            .map(|s| s.value.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn finds_steps_wherever_they_can_be() {
+        let text = "\
+stages:
+- stage: A
+  jobs:
+  - job: J
+    steps:
+    - task: One@1
+    - ${{ if eq(parameters.x, true) }}:
+      - task: Two@2
+  - deployment: D
+    strategy:
+      runOnce:
+        deploy:
+          steps:
+          - { task: Three@3, displayName: flow }
+        on:
+          failure:
+            steps:
+            - task: 'Four@4'
+parameters:
+- name: extra
+  type: stepList
+  default:
+  - task: \"Five@5\"
+";
+        assert_eq!(
+            names(text),
+            ["One@1", "Two@2", "Three@3", "Four@4", "Five@5"]
+        );
+    }
+
+    #[test]
+    fn exact_spans_for_quoted_and_plain_references() {
+        let text = "steps:\n- task: \"AzureFileCopy@4\" # c\n- task:   azurefilecopy@12\n";
+        let m = model(text);
+        let spans: Vec<(&str, &str)> = m
+            .steps
+            .iter()
+            .map(|s| match &s.reference {
+                TaskRef::Named {
+                    name_span,
+                    version_span: Some(v),
+                    ..
+                } => (&text[name_span.clone()], &text[v.clone()]),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(spans, [("AzureFileCopy", "4"), ("azurefilecopy", "12")]);
+    }
+
+    #[test]
+    fn expressions_are_not_references() {
+        let m = model("steps:\n- task: ${{ parameters.task }}\n- task: $(t)@1\n");
+        assert!(m.steps.iter().all(|s| s.reference == TaskRef::Expression));
+    }
+
+    #[test]
+    fn task_keys_outside_sequences_are_not_steps() {
+        assert!(names("task: A@1\nfoo:\n  task: B@1\n").is_empty());
+    }
+
+    #[test]
+    fn foreign_yaml_has_no_steps() {
+        let gh = "on: push\njobs:\n  b:\n    steps:\n    - task: A@1\n";
+        let k8s = "apiVersion: v1\nkind: List\nitems:\n- task: A@1\n";
+        assert!(names(gh).is_empty());
+        assert!(names(k8s).is_empty());
+    }
+
+    #[test]
+    fn inputs_and_display_name_are_read() {
+        let m = model(
+            "steps:\n- task: Docker@1\n  displayName: Build\n  inputs:\n    dockerRegistryEndpoint: reg\n    ${{ if true }}:\n      command: build\n",
+        );
+        let s = &m.steps[0];
+        assert_eq!(s.display_name.as_deref(), Some("Build"));
+        let names: Vec<_> = s.inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["dockerRegistryEndpoint", "command"]);
+        assert!(s.input("DOCKERREGISTRYENDPOINT").is_some());
+    }
+
+    #[test]
+    fn container_resources_with_azure_subscription() {
+        let m = model(
+            "resources:\n  containers:\n  - container: c\n    image: x.azurecr.io/i\n    azureSubscription: sc\n",
+        );
+        assert_eq!(m.containers.len(), 1);
+        assert_eq!(m.containers[0].name.as_deref(), Some("c"));
+        assert!(m.containers[0].azure_subscription.is_some());
+    }
+}

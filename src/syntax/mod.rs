@@ -1,0 +1,212 @@
+//! The tree-sitter layer: the pinned YAML grammar, a parser per thread, the queries in
+//! `queries/*.scm` (compiled once), and reading node text out of a rope.
+//!
+//! Parsing never fails: tree-sitter always returns a tree, with `ERROR` and `MISSING`
+//! nodes where the text is broken, and the model simply reads around them.
+
+use ropey::{Rope, RopeSlice};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::OnceLock;
+use tree_sitter::{Language, Node, Parser, Query, TextProvider, Tree};
+
+/// The grammar azpls is built and tested against.
+pub fn language() -> Language {
+    tree_sitter_yaml::LANGUAGE.into()
+}
+
+thread_local! {
+    // A parser holds scratch buffers worth reusing, and is not `Sync`.
+    static PARSER: RefCell<Parser> = RefCell::new({
+        let mut parser = Parser::new();
+        parser
+            .set_language(&language())
+            .expect("the bundled tree-sitter-yaml grammar matches the tree-sitter ABI");
+        parser
+    });
+}
+
+/// Parses `rope`, reusing `old` (already `edit`ed to match) for an incremental parse.
+pub fn parse(rope: &Rope, old: Option<&Tree>) -> Tree {
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        let mut read = |byte: usize, _| -> &[u8] {
+            if byte >= rope.len_bytes() {
+                return &[];
+            }
+            let (chunk, start, _, _) = rope.chunk_at_byte(byte);
+            &chunk.as_bytes()[byte - start..]
+        };
+        // With a language set, no timeout and no cancellation flag, tree-sitter always
+        // returns a tree; the fallback to a fresh parse only guards against a bad old tree.
+        parser
+            .parse_with_options(&mut read, old, None)
+            .or_else(|| parser.parse_with_options(&mut read, None, None))
+            .expect("tree-sitter returns a tree when no timeout or cancellation is set")
+    })
+}
+
+/// The queries of `queries/`, compiled once.
+pub struct Queries {
+    /// `tasks.scm`: every `task:` key (block and flow style).
+    pub tasks: Query,
+    pub tasks_pair: u32,
+}
+
+/// All queries, compiled on first use.
+pub fn queries() -> &'static Queries {
+    static QUERIES: OnceLock<Queries> = OnceLock::new();
+    QUERIES.get_or_init(|| {
+        let tasks = compile("tasks.scm", TASKS_SCM);
+        let tasks_pair = tasks
+            .capture_index_for_name("pair")
+            .expect("tasks.scm captures @pair");
+        Queries { tasks, tasks_pair }
+    })
+}
+
+const TASKS_SCM: &str = include_str!("../../queries/tasks.scm");
+
+/// Every query file, for the test that compiles them all.
+pub const QUERY_FILES: &[(&str, &str)] = &[("tasks.scm", TASKS_SCM)];
+
+fn compile(name: &str, source: &str) -> Query {
+    Query::new(&language(), source).unwrap_or_else(|e| {
+        panic!("queries/{name} does not compile against the pinned grammar: {e}")
+    })
+}
+
+/// Node kind ids of the grammar, looked up once, for walks that compare ids rather
+/// than strings.
+pub struct Kinds {
+    pub block_mapping_pair: u16,
+    pub flow_pair: u16,
+    containers: Vec<u16>,
+}
+
+impl Kinds {
+    /// Nodes that can hold mappings or sequences, which a walk for keys descends into.
+    pub fn is_container(&self, id: u16) -> bool {
+        self.containers.contains(&id)
+    }
+}
+
+pub fn kinds() -> &'static Kinds {
+    static KINDS: OnceLock<Kinds> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        let lang = language();
+        let id = |kind: &str| {
+            let id = lang.id_for_node_kind(kind, true);
+            assert_ne!(id, 0, "node kind {kind} exists in the pinned grammar");
+            id
+        };
+        Kinds {
+            block_mapping_pair: id("block_mapping_pair"),
+            flow_pair: id("flow_pair"),
+            containers: [
+                "stream",
+                "document",
+                "block_node",
+                "flow_node",
+                "block_mapping",
+                "flow_mapping",
+                "block_sequence",
+                "block_sequence_item",
+                "flow_sequence",
+                "ERROR",
+            ]
+            .iter()
+            .map(|k| id(k))
+            .collect(),
+        }
+    })
+}
+
+/// The text of a node. Borrowed when it lies in one rope chunk, which is nearly always.
+pub fn text<'r>(rope: &'r Rope, node: Node) -> Cow<'r, str> {
+    slice_text(rope.byte_slice(node.byte_range()))
+}
+
+/// The text of a rope slice, borrowed when contiguous.
+pub fn slice_text(slice: RopeSlice<'_>) -> Cow<'_, str> {
+    match slice.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(slice.to_string()),
+    }
+}
+
+/// Lets query predicates (`#eq?`, `#any-of?`) read node text straight from the rope.
+pub struct RopeText<'r>(pub &'r Rope);
+
+impl<'r> TextProvider<&'r [u8]> for RopeText<'r> {
+    type I = ChunkIter<'r>;
+
+    fn text(&mut self, node: Node) -> Self::I {
+        ChunkIter(self.0.byte_slice(node.byte_range()).chunks())
+    }
+}
+
+/// The chunks of a rope slice, as bytes.
+pub struct ChunkIter<'r>(ropey::iter::Chunks<'r>);
+
+impl<'r> Iterator for ChunkIter<'r> {
+    type Item = &'r [u8];
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(str::as_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_query_file_compiles_against_the_pinned_grammar() {
+        for (name, source) in QUERY_FILES {
+            compile(name, source);
+        }
+        // And every file in queries/ is listed, so none is forgotten.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/queries");
+        for entry in std::fs::read_dir(dir).expect("queries/ exists") {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".scm") {
+                assert!(
+                    QUERY_FILES.iter().any(|(n, _)| *n == name),
+                    "queries/{name} is not in QUERY_FILES"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grammar_node_kinds_the_model_relies_on_exist() {
+        let lang = language();
+        for kind in [
+            "block_mapping",
+            "block_mapping_pair",
+            "block_sequence",
+            "block_sequence_item",
+            "flow_mapping",
+            "flow_pair",
+            "flow_sequence",
+            "flow_node",
+            "block_node",
+            "plain_scalar",
+            "double_quote_scalar",
+            "single_quote_scalar",
+            "block_scalar",
+            "document",
+            "stream",
+        ] {
+            assert_ne!(lang.id_for_node_kind(kind, true), 0, "{kind}");
+        }
+    }
+
+    #[test]
+    fn broken_yaml_still_parses() {
+        let rope = Rope::from_str("steps:\n-\ttask: [\n  : : :\n\"unterminated");
+        let tree = parse(&rope, None);
+        assert!(tree.root_node().has_error());
+    }
+}

@@ -1,0 +1,249 @@
+//! Positions in text: the one place that converts between byte offsets (what the core
+//! uses everywhere) and line/column positions in UTF-8, UTF-16 or UTF-32 code units
+//! (what editors and terminals use).
+//!
+//! Lines end at `\n` (a `\r\n` pair belongs to the line it ends). That is how ropey
+//! (built without its CR and Unicode line-break features) and tree-sitter both count
+//! rows, so a rope line, a tree-sitter row and an LSP line are the same thing. A lone
+//! `\r` is therefore not a line break here; YAML files practically never use one.
+//!
+//! Every conversion looks at one line only: the line is found through the rope's
+//! index (O(log n)) and the column is counted inside that line, never from the start
+//! of the document.
+
+use ropey::Rope;
+use std::ops::Range;
+
+/// A byte range in a document.
+pub type Span = Range<usize>;
+
+/// How a client counts columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// Bytes of UTF-8.
+    Utf8,
+    /// UTF-16 code units: the LSP default.
+    #[default]
+    Utf16,
+    /// Unicode scalar values (what people call characters, and what terminals print).
+    Utf32,
+}
+
+/// A zero-based line and a zero-based column counted in some [`Encoding`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A half-open range of positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LineRange {
+    pub start: Position,
+    pub end: Position,
+}
+
+fn units(c: char, encoding: Encoding) -> usize {
+    match encoding {
+        Encoding::Utf8 => c.len_utf8(),
+        Encoding::Utf16 => c.len_utf16(),
+        Encoding::Utf32 => 1,
+    }
+}
+
+/// The byte offset where `line` starts, or the end of the text past the last line.
+fn line_start(rope: &Rope, line: usize) -> usize {
+    if line >= rope.len_lines() {
+        rope.len_bytes()
+    } else {
+        rope.line_to_byte(line)
+    }
+}
+
+/// The byte offset where the content of `line` ends, before its `\n` or `\r\n`.
+fn line_content_end(rope: &Rope, line: usize) -> usize {
+    let start = line_start(rope, line);
+    let end = line_start(rope, line + 1);
+    let slice = rope.byte_slice(start..end);
+    let mut len = slice.len_bytes();
+    if len > 0 && slice.byte(len - 1) == b'\n' {
+        len -= 1;
+        if len > 0 && slice.byte(len - 1) == b'\r' {
+            len -= 1;
+        }
+    }
+    start + len
+}
+
+/// The largest char boundary at or before `offset`, clamped to the text.
+pub fn floor_char_boundary(rope: &Rope, offset: usize) -> usize {
+    let offset = offset.min(rope.len_bytes());
+    rope.char_to_byte(rope.byte_to_char(offset))
+}
+
+/// Converts a byte offset to a position. Offsets inside a multi-byte character or a
+/// `\r\n` pair are moved back to the start of that character or pair.
+pub fn position(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
+    let offset = floor_char_boundary(rope, offset);
+    let line = rope.byte_to_line(offset);
+    let start = line_start(rope, line);
+    let end = offset.min(line_content_end(rope, line));
+    let column: usize = match encoding {
+        Encoding::Utf8 => end - start,
+        _ => rope
+            .byte_slice(start..end)
+            .chars()
+            .map(|c| units(c, encoding))
+            .sum(),
+    };
+    Position {
+        line: line as u32,
+        column: column as u32,
+    }
+}
+
+/// Converts a position to a byte offset. Like editors, it clamps: a column past the end
+/// of its line means the end of the line, a line past the end means the end of the
+/// text, and a column inside a character (half a surrogate pair) means its start.
+pub fn offset(rope: &Rope, position: Position, encoding: Encoding) -> usize {
+    let line = position.line as usize;
+    if line >= rope.len_lines() {
+        return rope.len_bytes();
+    }
+    let start = line_start(rope, line);
+    let end = line_content_end(rope, line);
+    let wanted = position.column as usize;
+    let mut seen = 0usize;
+    let mut at = start;
+    for c in rope.byte_slice(start..end).chars() {
+        let width = units(c, encoding);
+        if seen + width > wanted {
+            break;
+        }
+        seen += width;
+        at += c.len_utf8();
+    }
+    at
+}
+
+/// Converts a byte span to a line range.
+pub fn line_range(rope: &Rope, span: &Span, encoding: Encoding) -> LineRange {
+    LineRange {
+        start: position(rope, span.start, encoding),
+        end: position(rope, span.end, encoding),
+    }
+}
+
+/// Converts a line range to a byte span (start never after end).
+pub fn span(rope: &Rope, range: &LineRange, encoding: Encoding) -> Span {
+    let start = offset(rope, range.start, encoding);
+    let end = offset(rope, range.end, encoding).max(start);
+    start..end
+}
+
+/// The tree-sitter point (row, byte column) of a byte offset.
+pub fn point(rope: &Rope, offset: usize) -> tree_sitter::Point {
+    let offset = offset.min(rope.len_bytes());
+    let row = rope.byte_to_line(offset);
+    tree_sitter::Point {
+        row,
+        column: offset - line_start(rope, row),
+    }
+}
+
+/// The text of one line without its line ending, for rendering.
+pub fn line_text(rope: &Rope, line: usize) -> String {
+    let start = line_start(rope, line);
+    let end = line_content_end(rope, line);
+    rope.byte_slice(start..end).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+
+    /// Every char boundary maps to a position and back to itself, in every encoding.
+    fn roundtrip(text: &str) {
+        let rope = Rope::from_str(text);
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            for (i, _) in text.char_indices().chain([(text.len(), ' ')]) {
+                // The '\n' of a CRLF pair has no position of its own: it is the line end.
+                if i > 0
+                    && text.as_bytes().get(i) == Some(&b'\n')
+                    && text.as_bytes()[i - 1] == b'\r'
+                {
+                    continue;
+                }
+                let p = position(&rope, i, enc);
+                assert_eq!(offset(&rope, p, enc), i, "{enc:?} offset {i} in {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_utf16_and_utf8_agree() {
+        let rope = Rope::from_str("steps:\n- task: A@1\n");
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            assert_eq!(position(&rope, 9, enc), pos(1, 2));
+        }
+    }
+
+    #[test]
+    fn non_ascii_first_line_shifts_columns_per_encoding() {
+        // "é" is 2 bytes, 1 UTF-16 unit; "😀" is 4 bytes, 2 UTF-16 units, 1 scalar.
+        let text = "# é😀 x: y\n";
+        let rope = Rope::from_str(text);
+        let x = text.find('x').unwrap();
+        assert_eq!(position(&rope, x, Encoding::Utf8), pos(0, 9));
+        assert_eq!(position(&rope, x, Encoding::Utf16), pos(0, 6));
+        assert_eq!(position(&rope, x, Encoding::Utf32), pos(0, 5));
+        roundtrip(text);
+    }
+
+    #[test]
+    fn crlf_is_one_line_break_and_not_part_of_columns() {
+        let text = "a: 1\r\nb: 😀\r\nc: 3";
+        let rope = Rope::from_str(text);
+        assert_eq!(
+            position(&rope, text.find('b').unwrap(), Encoding::Utf16),
+            pos(1, 0)
+        );
+        assert_eq!(
+            position(&rope, text.find('c').unwrap(), Encoding::Utf16),
+            pos(2, 0)
+        );
+        // The '\r' is the end of line 0's content: a column past it clamps there.
+        assert_eq!(offset(&rope, pos(0, 99), Encoding::Utf16), 4);
+        roundtrip(text);
+    }
+
+    #[test]
+    fn bom_counts_as_a_character_of_the_first_line() {
+        let text = "\u{feff}steps:\n";
+        let rope = Rope::from_str(text);
+        assert_eq!(position(&rope, 3, Encoding::Utf16), pos(0, 1));
+        assert_eq!(position(&rope, 3, Encoding::Utf8), pos(0, 3));
+        roundtrip(text);
+    }
+
+    #[test]
+    fn out_of_range_positions_clamp() {
+        let rope = Rope::from_str("ab\ncd");
+        assert_eq!(offset(&rope, pos(7, 0), Encoding::Utf16), 5);
+        assert_eq!(offset(&rope, pos(0, 7), Encoding::Utf16), 2);
+        // Half of a surrogate pair means the start of the character.
+        let rope = Rope::from_str("😀x");
+        assert_eq!(offset(&rope, pos(0, 1), Encoding::Utf16), 0);
+        assert_eq!(offset(&rope, pos(0, 2), Encoding::Utf16), 4);
+    }
+
+    #[test]
+    fn points_count_bytes_per_row() {
+        let rope = Rope::from_str("é\r\nab");
+        assert_eq!(point(&rope, 5), tree_sitter::Point { row: 1, column: 1 });
+    }
+}

@@ -1,0 +1,249 @@
+//! End-to-end over stdio against the real binary: initialize, didOpen, several
+//! incremental didChange, hover, codeAction, configuration, didClose, shutdown/exit.
+
+mod common;
+
+use common::{Client, apply_lsp_edits};
+use serde_json::{Value, json};
+
+const URI: &str = "file:///project/azure-pipelines.yml";
+
+// A non-ASCII first line and an emoji before the task on its line shift UTF-16 columns.
+const PIPELINE: &str = "# déploiement 🚀\nsteps:\n- task: AzureFileCopy@4 # copy\n  displayName: Copy 📦\n  inputs:\n    SourcePath: out\n    azureSubscription: sc\n    Destination: AzureBlob\n    storage: acct\n    ContainerName: web\n- task: AzureNLBManagement@1\n";
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn full_session_over_stdio_utf16() {
+    let mut client = Client::start();
+    let init = client.initialize(json!({}), Value::Null);
+    let caps = &init["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16");
+    assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental sync");
+    assert_eq!(caps["hoverProvider"], true);
+    let kinds = caps["codeActionProvider"]["codeActionKinds"]
+        .as_array()
+        .unwrap();
+    assert!(kinds.contains(&json!("source.fixAll.azpls")));
+
+    client.open(URI, PIPELINE, 1);
+    let diags = client.diagnostics(URI, 1);
+    assert_eq!(
+        codes(&diags),
+        ["wif-deprecated-version", "wif-unsupported-task"]
+    );
+    let deprecated = &diags[0];
+    // "- task: AzureFileCopy@" is 22 characters: the version digit is at column 22.
+    assert_eq!(
+        deprecated["range"],
+        json!({"start": {"line": 2, "character": 22}, "end": {"line": 2, "character": 23}})
+    );
+    assert_eq!(deprecated["tags"], json!([2]));
+    assert_eq!(deprecated["severity"], 2);
+    assert!(
+        deprecated["codeDescription"]["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert!(
+        deprecated["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"AzureFileCopy@6\"")
+    );
+    assert_eq!(
+        deprecated["relatedInformation"][0]["message"],
+        "step \"Copy 📦\""
+    );
+
+    // Incremental edits: type a comment on line 0 (after the emoji), then break and
+    // restore the task line, then insert a line above it.
+    let mut text = PIPELINE.to_string();
+    let edits = [
+        // After "# déploiement 🚀": 16 UTF-16 units (the emoji counts 2).
+        (
+            json!({"start": {"line": 0, "character": 16}, "end": {"line": 0, "character": 16}}),
+            " ✓",
+        ),
+        (
+            json!({"start": {"line": 2, "character": 2}, "end": {"line": 2, "character": 6}}),
+            "tsk",
+        ),
+        (
+            json!({"start": {"line": 2, "character": 2}, "end": {"line": 2, "character": 5}}),
+            "task",
+        ),
+        (
+            json!({"start": {"line": 1, "character": 6}, "end": {"line": 1, "character": 6}}),
+            "\n- script: echo hi",
+        ),
+    ];
+    for (i, (range, new_text)) in edits.iter().enumerate() {
+        let version = 2 + i as i64;
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": URI, "version": version},
+                   "contentChanges": [{"range": range, "text": new_text}]}),
+        );
+        text = apply_lsp_edits(
+            &text,
+            &[json!({"range": range, "newText": new_text})],
+            false,
+        );
+        let diags = client.diagnostics(URI, version);
+        if i == 1 {
+            assert_eq!(
+                codes(&diags),
+                ["wif-unsupported-task"],
+                "task key broken: {text}"
+            );
+        } else {
+            assert_eq!(
+                codes(&diags),
+                ["wif-deprecated-version", "wif-unsupported-task"]
+            );
+        }
+    }
+    assert!(
+        text.starts_with("# déploiement 🚀 ✓\nsteps:\n- script: echo hi\n- task: AzureFileCopy@4")
+    );
+    let version = 5;
+
+    // Hover on the task (now line 3).
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 3, "character": 12}}),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("AzureFileCopy@6"), "{markdown}");
+    assert!(markdown.contains("learn.microsoft.com"), "{markdown}");
+
+    // Code actions on the version token: the quick fix (preferred) and fix-all.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI},
+               "range": {"start": {"line": 3, "character": 22}, "end": {"line": 3, "character": 22}},
+               "context": {"diagnostics": []}}),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["isPreferred"], true);
+    assert_eq!(actions[1]["kind"], "source.fixAll.azpls");
+    let edits = actions[0]["edit"]["changes"][URI].as_array().unwrap();
+    let fixed = apply_lsp_edits(&text, edits, false);
+    assert_eq!(
+        fixed,
+        text.replacen("AzureFileCopy@4", "AzureFileCopy@6", 1)
+    );
+
+    // Only fix-all when asked for source actions.
+    let only = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI},
+               "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+               "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    assert_eq!(only.as_array().unwrap().len(), 1);
+
+    // Applying the fix as the editor would clears the diagnostic.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": version + 1},
+               "contentChanges": [{"text": fixed}]}),
+    );
+    assert_eq!(
+        codes(&client.diagnostics(URI, version + 1)),
+        ["wif-unsupported-task"]
+    );
+
+    // Switching to the 2024-02-08 table republishes.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"azpls": {"wif": {"table": "2024-02-08"}}}}),
+    );
+    let _ = client.diagnostics(URI, version + 1);
+    // A bad setting is reported, not fatal.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"azpls": {"wif": {"table": "1999-01-01"}}}}),
+    );
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2025-03-12")
+    );
+
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let closed = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == URI
+            && m["params"]["diagnostics"] == json!([])
+    });
+    assert!(closed["params"].get("version").is_none() || closed["params"]["version"].is_null());
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn utf8_is_negotiated_when_offered() {
+    let mut client = Client::start();
+    let init = client.initialize(
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+        Value::Null,
+    );
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
+    client.open(URI, PIPELINE, 1);
+    let diags = client.diagnostics(URI, 1);
+    // Same place in bytes: "- task: AzureFileCopy@" is ASCII, so 22 here too, but the
+    // related step range starts on line 2 and the hover below uses byte columns.
+    assert_eq!(
+        diags[0]["range"]["start"],
+        json!({"line": 2, "character": 22})
+    );
+    // Line 3 "  displayName: Copy 📦": ask for the emoji's end in bytes (4 bytes).
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 2, "character": 10}}),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("AzureFileCopy")
+    );
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn initialization_options_select_the_old_table() {
+    let mut client = Client::start();
+    client.initialize(json!({}), json!({"wif": {"table": "2024-02-08"}}));
+    client.open(URI, "steps:\n- task: Docker@2\n", 1);
+    assert_eq!(codes(&client.diagnostics(URI, 1)), ["wif-planned-support"]);
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn non_pipeline_yaml_gets_empty_diagnostics() {
+    let mut client = Client::start();
+    client.initialize(json!({}), Value::Null);
+    let uri = "file:///project/.github/workflows/ci.yml";
+    client.open(
+        uri,
+        "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n    - task: AzureFileCopy@4\n",
+        1,
+    );
+    assert!(client.diagnostics(uri, 1).is_empty());
+    assert_eq!(client.shutdown(), Some(0));
+}
