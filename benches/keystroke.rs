@@ -1,6 +1,7 @@
 //! Keystroke benchmark, in process: on generated pipelines of 1k, 10k and 50k lines,
 //! the median time of what the server does for one `didChange` (rope edit, tree edit,
-//! incremental reparse, model, analysis, position conversion of every finding), a full
+//! incremental reparse, incremental model update, analysis, position conversion of every
+//! finding), a full
 //! open (parse + analysis), and a hover. `cargo bench --bench keystroke`.
 //!
 //! The end-to-end figures over stdio, against other servers, come from
@@ -81,20 +82,22 @@ fn main() {
         // The keystroke: flip a version digit in the second half, as lspbench does.
         let target = text[text.len() / 2..].find("AzureFileCopy@4").unwrap() + text.len() / 2 + 14;
         let mut doc = Document::new(&text, 0);
+        let mut model = model::build(&doc);
         let mut findings_count = 0;
         let keystroke = median(
             (0..runs)
                 .map(|i| {
                     let digit = if i % 2 == 0 { "6" } else { "4" };
                     let t = Instant::now();
-                    doc.apply(
+                    let changes = doc.apply(
                         [Edit {
                             span: target..target + 1,
                             text: digit.into(),
                         }],
                         i + 1,
                     );
-                    let findings = analysis::analyze(&doc, &config);
+                    model.update(&doc, &changes);
+                    let findings = analysis::analyze_model(&doc, &model, &config);
                     for f in &findings {
                         std::hint::black_box(text::line_range(
                             doc.rope(),
@@ -113,8 +116,7 @@ fn main() {
             (0..runs)
                 .map(|_| {
                     let t = Instant::now();
-                    let m = model::build(&doc);
-                    std::hint::black_box(ide::hover(&m, &config, hover_at));
+                    std::hint::black_box(ide::hover(&doc, &model, &config, hover_at));
                     t.elapsed()
                 })
                 .collect(),

@@ -24,8 +24,30 @@ pub struct Document {
     rope: Rope,
     tree: Tree,
     version: i32,
-    /// Edited since the last parse.
-    dirty: bool,
+    /// Edits since the last parse, in order.
+    pending: Vec<Edited>,
+    /// The whole text was replaced since the last parse.
+    replaced: bool,
+}
+
+/// One applied edit, in byte offsets: `start..old_end` became `start..new_end`. Each
+/// edit's offsets refer to the text left by the edits before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edited {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+/// What a reparse changed, for consumers that update derived data incrementally.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The text edits, in order.
+    pub edits: Vec<Edited>,
+    /// Byte ranges (in the new text) where the syntax tree's structure changed.
+    pub changed: Vec<Span>,
+    /// Nothing can be reused: the whole text was replaced.
+    pub full: bool,
 }
 
 impl Document {
@@ -37,7 +59,8 @@ impl Document {
             rope,
             tree,
             version,
-            dirty: false,
+            pending: Vec::new(),
+            replaced: false,
         }
     }
 
@@ -59,35 +82,52 @@ impl Document {
 
     /// Applies `edits` in order (each one's span refers to the text left by the ones
     /// before it, as in LSP), then reparses once, incrementally.
-    pub fn apply(&mut self, edits: impl IntoIterator<Item = Edit>, version: i32) {
+    pub fn apply(&mut self, edits: impl IntoIterator<Item = Edit>, version: i32) -> Changes {
         for edit in edits {
             self.edit(edit);
         }
-        self.reparse(version);
+        self.reparse(version)
     }
 
     /// Edits the text and tells the tree what moved, without reparsing: call
     /// [`Document::reparse`] after the last edit of a batch. Until then the tree is stale.
     pub fn edit(&mut self, edit: Edit) {
-        self.edit_one(edit);
-        self.dirty = true;
+        let edited = self.edit_one(edit);
+        self.pending.push(edited);
     }
 
-    /// Reparses after edits (incrementally, reusing the edited tree) and sets the version.
-    pub fn reparse(&mut self, version: i32) {
-        if self.dirty {
-            self.tree = syntax::parse(&self.rope, Some(&self.tree));
-            self.dirty = false;
-        }
+    /// Reparses after edits (incrementally, reusing the edited tree), sets the version,
+    /// and says what changed.
+    pub fn reparse(&mut self, version: i32) -> Changes {
         self.version = version;
+        let full = std::mem::take(&mut self.replaced);
+        if self.pending.is_empty() {
+            return Changes {
+                full,
+                ..Changes::default()
+            };
+        }
+        let tree = syntax::parse(&self.rope, Some(&self.tree));
+        let changed = self
+            .tree
+            .changed_ranges(&tree)
+            .map(|r| r.start_byte..r.end_byte)
+            .collect();
+        self.tree = tree;
+        Changes {
+            edits: std::mem::take(&mut self.pending),
+            changed,
+            full,
+        }
     }
 
     /// Replaces the whole text (a full-text sync), reusing nothing.
     pub fn replace_all(&mut self, text: &str, version: i32) {
         *self = Document::new(text, version);
+        self.replaced = true;
     }
 
-    fn edit_one(&mut self, edit: Edit) {
+    fn edit_one(&mut self, edit: Edit) -> Edited {
         let rope = &mut self.rope;
         // Editors may send a range inside a character or past the end: clamp to char
         // boundaries so the rope and the tree see the same, valid edit.
@@ -111,6 +151,11 @@ impl Document {
             old_end_position,
             new_end_position,
         });
+        Edited {
+            start,
+            old_end,
+            new_end,
+        }
     }
 }
 

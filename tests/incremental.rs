@@ -5,6 +5,7 @@
 
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
+use azpls::model::{self, Model};
 
 /// SplitMix64: tiny, deterministic, good enough to drive edits.
 struct Rng(u64);
@@ -84,8 +85,12 @@ fn nodes(doc: &Document) -> Vec<(String, usize, usize)> {
     }
 }
 
-fn findings(doc: &Document, config: &Config) -> Vec<(String, std::ops::Range<usize>, String)> {
-    analysis::analyze(doc, config)
+fn findings(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+) -> Vec<(String, std::ops::Range<usize>, String)> {
+    analysis::analyze_model(doc, model, config)
         .into_iter()
         .map(|f| (f.rule.id.to_string(), f.span, f.message))
         .collect()
@@ -95,6 +100,7 @@ fn run(seed: u64, rounds: usize, config: &Config) {
     let mut rng = Rng(seed);
     let mut text = BASE.to_string();
     let mut doc = Document::new(&text, 0);
+    let mut model: Model = model::build(&doc);
     for round in 0..rounds {
         // A batch of one to three edits, applied in order, then one reparse (as didChange).
         let batch = 1 + rng.below(3);
@@ -109,7 +115,8 @@ fn run(seed: u64, rounds: usize, config: &Config) {
                 text: insert.to_string(),
             });
         }
-        doc.reparse(round as i32 + 1);
+        let changes = doc.reparse(round as i32 + 1);
+        model.update(&doc, &changes);
         assert_eq!(doc.text(), text, "seed {seed} round {round}: rope text");
         let fresh = Document::new(&text, 0);
         assert_eq!(
@@ -117,9 +124,18 @@ fn run(seed: u64, rounds: usize, config: &Config) {
             nodes(&fresh),
             "seed {seed} round {round}: incremental tree differs from a fresh parse of {text:?}"
         );
+        let fresh_model = model::build(&fresh);
         assert_eq!(
-            findings(&doc, config),
-            findings(&fresh, config),
+            model.steps, fresh_model.steps,
+            "seed {seed} round {round}: incrementally updated steps differ from a fresh model of {text:?}"
+        );
+        assert_eq!(
+            model.containers, fresh_model.containers,
+            "seed {seed} round {round}: containers"
+        );
+        assert_eq!(
+            findings(&doc, &model, config),
+            findings(&fresh, &fresh_model, config),
             "seed {seed} round {round}: findings differ"
         );
     }
@@ -139,5 +155,136 @@ fn incremental_edits_match_fresh_parse_seed_table() {
     let config = settings.to_config().unwrap();
     for seed in 1000..1030 {
         run(seed, 40, &config);
+    }
+}
+
+/// Edits that mostly keep the file valid, so the incremental model path (not the
+/// rebuild taken for trees with errors) is what gets checked: change a version digit or
+/// a task name, delete a line, duplicate a line, copy a block of lines elsewhere, type
+/// into a value.
+fn run_valid(seed: u64, rounds: usize, config: &Config) -> usize {
+    let mut rng = Rng(seed);
+    let mut text = BASE.replace("\r\n", if seed % 2 == 0 { "\n" } else { "\r\n" });
+    let mut doc = Document::new(&text, 0);
+    let mut model: Model = model::build(&doc);
+    let mut clean_rounds = 0;
+    for round in 0..rounds {
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < text.len())
+            .collect();
+        let line = rng.below(line_starts.len());
+        let start = line_starts[line];
+        let end = line_starts.get(line + 1).copied().unwrap_or(text.len());
+        let (span, insert) = match rng.below(6) {
+            0 => match text.match_indices('@').nth(rng.below(8)) {
+                Some((at, _)) => (
+                    at + 1..at + 2,
+                    rng.pick(&["1", "4", "5", "6", "0"]).to_string(),
+                ),
+                None => (0..0, String::new()),
+            },
+            1 => match text.match_indices("task: ").nth(rng.below(8)) {
+                Some((at, _)) => {
+                    let name_end = text[at + 6..].find('@').map_or(at + 6, |e| at + 6 + e);
+                    let name = rng.pick(&[
+                        "AzureFileCopy",
+                        "Docker",
+                        "AzureMonitor",
+                        "Kubernetes",
+                        "Bash",
+                        "\"AzureNLBManagement",
+                    ]);
+                    (at + 6..name_end, name.to_string())
+                }
+                None => (0..0, String::new()),
+            },
+            2 => (start..end, String::new()),
+            3 => (end..end, text[start..end].to_string()),
+            4 => {
+                let block_end = line_starts
+                    .get(line + 1 + rng.below(6))
+                    .copied()
+                    .unwrap_or(text.len());
+                (block_end..block_end, text[start..block_end].to_string())
+            }
+            _ => match text[start..end].find(": ") {
+                Some(colon) => {
+                    let at = start + colon + 2;
+                    (at..at, rng.pick(&["x", "é", "1", "😀"]).to_string())
+                }
+                None => (start..start, String::new()),
+            },
+        };
+        let before = text.clone();
+        text.replace_range(span.clone(), &insert);
+        let changes = doc.apply(
+            [Edit {
+                span: span.clone(),
+                text: insert.clone(),
+            }],
+            round as i32 + 1,
+        );
+        model.update(&doc, &changes);
+        if Document::new(&text, 0).tree().root_node().has_error() && rng.below(4) != 0 {
+            // Mostly undo a breaking edit (the way back from an error is a path too).
+            let undo = span.start..span.start + insert.len();
+            let removed = before[span.clone()].to_string();
+            text = before;
+            let changes = doc.apply(
+                [Edit {
+                    span: undo,
+                    text: removed,
+                }],
+                round as i32 + 1,
+            );
+            model.update(&doc, &changes);
+        }
+        let fresh = Document::new(&text, 0);
+        if !fresh.tree().root_node().has_error() {
+            clean_rounds += 1;
+        }
+        let fresh_model = model::build(&fresh);
+        assert_eq!(
+            model.steps, fresh_model.steps,
+            "seed {seed} round {round}: steps of {text:?}"
+        );
+        assert_eq!(
+            model.containers, fresh_model.containers,
+            "seed {seed} round {round}: containers"
+        );
+        assert_eq!(
+            findings(&doc, &model, config),
+            findings(&fresh, &fresh_model, config),
+            "seed {seed} round {round}: findings"
+        );
+    }
+    clean_rounds
+}
+
+#[test]
+fn incremental_model_matches_fresh_model_on_mostly_valid_edits() {
+    let config = Config::default();
+    let (mut clean, mut total) = (0, 0);
+    for seed in 0..80 {
+        clean += run_valid(seed, 50, &config);
+        total += 50;
+    }
+    // Most rounds must take the incremental path, or this test checks little.
+    assert!(
+        clean * 2 > total,
+        "only {clean} of {total} rounds were free of syntax errors"
+    );
+}
+
+#[test]
+fn base_text_is_valid_yaml() {
+    for eol in ["\n", "\r\n"] {
+        let doc = Document::new(&BASE.replace("\r\n", eol), 0);
+        assert!(
+            !doc.tree().root_node().has_error(),
+            "{}",
+            doc.tree().root_node().to_sexp()
+        );
     }
 }

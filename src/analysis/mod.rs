@@ -7,7 +7,7 @@
 pub mod rules;
 
 use crate::document::{Document, Edit};
-use crate::knowledge::{self, Knowledge, TableId};
+use crate::knowledge::{self, Knowledge, TableId, TaskEntry};
 use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::text::Span;
 
@@ -162,6 +162,9 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
     pub knowledge: &'static Knowledge,
+    /// The table row of each step (by index into `model.steps`), looked up once for all
+    /// rules.
+    entries: Vec<Option<&'static TaskEntry>>,
 }
 
 impl Context<'_> {
@@ -183,21 +186,63 @@ impl Context<'_> {
         }
     }
 
-    /// The steps that name a task with a major version, with that name and version.
-    pub fn versioned_steps(&self) -> impl Iterator<Item = (&TaskStep, &str, u32, &Span)> {
+    /// The steps that the applied table lists, with their row.
+    pub fn listed_steps(&self) -> impl Iterator<Item = Listed<'_>> {
         self.model
             .steps
             .iter()
-            .filter_map(|step| match &step.reference {
-                TaskRef::Named {
-                    name,
-                    major: Some(major),
-                    version_span: Some(version_span),
-                    ..
-                } => Some((step, name.as_str(), *major, version_span)),
-                _ => None,
+            .zip(&self.entries)
+            .filter_map(|(step, entry)| {
+                let entry = (*entry)?;
+                match &step.reference {
+                    TaskRef::Named {
+                        name,
+                        major: Some(major),
+                        version_span: Some(version_span),
+                        ..
+                    } => Some(Listed {
+                        step,
+                        name,
+                        major: *major,
+                        version_span,
+                        entry,
+                    }),
+                    _ => None,
+                }
             })
     }
+}
+
+/// A step whose task version the applied table lists.
+pub struct Listed<'a> {
+    pub step: &'a TaskStep,
+    /// The task name as written.
+    pub name: &'a str,
+    pub major: u32,
+    /// The digits of the major version.
+    pub version_span: &'a Span,
+    pub entry: &'static TaskEntry,
+}
+
+/// The table row of every step, in one pass (one case-folded lookup per step).
+fn lookup_entries(
+    model: &Model,
+    config: &Config,
+    kb: &'static Knowledge,
+) -> Vec<Option<&'static TaskEntry>> {
+    model
+        .steps
+        .iter()
+        .map(|step| match &step.reference {
+            TaskRef::Named {
+                name,
+                major: Some(major),
+                version_span: Some(_),
+                ..
+            } => kb.lookup(config.table, name, *major),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The step a finding belongs to, as a related location.
@@ -216,11 +261,13 @@ pub fn analyze(doc: &Document, config: &Config) -> Vec<Finding> {
 
 /// Analyses a document whose model is already built.
 pub fn analyze_model(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+    let kb = knowledge::knowledge();
     let ctx = Context {
         doc,
         model,
         config,
-        knowledge: knowledge::knowledge(),
+        knowledge: kb,
+        entries: lookup_entries(model, config, kb),
     };
     let mut findings = Vec::new();
     for (rule, check) in RULES {

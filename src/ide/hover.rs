@@ -5,8 +5,9 @@
 
 use crate::analysis::Config;
 use crate::analysis::rules::{self, status_phrase};
+use crate::document::Document;
 use crate::knowledge::{self, InputSupport, Knowledge, Status, TaskEntry};
-use crate::model::{Model, TaskRef, TaskStep};
+use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::text::Span;
 use std::fmt::Write;
 
@@ -18,18 +19,19 @@ pub struct Hover {
 }
 
 /// The hover at a byte offset, if there is something to say there.
-pub fn hover(model: &Model, config: &Config, offset: usize) -> Option<Hover> {
+///
+/// The step under the cursor is found on its own (`model::step_at`, a query limited to
+/// the enclosing item), so a hover costs the same in a 50,000-line file as in a small
+/// one; `model` serves the container resources.
+pub fn hover(doc: &Document, model: &Model, config: &Config, offset: usize) -> Option<Hover> {
     let kb = knowledge::knowledge();
     let within = |span: &Span| span.start <= offset && offset <= span.end;
-    for step in &model.steps {
-        if !within(&step.span) {
-            continue;
-        }
+    if let Some(step) = model::step_at(doc, offset) {
         if within(&step.key) || within(&step.value.span) {
-            return task_hover(kb, config, step);
+            return task_hover(kb, config, &step);
         }
         if let Some(input) = step.inputs.iter().find(|i| within(&i.key)) {
-            return input_hover(kb, config, step, &input.name, input.key.clone());
+            return input_hover(kb, config, &step, &input.name, input.key.clone());
         }
     }
     for container in &model.containers {

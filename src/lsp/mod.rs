@@ -12,12 +12,12 @@ use crate::analysis::{self, Config};
 use crate::config::{self, Settings};
 use crate::document::Document;
 use crate::ide;
-use crate::model;
+use crate::model::{self, Model};
 use crate::text::Encoding;
 use dashmap::DashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
@@ -55,9 +55,17 @@ struct State {
     root: Option<PathBuf>,
 }
 
+/// An open document and its model, kept up to date edit by edit.
+#[derive(Clone)]
+struct Open {
+    doc: Document,
+    /// Shared with snapshots being analysed; `Arc::make_mut` copies only if one is.
+    model: Arc<Model>,
+}
+
 struct Backend {
     client: Client,
-    documents: DashMap<lsp::Uri, Document>,
+    documents: DashMap<lsp::Uri, Open>,
     state: RwLock<State>,
 }
 
@@ -128,25 +136,31 @@ impl Backend {
     /// Analyses the current snapshot of a document and publishes its diagnostics, unless
     /// a newer version arrived while analysing.
     async fn publish(&self, uri: lsp::Uri) {
-        let Some(doc) = self.documents.get(&uri).map(|d| d.clone()) else {
-            return;
-        };
         let config = self.config();
         let encoding = self.encoding();
-        let diagnostics = guarded("diagnostics", || {
-            let findings = analysis::analyze(&doc, &config);
-            findings
-                .iter()
-                .map(|f| convert::diagnostic(&doc, &uri, f, &f.rule.url(config.table), encoding))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-        let current = self.documents.get(&uri).map(|d| d.version());
-        if current != Some(doc.version()) {
+        // The snapshot is dropped before awaiting, so an edit arriving meanwhile updates
+        // the model in place instead of copying it.
+        let (version, diagnostics) = {
+            let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
+                return;
+            };
+            let diagnostics = guarded("diagnostics", || {
+                analysis::analyze_model(&doc, &model, &config)
+                    .iter()
+                    .map(|f| {
+                        convert::diagnostic(&doc, &uri, f, &f.rule.url(config.table), encoding)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+            (doc.version(), diagnostics)
+        };
+        let current = self.documents.get(&uri).map(|d| d.doc.version());
+        if current != Some(version) {
             return;
         }
         self.client
-            .publish_diagnostics(uri, diagnostics, Some(doc.version()))
+            .publish_diagnostics(uri, diagnostics, Some(version))
             .await;
     }
 
@@ -264,7 +278,11 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
         let doc = params.text_document;
-        let parsed = guarded("didOpen", || Document::new(&doc.text, doc.version));
+        let parsed = guarded("didOpen", || {
+            let parsed = Document::new(&doc.text, doc.version);
+            let model = Arc::new(model::build(&parsed));
+            Open { doc: parsed, model }
+        });
         if let Some(parsed) = parsed {
             self.documents.insert(doc.uri.clone(), parsed);
             self.publish(doc.uri).await;
@@ -285,15 +303,17 @@ impl LanguageServer for Backend {
                 );
                 return;
             };
-            let doc = entry.value_mut();
+            let open = entry.value_mut();
             guarded("didChange", || {
+                let doc = &mut open.doc;
                 for change in &params.content_changes {
                     match convert::edit(doc, change, encoding) {
                         Some(edit) => doc.edit(edit),
                         None => doc.replace_all(&change.text, version),
                     }
                 }
-                doc.reparse(version);
+                let changes = doc.reparse(version);
+                Arc::make_mut(&mut open.model).update(doc, &changes);
             })
         };
         if applied.is_none() {
@@ -338,7 +358,7 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
         let position = params.text_document_position_params;
-        let Some(doc) = self
+        let Some(Open { doc, model }) = self
             .documents
             .get(&position.text_document.uri)
             .map(|d| d.clone())
@@ -349,8 +369,7 @@ impl LanguageServer for Backend {
         let encoding = self.encoding();
         Ok(guarded("hover", || {
             let offset = convert::offset(&doc, position.position, encoding);
-            let model = model::build(&doc);
-            ide::hover(&model, &config, offset).map(|h| convert::hover(&doc, &h, encoding))
+            ide::hover(&doc, &model, &config, offset).map(|h| convert::hover(&doc, &h, encoding))
         })
         .flatten())
     }
@@ -360,7 +379,7 @@ impl LanguageServer for Backend {
         params: lsp::CodeActionParams,
     ) -> Result<Option<lsp::CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some(doc) = self.documents.get(&uri).map(|d| d.clone()) else {
+        let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
             return Ok(None);
         };
         let config = self.config();
@@ -376,7 +395,7 @@ impl LanguageServer for Backend {
         let want_quick = wants(&lsp::CodeActionKind::QUICKFIX);
         let want_fix_all = wants(&convert::fix_all_kind());
         let actions = guarded("codeAction", || {
-            let findings = analysis::analyze(&doc, &config);
+            let findings = analysis::analyze_model(&doc, &model, &config);
             let span = convert::span(&doc, params.range, encoding);
             ide::code_actions(&findings, &span, !want_quick)
                 .into_iter()

@@ -11,7 +11,7 @@
 mod recover;
 pub mod yaml;
 
-use crate::document::Document;
+use crate::document::{Changes, Document, Edited};
 use crate::syntax;
 use crate::text::Span;
 use ropey::Rope;
@@ -21,8 +21,15 @@ use yaml::Scalar;
 /// What the model found in one document.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
+    /// The task steps of the pipeline documents, in document order.
     pub steps: Vec<TaskStep>,
     pub containers: Vec<ContainerResource>,
+    /// Steps inside documents that are not pipelines, kept so that an edit that makes
+    /// such a document a pipeline again (deleting `apiVersion:`, say) brings them back.
+    hidden: Vec<TaskStep>,
+    /// Built from a tree with errors: recovered steps come from fragments, which edits
+    /// can't be mapped through, so the next update rebuilds.
+    from_errors: bool,
 }
 
 /// A `- task: Name@N` step.
@@ -85,7 +92,13 @@ pub struct Input {
 impl TaskStep {
     /// Moves every span by `delta` bytes (for steps read from a fragment of the text).
     fn shift(&mut self, delta: usize) {
-        let move_span = |s: &mut Span| *s = s.start + delta..s.end + delta;
+        self.shift_by(delta as isize);
+    }
+
+    /// Moves every span by `delta` bytes, either way.
+    fn shift_by(&mut self, delta: isize) {
+        let at = |x: usize| (x as isize + delta) as usize;
+        let move_span = |s: &mut Span| *s = at(s.start)..at(s.end);
         move_span(&mut self.span);
         move_span(&mut self.key);
         move_span(&mut self.value.span);
@@ -140,40 +153,190 @@ pub struct ContainerResource {
 
 /// Reads the model out of a document.
 pub fn build(doc: &Document) -> Model {
-    let mut model = build_from_tree(doc);
-    if doc.tree().root_node().has_error() {
-        recover::steps(doc.rope(), &mut model.steps);
-    }
-    model
-}
-
-/// The model as the tree shows it, without reading around errors.
-fn build_from_tree(doc: &Document) -> Model {
     let rope = doc.rope();
     let root = doc.tree().root_node();
-    let foreign = foreign_documents(rope, root);
-    let in_foreign = |n: Node| foreign.iter().any(|r| r.contains(&n.start_byte()));
-
     let mut steps = Vec::new();
-    walk_task_pairs(rope, root, &mut |pair, mapping| {
-        if !in_foreign(pair)
-            && let Some(step) = step(rope, pair, mapping)
-        {
+    walk_task_pairs(rope, root, Vec::new(), &mut |pair, mapping| {
+        if let Some(step) = step(rope, pair, mapping) {
             steps.push(step);
         }
     });
+    let from_errors = root.has_error();
+    if from_errors {
+        recover::steps(rope, &mut steps);
+    }
+    let mut model = Model {
+        steps,
+        from_errors,
+        ..Model::default()
+    };
+    model.finish(doc);
+    model
+}
 
-    let mut containers = Vec::new();
-    let mut cursor = root.walk();
-    for document in root.named_children(&mut cursor) {
-        if document.kind() != "document" || in_foreign(document) {
-            continue;
+/// The model as the tree shows it, without reading around errors (for fragments).
+fn build_from_tree(doc: &Document) -> Model {
+    let rope = doc.rope();
+    let mut steps = Vec::new();
+    walk_task_pairs(
+        rope,
+        doc.tree().root_node(),
+        Vec::new(),
+        &mut |pair, mapping| {
+            if let Some(step) = step(rope, pair, mapping) {
+                steps.push(step);
+            }
+        },
+    );
+    Model {
+        steps,
+        ..Model::default()
+    }
+}
+
+impl Model {
+    /// Brings the model up to date after `changes`, re-reading only the steps the
+    /// changes touch: cached steps before an edit stay, steps after it move by the
+    /// edit's length, and the steps around each edited or restructured range are read
+    /// again from the new tree. Falls back to [`build`] when nothing can be reused.
+    /// The result always equals `build(doc)` (a property test checks it).
+    pub fn update(&mut self, doc: &Document, changes: &Changes) {
+        let root = doc.tree().root_node();
+        // Steps recovered around syntax errors come from fragments whose extent depends
+        // on lines far from an edit; rebuilding while errors are present keeps the
+        // result exactly that of `build` (an incremental variant failed the property test).
+        if changes.full || self.from_errors || root.has_error() {
+            *self = build(doc);
+            return;
         }
-        if let Some(mapping) = document_mapping(document) {
-            collect_containers(rope, mapping, &mut containers);
+        if changes.edits.is_empty() && changes.changed.is_empty() {
+            return;
+        }
+        let rope = doc.rope();
+        let mut steps = std::mem::take(&mut self.steps);
+        if !self.hidden.is_empty() {
+            steps.append(&mut self.hidden);
+            steps.sort_by_key(|s| s.span.start);
+        }
+
+        // Map the cached steps through the edits; what an edit touches is dirty.
+        let mut dirty: Vec<Span> = Vec::new();
+        for e in &changes.edits {
+            for d in dirty.iter_mut() {
+                *d = map_range(d, e);
+            }
+            steps.retain_mut(|s| {
+                if s.span.end < e.start {
+                    true
+                } else if s.span.start > e.old_end {
+                    s.shift_by(e.new_end as isize - e.old_end as isize);
+                    true
+                } else {
+                    dirty.push(map_range(&s.span, e));
+                    false
+                }
+            });
+            dirty.push(e.start..e.new_end);
+        }
+        // Steps whose structure changed are dirty too.
+        steps.retain(|s| {
+            let touched = changes
+                .changed
+                .iter()
+                .any(|r| r.start <= s.span.end && s.span.start <= r.end);
+            if touched {
+                dirty.push(s.span.clone());
+            }
+            !touched
+        });
+        dirty.extend(changes.changed.iter().cloned());
+
+        // Read each dirty region again: the step around it if there is one, else the
+        // smallest node that covers it.
+        let len = rope.len_bytes();
+        for d in &dirty {
+            let (start, end) = (d.start.min(len), d.end.min(len));
+            let Some(node) = root.descendant_for_byte_range(start, end) else {
+                continue;
+            };
+            let mut ancestors = Vec::new();
+            let mut up = node.parent();
+            while let Some(n) = up {
+                ancestors.push(n);
+                up = n.parent();
+            }
+            ancestors.reverse();
+            // The outermost step around the region, or the node itself.
+            let scope_at = (0..ancestors.len()).find(|&i| {
+                let n = ancestors[i];
+                yaml::is_mapping(n)
+                    && i >= 2
+                    && item_of_sequence(ancestors[i - 2], ancestors[i - 1])
+                    && yaml::get(rope, n, "task").is_some()
+            });
+            let (scope, scope_ancestors) = match scope_at {
+                Some(i) => (ancestors[i], ancestors[..i].to_vec()),
+                None => (node, ancestors),
+            };
+            let range = scope.byte_range();
+            steps.retain(|s| {
+                !(range.start <= s.span.start && s.span.start < range.end.max(range.start + 1))
+            });
+            walk_task_pairs(rope, scope, scope_ancestors, &mut |pair, mapping| {
+                if let Some(step) = step(rope, pair, mapping) {
+                    steps.push(step);
+                }
+            });
+        }
+        steps.sort_by_key(|s| s.span.start);
+        steps.dedup_by_key(|s| s.span.start);
+        self.steps = steps;
+        self.finish(doc);
+    }
+
+    /// Sets aside the steps of non-pipeline documents and reads the container resources
+    /// (a few top-level keys: cheaper to read again than to track).
+    fn finish(&mut self, doc: &Document) {
+        let rope = doc.rope();
+        let root = doc.tree().root_node();
+        let foreign = foreign_documents(rope, root);
+        let in_foreign = |at: usize| foreign.iter().any(|r| r.contains(&at));
+        if !foreign.is_empty() {
+            let (hidden, steps) = std::mem::take(&mut self.steps)
+                .into_iter()
+                .partition(|s| in_foreign(s.span.start));
+            self.hidden = hidden;
+            self.steps = steps;
+        }
+        self.containers.clear();
+        let mut cursor = root.walk();
+        for document in root.named_children(&mut cursor) {
+            if document.kind() != "document" || in_foreign(document.start_byte()) {
+                continue;
+            }
+            if let Some(mapping) = document_mapping(document) {
+                collect_containers(rope, mapping, &mut self.containers);
+            }
         }
     }
-    Model { steps, containers }
+}
+
+/// Where a range of the text before an edit lies after it (widened to cover the edit
+/// when they touch).
+fn map_range(r: &Span, e: &Edited) -> Span {
+    let shift = |x: usize| (x as isize + e.new_end as isize - e.old_end as isize) as usize;
+    if r.end < e.start {
+        r.clone()
+    } else if r.start > e.old_end {
+        shift(r.start)..shift(r.end)
+    } else {
+        let end = if r.end > e.old_end {
+            shift(r.end)
+        } else {
+            e.new_end
+        };
+        r.start.min(e.start)..end.max(e.new_end)
+    }
 }
 
 fn document_mapping(document: Node) -> Option<Node> {
@@ -192,12 +355,17 @@ fn document_mapping(document: Node) -> Option<Node> {
 /// it several times faster than `queries/tasks.scm` over a whole document. The query
 /// serves point lookups (hover), where a byte range keeps it cheap; a test checks that
 /// both find the same pairs.
-fn walk_task_pairs<'t>(rope: &Rope, root: Node<'t>, found: &mut impl FnMut(Node<'t>, Node<'t>)) {
+fn walk_task_pairs<'t>(
+    rope: &Rope,
+    root: Node<'t>,
+    ancestors: Vec<Node<'t>>,
+    found: &mut impl FnMut(Node<'t>, Node<'t>),
+) {
     let kinds = syntax::kinds();
     let mut cursor = root.walk();
     // The ancestors of the cursor's node, so no `Node::parent` (a walk from the root in
     // tree-sitter) is needed to know whether a mapping is a sequence item.
-    let mut stack: Vec<Node<'t>> = Vec::with_capacity(32);
+    let mut stack = ancestors;
     'outer: loop {
         let node = cursor.node();
         let id = node.kind_id();

@@ -10,41 +10,37 @@ use super::{TaskStep, build_from_tree};
 use crate::document::Document;
 use ropey::Rope;
 
-/// Adds the steps that the tree missed to `steps` (kept in document order).
+/// Adds the steps that the tree missed to `steps` (sorted by start; kept so).
 pub fn steps(rope: &Rope, steps: &mut Vec<TaskStep>) {
-    let lines: Vec<Line> = (0..rope.len_lines()).map(|i| Line::read(rope, i)).collect();
+    let count = rope.len_lines();
+    let lines = 0..count;
+    let line = |i: usize| Line::read(rope, i);
     let mut found = Vec::new();
     let mut next_free = 0;
-    for (i, line) in lines.iter().enumerate() {
-        if i < next_free || !line.task_key {
+    for i in lines.start..lines.end.min(count) {
+        let this = line(i);
+        if i < next_free || !this.task_key {
             continue;
         }
         let start_byte = rope.line_to_byte(i);
-        if steps
-            .iter()
-            .any(|s| s.span.start <= start_byte + line.indent + 2 && start_byte < s.span.end)
-        {
+        if covered(steps, start_byte, start_byte + this.indent + 2) {
             continue;
         }
-        let Some(item) = item_start(&lines, i) else {
+        let Some(item) = item_start(&line, i) else {
             continue;
         };
-        let dash = lines[item].indent;
-        let end = (i + 1..lines.len())
-            .find(|&j| lines[j].content && lines[j].indent <= dash)
-            .unwrap_or(lines.len());
+        let end = item_end(&line, count, item, i);
         next_free = end;
         // The whole item first; if it is broken too, the lines up to the task key alone,
         // so the reference is still seen (inputs may then be missing).
         for last in [end, i + 1] {
             let from = rope.line_to_byte(item);
-            let to = if last >= rope.len_lines() {
+            let to = if last >= count {
                 rope.len_bytes()
             } else {
                 rope.line_to_byte(last)
             };
-            let fragment = Document::new(&rope.byte_slice(from..to).to_string(), 0);
-            let mut steps = build_from_tree(&fragment).steps;
+            let mut steps = fragment_steps(rope.byte_slice(from..to).to_string());
             if steps.is_empty() {
                 continue;
             }
@@ -62,16 +58,69 @@ pub fn steps(rope: &Rope, steps: &mut Vec<TaskStep>) {
     }
 }
 
+/// The line after the item that starts at `item`, scanning from line `from`.
+fn item_end(line: &impl Fn(usize) -> Line, count: usize, item: usize, from: usize) -> usize {
+    let dash = line(item).indent;
+    (from + 1..count)
+        .find(|&j| {
+            let l = line(j);
+            l.content && l.indent <= dash
+        })
+        .unwrap_or(count)
+}
+
+/// Does a step (the list is sorted by start) start at or before `upto` and end after
+/// `from`? Steps don't overlap, so only the last one starting before `upto` can.
+fn covered(steps: &[TaskStep], from: usize, upto: usize) -> bool {
+    let i = steps.partition_point(|s| s.span.start <= upto);
+    i > 0 && steps[i - 1].span.end > from
+}
+
+/// The steps of a fragment, with spans relative to it. While a file stays broken, every
+/// keystroke reads the same fragments again, so their steps are kept (per thread,
+/// bounded) by text.
+fn fragment_steps(text: String) -> Vec<TaskStep> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static FRAGMENTS: RefCell<HashMap<String, Vec<TaskStep>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(steps) = FRAGMENTS.with(|f| f.borrow().get(&text).cloned()) {
+        return steps;
+    }
+    let steps = build_from_tree(&Document::new(&text, 0)).steps;
+    FRAGMENTS.with(|f| {
+        let mut fragments = f.borrow_mut();
+        if fragments.len() >= 20_000 {
+            fragments.clear();
+        }
+        fragments.insert(text, steps.clone());
+    });
+    steps
+}
+
 /// The line where the sequence item holding line `i` starts: line `i` itself when it
 /// starts with `- `, else the nearest line above that starts with `- ` less indented.
-fn item_start(lines: &[Line], i: usize) -> Option<usize> {
-    if lines[i].dash {
+fn item_start(line: &impl Fn(usize) -> Line, i: usize) -> Option<usize> {
+    let this = line(i);
+    if this.dash {
         return Some(i);
     }
-    (0..i)
-        .rev()
-        .take_while(|&j| !lines[j].content || lines[j].indent < lines[i].indent || lines[j].dash)
-        .find(|&j| lines[j].dash && lines[j].indent < lines[i].indent)
+    for j in (0..i).rev() {
+        let l = line(j);
+        if l.dash && l.indent < this.indent {
+            return Some(j);
+        }
+        if l.content && l.indent >= this.indent && !l.dash {
+            continue;
+        }
+        if l.content && l.indent < this.indent {
+            // A less indented line that is not an item: the task line is in a mapping,
+            // not a sequence item.
+            return None;
+        }
+    }
+    None
 }
 
 /// What the recovery needs to know of a line.
@@ -87,7 +136,15 @@ struct Line {
 
 impl Line {
     fn read(rope: &Rope, i: usize) -> Line {
-        let text = rope.line(i).to_string();
+        let slice = rope.line(i);
+        let owned;
+        let text = match slice.as_str() {
+            Some(text) => text,
+            None => {
+                owned = slice.to_string();
+                &owned
+            }
+        };
         let trimmed = text.trim_start_matches([' ', '\u{feff}']);
         let indent = text.len() - trimmed.len();
         let body = trimmed.trim_end();

@@ -20,10 +20,9 @@ rename, drop or add.",
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (step, name, major, version_span) in ctx.versioned_steps() {
-        let Some(entry) = ctx.knowledge.lookup(ctx.config.table, name, major) else {
-            continue;
-        };
+    for listed in ctx.listed_steps() {
+        let (step, name, version_span, entry) =
+            (listed.step, listed.name, listed.version_span, listed.entry);
         let Status::Deprecated {
             replacement,
             replacement_major,
@@ -78,10 +77,10 @@ pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u3
         .iter()
         .map(|i| (i.name.clone(), i.value.as_ref().map(|v| v.text.clone())))
         .collect();
-    let plan = knowledge::plan_migration(
-        (name, step_major(step)),
-        (replacement, replacement_major),
-        &set,
+    let plan = cached_plan(
+        (name.to_ascii_lowercase(), step_major(step)),
+        (replacement.to_string(), replacement_major),
+        set,
     );
     let target = format!("{replacement}@{replacement_major}");
     if plan.safe {
@@ -159,4 +158,33 @@ fn quote_list(items: &[String]) -> String {
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+type PlanKey = ((String, u32), (String, u32), Vec<(String, Option<String>)>);
+
+/// Plans are pure functions of the two versions and the step's inputs, and a file (or a
+/// repository) repeats the same steps many times: keep them, per thread, up to a bound.
+fn cached_plan(
+    from: (String, u32),
+    to: (String, u32),
+    set: Vec<(String, Option<String>)>,
+) -> knowledge::MigrationPlan {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static PLANS: RefCell<HashMap<PlanKey, knowledge::MigrationPlan>> = RefCell::new(HashMap::new());
+    }
+    let key = (from, to, set);
+    if let Some(plan) = PLANS.with(|p| p.borrow().get(&key).cloned()) {
+        return plan;
+    }
+    let plan = knowledge::plan_migration((&key.0.0, key.0.1), (&key.1.0, key.1.1), &key.2);
+    PLANS.with(|p| {
+        let mut plans = p.borrow_mut();
+        if plans.len() >= 4096 {
+            plans.clear();
+        }
+        plans.insert(key, plan.clone());
+    });
+    plan
 }

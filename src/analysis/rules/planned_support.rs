@@ -15,10 +15,8 @@ The finding says when support was planned and what newer tables say about the ta
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let table = ctx.knowledge.table(ctx.config.table);
-    for (step, name, major, _) in ctx.versioned_steps() {
-        let Some(entry) = ctx.knowledge.lookup(ctx.config.table, name, major) else {
-            continue;
-        };
+    for listed in ctx.listed_steps() {
+        let (step, name, major, entry) = (listed.step, listed.name, listed.major, listed.entry);
         let Status::Planned { when } = &entry.status else {
             continue;
         };

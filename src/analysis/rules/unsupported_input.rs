@@ -16,10 +16,8 @@ input's key, and only when the step sets that input (by its name or any alias)."
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (step, name, major, _) in ctx.versioned_steps() {
-        let Some(entry) = ctx.knowledge.lookup(ctx.config.table, name, major) else {
-            continue;
-        };
+    for listed in ctx.listed_steps() {
+        let (step, entry) = (listed.step, listed.entry);
         let Status::PerInput { inputs } = &entry.status else {
             continue;
         };

@@ -17,10 +17,8 @@ example with a script in an AzureCLI@2 or AzurePowerShell@5 step, which support 
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (step, name, major, _) in ctx.versioned_steps() {
-        let Some(entry) = ctx.knowledge.lookup(ctx.config.table, name, major) else {
-            continue;
-        };
+    for listed in ctx.listed_steps() {
+        let (step, entry) = (listed.step, listed.entry);
         if entry.status != Status::Unsupported {
             continue;
         }
