@@ -288,3 +288,41 @@ fn base_text_is_valid_yaml() {
         );
     }
 }
+
+/// tree-sitter-yaml 0.7.2 keeps rows in 16 bits: past line 32,767 its tree is one error.
+/// Such files are read in segments; every step must still be seen, and an edit in the
+/// part past the limit must give what a fresh read gives.
+#[test]
+fn files_past_the_grammar_row_limit_are_read_in_segments() {
+    let mut text = String::from("trigger:\n- main\nstages:\n");
+    let mut n = 0;
+    while text.lines().count() < 40_000 {
+        text.push_str(&format!(
+            "- stage: s{n}\n  jobs:\n  - job: j\n    steps:\n    - task: AzureFileCopy@4\n      inputs:\n        SourcePath: a\n    - script: echo {n}\n"
+        ));
+        n += 1;
+    }
+    let mut doc = Document::new(&text, 0);
+    assert!(
+        doc.tree().root_node().has_error(),
+        "the grammar limit is still there"
+    );
+    let mut model = model::build(&doc);
+    assert_eq!(model.steps.len(), n, "every step is seen");
+    let config = Config::default();
+    assert_eq!(analysis::analyze_model(&doc, &model, &config).len(), n);
+
+    let at = text.rfind("AzureFileCopy@4").unwrap() + "AzureFileCopy@".len();
+    let changes = doc.apply(
+        [Edit {
+            span: at..at + 1,
+            text: "6".into(),
+        }],
+        1,
+    );
+    model.update(&doc, &changes);
+    text.replace_range(at..at + 1, "6");
+    let fresh = model::build(&Document::new(&text, 0));
+    assert_eq!(model.steps, fresh.steps);
+    assert_eq!(analysis::analyze_model(&doc, &model, &config).len(), n - 1);
+}

@@ -155,15 +155,20 @@ pub struct ContainerResource {
 pub fn build(doc: &Document) -> Model {
     let rope = doc.rope();
     let root = doc.tree().root_node();
-    let mut steps = Vec::new();
-    walk_task_pairs(rope, root, Vec::new(), &mut |pair, mapping| {
-        if let Some(step) = step(rope, pair, mapping) {
-            steps.push(step);
-        }
-    });
     let from_errors = root.has_error();
-    if from_errors {
-        recover::steps(rope, &mut steps);
+    let mut steps = Vec::new();
+    if from_errors && rope.len_lines() > recover::GRAMMAR_ROW_LIMIT {
+        // Past the grammar's row limit the tree is one error: read the file in segments.
+        steps = recover::segmented(rope);
+    } else {
+        walk_task_pairs(rope, root, Vec::new(), &mut |pair, mapping| {
+            if let Some(step) = step(rope, pair, mapping) {
+                steps.push(step);
+            }
+        });
+        if from_errors {
+            recover::steps(rope, &mut steps);
+        }
     }
     let mut model = Model {
         steps,

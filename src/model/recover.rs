@@ -80,23 +80,97 @@ fn covered(steps: &[TaskStep], from: usize, upto: usize) -> bool {
 /// keystroke reads the same fragments again, so their steps are kept (per thread,
 /// bounded) by text.
 fn fragment_steps(text: String) -> Vec<TaskStep> {
+    cached(text, false)
+}
+
+/// The steps of `text` read as a document of its own: with `recover`, as [`super::build`]
+/// does (reading around its errors), else only what its tree shows.
+fn cached(text: String, recover: bool) -> Vec<TaskStep> {
     use std::cell::RefCell;
     use std::collections::HashMap;
     thread_local! {
-        static FRAGMENTS: RefCell<HashMap<String, Vec<TaskStep>>> = RefCell::new(HashMap::new());
+        static FRAGMENTS: RefCell<HashMap<(bool, String), Vec<TaskStep>>> = RefCell::new(HashMap::new());
     }
-    if let Some(steps) = FRAGMENTS.with(|f| f.borrow().get(&text).cloned()) {
+    let key = (recover, text);
+    if let Some(steps) = FRAGMENTS.with(|f| f.borrow().get(&key).cloned()) {
         return steps;
     }
-    let steps = build_from_tree(&Document::new(&text, 0)).steps;
+    let doc = Document::new(&key.1, 0);
+    let mut steps = build_from_tree(&doc).steps;
+    if recover && doc.tree().root_node().has_error() {
+        self::steps(doc.rope(), &mut steps);
+    }
     FRAGMENTS.with(|f| {
         let mut fragments = f.borrow_mut();
         if fragments.len() >= 20_000 {
             fragments.clear();
         }
-        fragments.insert(text, steps.clone());
+        fragments.insert(key, steps.clone());
     });
     steps
+}
+
+/// The most lines tree-sitter-yaml 0.7.2 parses: its scanner keeps the row in an
+/// `int16_t`, so from line 32,768 on the whole tree turns into one error.
+pub const GRAMMAR_ROW_LIMIT: usize = 32_767;
+
+/// Reads a file longer than [`GRAMMAR_ROW_LIMIT`] in segments that each parse well: a
+/// segment starts at every unindented line (`stages:`, `- stage: ...`, `resources:`),
+/// and segments still too long are cut again before their least indented `- ` items.
+/// Segments are cached by text, so a keystroke re-reads only the segment it touched.
+pub fn segmented(rope: &Rope) -> Vec<TaskStep> {
+    let count = rope.len_lines();
+    // One sequential pass over the lines (cheaper than a lookup per line).
+    let lines: Vec<Line> = rope.lines().map(Line::of).collect();
+    let mut cuts: Vec<usize> = (0..count)
+        .filter(|&i| i == 0 || (lines[i].content && lines[i].indent == 0))
+        .collect();
+    cuts.push(count);
+    let mut bounds = Vec::new();
+    for w in cuts.windows(2) {
+        split(&lines, w[0], w[1], &mut bounds);
+    }
+    let mut steps = Vec::new();
+    for (start, end) in bounds {
+        let from = rope.line_to_byte(start);
+        let to = if end >= count {
+            rope.len_bytes()
+        } else {
+            rope.line_to_byte(end)
+        };
+        for mut step in cached(rope.byte_slice(from..to).to_string(), true) {
+            step.shift(from);
+            steps.push(step);
+        }
+    }
+    steps
+}
+
+/// Splits the lines `start..end` into pieces of at most a few thousand lines, cutting
+/// before the least indented `- ` lines.
+fn split(lines: &[Line], start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
+    const MAX: usize = 4_000;
+    if end - start <= MAX {
+        out.push((start, end));
+        return;
+    }
+    let Some(indent) = lines[start + 1..end]
+        .iter()
+        .filter(|l| l.dash)
+        .map(|l| l.indent)
+        .min()
+    else {
+        out.push((start, end));
+        return;
+    };
+    let mut piece = start;
+    for (i, line) in lines.iter().enumerate().take(end).skip(start + 1) {
+        if line.dash && line.indent == indent {
+            out.push((piece, i));
+            piece = i;
+        }
+    }
+    out.push((piece, end));
 }
 
 /// The line where the sequence item holding line `i` starts: line `i` itself when it
@@ -136,7 +210,10 @@ struct Line {
 
 impl Line {
     fn read(rope: &Rope, i: usize) -> Line {
-        let slice = rope.line(i);
+        Line::of(rope.line(i))
+    }
+
+    fn of(slice: ropey::RopeSlice) -> Line {
         let owned;
         let text = match slice.as_str() {
             Some(text) => text,
