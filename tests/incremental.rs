@@ -96,6 +96,29 @@ fn findings(
         .collect()
 }
 
+/// The incrementally kept model and its findings equal those of a fresh parse.
+fn assert_model_matches_fresh(
+    doc: &Document,
+    model: &Model,
+    fresh: &Document,
+    config: &Config,
+    at: &str,
+) {
+    let fresh_model = model::build(fresh);
+    assert_eq!(
+        model.steps,
+        fresh_model.steps,
+        "{at}: steps of {:?}",
+        fresh.text()
+    );
+    assert_eq!(model.containers, fresh_model.containers, "{at}: containers");
+    assert_eq!(
+        findings(doc, model, config),
+        findings(fresh, &fresh_model, config),
+        "{at}: findings"
+    );
+}
+
 fn run(seed: u64, rounds: usize, config: &Config) {
     let mut rng = Rng(seed);
     let mut text = BASE.to_string();
@@ -124,19 +147,12 @@ fn run(seed: u64, rounds: usize, config: &Config) {
             nodes(&fresh),
             "seed {seed} round {round}: incremental tree differs from a fresh parse of {text:?}"
         );
-        let fresh_model = model::build(&fresh);
-        assert_eq!(
-            model.steps, fresh_model.steps,
-            "seed {seed} round {round}: incrementally updated steps differ from a fresh model of {text:?}"
-        );
-        assert_eq!(
-            model.containers, fresh_model.containers,
-            "seed {seed} round {round}: containers"
-        );
-        assert_eq!(
-            findings(&doc, &model, config),
-            findings(&fresh, &fresh_model, config),
-            "seed {seed} round {round}: findings differ"
+        assert_model_matches_fresh(
+            &doc,
+            &model,
+            &fresh,
+            config,
+            &format!("seed {seed} round {round}"),
         );
     }
 }
@@ -244,19 +260,12 @@ fn run_valid(seed: u64, rounds: usize, config: &Config) -> usize {
         if !fresh.tree().root_node().has_error() {
             clean_rounds += 1;
         }
-        let fresh_model = model::build(&fresh);
-        assert_eq!(
-            model.steps, fresh_model.steps,
-            "seed {seed} round {round}: steps of {text:?}"
-        );
-        assert_eq!(
-            model.containers, fresh_model.containers,
-            "seed {seed} round {round}: containers"
-        );
-        assert_eq!(
-            findings(&doc, &model, config),
-            findings(&fresh, &fresh_model, config),
-            "seed {seed} round {round}: findings"
+        assert_model_matches_fresh(
+            &doc,
+            &model,
+            &fresh,
+            config,
+            &format!("seed {seed} round {round}"),
         );
     }
     clean_rounds
