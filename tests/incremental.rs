@@ -334,4 +334,51 @@ fn files_past_the_grammar_row_limit_are_read_in_segments() {
     let fresh = model::build(&Document::new(&text, 0));
     assert_eq!(model.steps, fresh.steps);
     assert_eq!(analysis::analyze_model(&doc, &model, &config).len(), n - 1);
+
+    // Edits of every kind past the limit and before it, each checked against a fresh
+    // read: new unindented lines (region cuts), deleted ones, broken lines, a new stage.
+    let mut rng = Rng(7);
+    let edits: &[&str] = &[
+        "- stage: extra\n  jobs:\n  - job: k\n    steps:\n    - task: AzureNLBManagement@1\n",
+        "variables:\n",
+        "\t- task: [broken\n",
+        "    - task: Kubernetes@0\n",
+        "",
+    ];
+    for round in 0..24 {
+        let lines: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < text.len())
+            .collect();
+        // Mostly past the limit, sometimes before it.
+        let line = if round % 4 == 0 {
+            rng.below(lines.len() / 2)
+        } else {
+            lines.len() / 2 + rng.below(lines.len() / 2)
+        };
+        let start = lines[line];
+        let insert = rng.pick(edits);
+        let end = if insert.is_empty() {
+            lines.get(line + 1).copied().unwrap_or(text.len())
+        } else {
+            start
+        };
+        text.replace_range(start..end, insert);
+        let changes = doc.apply(
+            [Edit {
+                span: start..end,
+                text: insert.to_string(),
+            }],
+            round + 2,
+        );
+        model.update(&doc, &changes);
+        let fresh_doc = Document::new(&text, 0);
+        assert_model_matches_fresh(
+            &doc,
+            &model,
+            &fresh_doc,
+            &config,
+            &format!("long file round {round}"),
+        );
+    }
 }

@@ -295,6 +295,7 @@ impl LanguageServer for Backend {
         let encoding = self.encoding();
         // Apply every change in order with no `.await` while the entry is held: the
         // server may run notification handlers concurrently at await points.
+        let started = std::time::Instant::now();
         let applied = {
             let Some(mut entry) = self.documents.get_mut(&uri) else {
                 debug_log!(
@@ -326,7 +327,9 @@ impl LanguageServer for Backend {
             .await;
             return;
         }
+        debug_log!("didChange v{version} applied in {:?}", started.elapsed());
         self.publish(uri).await;
+        debug_log!("didChange v{version} published in {:?}", started.elapsed());
     }
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {

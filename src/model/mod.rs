@@ -30,6 +30,8 @@ pub struct Model {
     /// Built from a tree with errors: recovered steps come from fragments, which edits
     /// can't be mapped through, so the next update rebuilds.
     from_errors: bool,
+    /// For files past the grammar's row limit: the segments the steps were read from.
+    segments: Vec<recover::Segment>,
 }
 
 /// A `- task: Name@N` step.
@@ -157,9 +159,10 @@ pub fn build(doc: &Document) -> Model {
     let root = doc.tree().root_node();
     let from_errors = root.has_error();
     let mut steps = Vec::new();
+    let mut segments = Vec::new();
     if from_errors && rope.len_lines() > recover::GRAMMAR_ROW_LIMIT {
         // Past the grammar's row limit the tree is one error: read the file in segments.
-        steps = recover::segmented(rope);
+        steps = recover::segmented(rope, &mut segments);
     } else {
         walk_task_pairs(rope, root, Vec::new(), &mut |pair, mapping| {
             if let Some(step) = step(rope, pair, mapping) {
@@ -173,6 +176,7 @@ pub fn build(doc: &Document) -> Model {
     let mut model = Model {
         steps,
         from_errors,
+        segments,
         ..Model::default()
     };
     model.finish(doc);
@@ -210,6 +214,20 @@ impl Model {
         // Steps recovered around syntax errors come from fragments whose extent depends
         // on lines far from an edit; rebuilding while errors are present keeps the
         // result exactly that of `build` (an incremental variant failed the property test).
+        let segmented = !self.segments.is_empty()
+            && root.has_error()
+            && doc.rope().len_lines() > recover::GRAMMAR_ROW_LIMIT;
+        if segmented && !changes.full {
+            let mut steps = std::mem::take(&mut self.steps);
+            if !self.hidden.is_empty() {
+                steps.append(&mut self.hidden);
+                steps.sort_by_key(|s| s.span.start);
+            }
+            recover::resegment(doc.rope(), changes, &mut self.segments, &mut steps);
+            self.steps = steps;
+            self.finish(doc);
+            return;
+        }
         if changes.full || self.from_errors || root.has_error() {
             *self = build(doc);
             return;

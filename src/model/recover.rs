@@ -7,7 +7,8 @@
 //! document, and the steps found there are moved back to their place in the file.
 
 use super::{TaskStep, build_from_tree};
-use crate::document::Document;
+use crate::document::{Changes, Document};
+use crate::text::Span;
 use ropey::Rope;
 
 /// Adds the steps that the tree missed to `steps` (sorted by start; kept so).
@@ -114,36 +115,177 @@ fn cached(text: String, recover: bool) -> Vec<TaskStep> {
 /// `int16_t`, so from line 32,768 on the whole tree turns into one error.
 pub const GRAMMAR_ROW_LIMIT: usize = 32_767;
 
+/// A piece of a file read on its own: its byte span, and how many of the model's steps
+/// (which are in document order) it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Segment {
+    pub span: Span,
+    pub steps: usize,
+}
+
 /// Reads a file longer than [`GRAMMAR_ROW_LIMIT`] in segments that each parse well: a
 /// segment starts at every unindented line (`stages:`, `- stage: ...`, `resources:`),
 /// and segments still too long are cut again before their least indented `- ` items.
-/// Segments are cached by text, so a keystroke re-reads only the segment it touched.
-pub fn segmented(rope: &Rope) -> Vec<TaskStep> {
+/// Where the cuts fall depends only on the lines between two unindented lines, which is
+/// what lets [`resegment`] re-read just the regions an edit touched.
+pub fn segmented(rope: &Rope, segments: &mut Vec<Segment>) -> Vec<TaskStep> {
+    let mut steps = Vec::new();
+    segments.clear();
+    read_region(rope, 0, rope.len_lines(), segments, &mut steps);
+    steps
+}
+
+/// Brings segments and their steps up to date after `changes`: segments an edit did not
+/// touch keep their steps (moved by the edits before them); the unindented regions
+/// around the edits are cut and read again (from the per-text cache when unchanged).
+pub fn resegment(
+    rope: &Rope,
+    changes: &Changes,
+    segments: &mut Vec<Segment>,
+    steps: &mut Vec<TaskStep>,
+) {
+    // Each segment with its steps, so they can move and be dropped together.
+    let mut pieces: Vec<(Span, Vec<TaskStep>, isize, bool)> = Vec::with_capacity(segments.len());
+    let mut all = std::mem::take(steps).into_iter();
+    for seg in segments.drain(..) {
+        pieces.push((seg.span, all.by_ref().take(seg.steps).collect(), 0, false));
+    }
+    let mut dirty: Vec<Span> = Vec::new();
+    for e in &changes.edits {
+        let delta = e.new_end as isize - e.old_end as isize;
+        for d in dirty.iter_mut() {
+            *d = super::map_range(d, e);
+        }
+        for (span, _, shift, touched) in pieces.iter_mut().filter(|p| !p.3) {
+            if span.end < e.start {
+            } else if span.start > e.old_end {
+                *span =
+                    (span.start as isize + delta) as usize..(span.end as isize + delta) as usize;
+                *shift += delta;
+            } else {
+                dirty.push(super::map_range(span, e));
+                *touched = true;
+            }
+        }
+        dirty.push(e.start..e.new_end);
+    }
+    dirty.extend(changes.changed.iter().cloned());
+
+    // Widen each dirty range to whole unindented regions of the new text.
+    let count = rope.len_lines();
+    let len = rope.len_bytes();
+    let mut regions: Vec<(usize, usize)> = dirty
+        .iter()
+        .map(|d| {
+            let first = rope.byte_to_line(d.start.min(len));
+            let last = rope.byte_to_line(d.end.min(len));
+            let start = (0..=first)
+                .rev()
+                .find(|&i| i == 0 || Line::read(rope, i).starts_region())
+                .unwrap_or(0);
+            let end = (last + 1..count)
+                .find(|&i| Line::read(rope, i).starts_region())
+                .unwrap_or(count);
+            (start, end)
+        })
+        .collect();
+    regions.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in regions {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let byte = |line: usize| {
+        if line >= count {
+            len
+        } else {
+            rope.line_to_byte(line)
+        }
+    };
+    let spans: Vec<Span> = merged.iter().map(|&(a, b)| byte(a)..byte(b)).collect();
+
+    // Keep what no region covers, read the regions again, and put it all in order.
+    let overlaps = |span: &Span| {
+        spans
+            .iter()
+            .any(|r| span.start < r.end && r.start < span.end.max(span.start + 1))
+    };
+    let mut out: Vec<(Span, Vec<TaskStep>)> = Vec::with_capacity(pieces.len());
+    for (span, mut piece_steps, shift, touched) in pieces {
+        if touched || overlaps(&span) {
+            continue;
+        }
+        if shift != 0 {
+            for step in &mut piece_steps {
+                step.shift_by(shift);
+            }
+        }
+        out.push((span, piece_steps));
+    }
+    for &(a, b) in &merged {
+        let mut new_segments = Vec::new();
+        let mut new_steps = Vec::new();
+        read_region(rope, a, b, &mut new_segments, &mut new_steps);
+        let mut rest = new_steps.into_iter();
+        for seg in new_segments {
+            out.push((seg.span, rest.by_ref().take(seg.steps).collect()));
+        }
+    }
+    out.sort_by_key(|(span, _)| span.start);
+    for (span, piece_steps) in out {
+        segments.push(Segment {
+            span,
+            steps: piece_steps.len(),
+        });
+        steps.extend(piece_steps);
+    }
+}
+
+/// Cuts lines `first..last` into segments and reads each, appending to `segments` and
+/// `steps`.
+fn read_region(
+    rope: &Rope,
+    first: usize,
+    last: usize,
+    segments: &mut Vec<Segment>,
+    steps: &mut Vec<TaskStep>,
+) {
     let count = rope.len_lines();
     // One sequential pass over the lines (cheaper than a lookup per line).
-    let lines: Vec<Line> = rope.lines().map(Line::of).collect();
-    let mut cuts: Vec<usize> = (0..count)
-        .filter(|&i| i == 0 || (lines[i].content && lines[i].indent == 0))
+    let lines: Vec<Line> = rope
+        .lines_at(first)
+        .take(last - first)
+        .map(Line::of)
         .collect();
-    cuts.push(count);
+    let n = lines.len();
+    let mut cuts: Vec<usize> = (0..n)
+        .filter(|&i| i == 0 || lines[i].starts_region())
+        .collect();
+    cuts.push(n);
     let mut bounds = Vec::new();
     for w in cuts.windows(2) {
         split(&lines, w[0], w[1], &mut bounds);
     }
-    let mut steps = Vec::new();
     for (start, end) in bounds {
-        let from = rope.line_to_byte(start);
-        let to = if end >= count {
+        let from = rope.line_to_byte(first + start);
+        let to = if first + end >= count {
             rope.len_bytes()
         } else {
-            rope.line_to_byte(end)
+            rope.line_to_byte(first + end)
         };
+        let mut found = 0;
         for mut step in cached(rope.byte_slice(from..to).to_string(), true) {
             step.shift(from);
             steps.push(step);
+            found += 1;
         }
+        segments.push(Segment {
+            span: from..to,
+            steps: found,
+        });
     }
-    steps
 }
 
 /// Splits the lines `start..end` into pieces of at most a few thousand lines, cutting
@@ -209,6 +351,11 @@ struct Line {
 }
 
 impl Line {
+    /// An unindented line with content: where a segment region starts.
+    fn starts_region(&self) -> bool {
+        self.content && self.indent == 0
+    }
+
     fn read(rope: &Rope, i: usize) -> Line {
         Line::of(rope.line(i))
     }
