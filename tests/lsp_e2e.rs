@@ -38,9 +38,13 @@ fn full_session_over_stdio_utf16() {
         ["wif-deprecated-version", "wif-unsupported-task"]
     );
     let deprecated = &diags[0];
-    // "- task: AzureFileCopy@" is 22 characters: the version digit is at column 22.
+    // The diagnostic covers "AzureFileCopy@4" (columns 8..23); its fix edits the digit.
     assert_eq!(
         deprecated["range"],
+        json!({"start": {"line": 2, "character": 8}, "end": {"line": 2, "character": 23}})
+    );
+    assert_eq!(
+        deprecated["data"]["fix"]["edits"][0]["range"],
         json!({"start": {"line": 2, "character": 22}, "end": {"line": 2, "character": 23}})
     );
     assert_eq!(deprecated["tags"], json!([2]));
@@ -195,34 +199,53 @@ fn full_session_over_stdio_utf16() {
     assert_eq!(client.shutdown(), Some(0));
 }
 
+/// The task token sits after "é🚀" on its line: its column is 33 in UTF-8 bytes, 30 in
+/// UTF-16 units. Both sessions must say so, and hover must read positions the same way.
 #[test]
-fn utf8_is_negotiated_when_offered() {
-    let mut client = Client::start();
-    let init = client.initialize(
-        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
-        Value::Null,
-    );
-    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
-    client.open(URI, PIPELINE, 1);
-    let diags = client.diagnostics(URI, 1);
-    // Same place in bytes: "- task: AzureFileCopy@" is ASCII, so 22 here too, but the
-    // related step range starts on line 2 and the hover below uses byte columns.
-    assert_eq!(
-        diags[0]["range"]["start"],
-        json!({"line": 2, "character": 22})
-    );
-    // Line 3 "  displayName: Copy 📦": ask for the emoji's end in bytes (4 bytes).
-    let hover = client.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": URI}, "position": {"line": 2, "character": 10}}),
-    );
-    assert!(
-        hover["contents"]["value"]
-            .as_str()
-            .unwrap()
-            .contains("AzureFileCopy")
-    );
-    assert_eq!(client.shutdown(), Some(0));
+fn columns_follow_the_negotiated_encoding() {
+    let text = "steps:\n- { displayName: \"é🚀\", task: AzureFileCopy@4 }\n";
+    let line = text.lines().nth(1).unwrap();
+    let prefix = &line[..line.find("AzureFileCopy").unwrap()];
+    let utf8 = prefix.len() as u64;
+    let utf16 = prefix.encode_utf16().count() as u64;
+    assert_eq!((utf8, utf16), (33, 30));
+    for (offered, expected, column) in [
+        (json!(["utf-8", "utf-16"]), "utf-8", utf8),
+        (json!(["utf-16"]), "utf-16", utf16),
+        (json!(null), "utf-16", utf16),
+    ] {
+        let mut client = Client::start();
+        let init = client.initialize(
+            json!({"general": {"positionEncodings": offered}}),
+            Value::Null,
+        );
+        assert_eq!(init["capabilities"]["positionEncoding"], expected);
+        client.open(URI, text, 1);
+        let diags = client.diagnostics(URI, 1);
+        assert_eq!(
+            diags[0]["range"]["start"],
+            json!({"line": 1, "character": column}),
+            "{expected}"
+        );
+        let hover = client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 1, "character": column + 2}}),
+        );
+        assert!(
+            hover["contents"]["value"]
+                .as_str()
+                .unwrap()
+                .contains("AzureFileCopy@6"),
+            "{expected}"
+        );
+        // The space just before the token belongs to neither key nor value: no hover.
+        let before = client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 1, "character": column - 1}}),
+        );
+        assert!(before.is_null(), "{expected}: {before}");
+        assert_eq!(client.shutdown(), Some(0));
+    }
 }
 
 #[test]

@@ -158,7 +158,27 @@ fn history(md: &mut String, kb: &Knowledge, config: &Config, name: &str, major: 
     if statuses.windows(2).all(|w| w[0].1 == w[1].1) {
         return;
     }
-    let _ = writeln!(md, "**History:**");
+    // One sentence first ("not supported as of 2024-02-08; supported since 2025-03-12"),
+    // then every table.
+    let mut changes = Vec::new();
+    for (i, (date, status)) in statuses.iter().enumerate() {
+        if i == 0 || statuses[i - 1].1 != *status {
+            let text = status
+                .map(status_phrase)
+                .unwrap_or_else(|| "not listed".to_string());
+            changes.push(if i == 0 {
+                format!("{text} as of {date}")
+            } else {
+                format!("{text} since {date}")
+            });
+        }
+    }
+    let _ = writeln!(
+        md,
+        "**History:** {}
+",
+        changes.join("; ")
+    );
     for (date, status) in &statuses {
         let chosen = if *date == kb.table(config.table).date {
             " (applied)"

@@ -21,8 +21,7 @@ rename, drop or add.",
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for listed in ctx.listed_steps() {
-        let (step, name, version_span, entry) =
-            (listed.step, listed.name, listed.version_span, listed.entry);
+        let (step, name, entry) = (listed.step, listed.name, listed.entry);
         let Status::Deprecated {
             replacement,
             replacement_major,
@@ -36,9 +35,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .as_deref()
             .map(|c| format!(" {c}"))
             .unwrap_or_default();
+        // The diagnostic covers the `Name@N` token; the fix edits only the digits.
         let mut finding = ctx.finding(
             &RULE,
-            version_span.clone(),
+            super::reference_span(step),
             format!(
                 "\"{}\" is deprecated for workload identity federation; use \"{target}\"{condition}",
                 step.value.text.trim()
