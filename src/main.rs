@@ -32,6 +32,17 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         wif_table: Option<String>,
     },
+    /// Explain an error code (AADSTS700024), or every known error in a log read from stdin (-).
+    ///
+    /// Exit code: 0 explained (or, for a log, nothing known found), 1 a log held known
+    /// errors, 2 unknown code or unreadable input.
+    Explain {
+        /// An error code such as AADSTS700024 (or 700024), or - to read a log on stdin.
+        what: String,
+        /// Which dated table of the document to apply (default: the newest).
+        #[arg(long, value_name = "DATE")]
+        wif_table: Option<String>,
+    },
     /// List the rules, or explain one.
     Rules {
         /// A rule id, such as wif-deprecated-version.
@@ -44,6 +55,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Server => server(),
         Command::Check { files, wif_table } => check(&files, wif_table),
+        Command::Explain { what, wif_table } => explain(&what, wif_table),
         Command::Rules { id } => rules(id.as_deref()),
     }
 }
@@ -93,6 +105,41 @@ fn check(files: &[PathBuf], wif_table: Option<String>) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
+    use azpls::cli::explain::{self, Outcome};
+    let settings = Settings {
+        wif: config::WifSettings { table: wif_table },
+        ..Settings::default()
+    };
+    let config = match settings.to_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let kb = azpls::knowledge::knowledge();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = if what == "-" {
+        explain::log(kb, config.table, std::io::stdin().lock(), &mut out)
+    } else {
+        explain::code(kb, config.table, what, &mut out)
+    };
+    match result {
+        Ok(Outcome::Explained) if what == "-" => ExitCode::from(1),
+        Ok(Outcome::Explained) | Ok(Outcome::NothingFound) => ExitCode::SUCCESS,
+        Ok(Outcome::Unknown(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: cannot read the log: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,7 @@
 //! The command line: `check` runs the same analysis as the server over files and prints
-//! what it finds, with the source line and the fix.
+//! what it finds, with the source line and the fix; `explain` reads the document's error
+//! table.
 
 pub mod check;
+pub mod explain;
 pub mod render;

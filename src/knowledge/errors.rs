@@ -28,9 +28,17 @@ impl ErrorEntry {
     }
 }
 
+/// Case-insensitive substring search. A needle ending in a digit (an error code) must not
+/// be followed by another digit, so `AADSTS70021` does not match `AADSTS700211`.
 fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    if n.is_empty() {
+        return true;
+    }
+    let code = n.last().is_some_and(u8::is_ascii_digit);
+    h.windows(n.len()).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(n) && !(code && h.get(i + n.len()).is_some_and(u8::is_ascii_digit))
+    })
 }
 
 #[derive(Deserialize)]
@@ -86,5 +94,27 @@ impl RawErrors {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod code_boundary_tests {
+    use super::contains_ignore_ascii_case;
+
+    #[test]
+    fn a_code_does_not_match_a_longer_code() {
+        assert!(contains_ignore_ascii_case(
+            "error AADSTS70021: no match",
+            "AADSTS70021"
+        ));
+        assert!(!contains_ignore_ascii_case(
+            "error AADSTS700211: no match",
+            "AADSTS70021"
+        ));
+        assert!(contains_ignore_ascii_case("aadsts700211", "AADSTS700211"));
+        assert!(contains_ignore_ascii_case(
+            "x Identity not found.",
+            "identity NOT found"
+        ));
     }
 }
