@@ -5,6 +5,7 @@
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
 pub mod rules;
+pub mod suppress;
 
 use crate::document::{Document, Edit};
 use crate::knowledge::{self, Knowledge, TableId, TaskEntry};
@@ -261,6 +262,29 @@ pub fn analyze(doc: &Document, config: &Config) -> Vec<Finding> {
 
 /// Analyses a document whose model is already built.
 pub fn analyze_model(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+    report(doc, model, config).findings
+}
+
+/// Findings, and the suppression comments that silenced none of them.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub unused_suppressions: Vec<suppress::Suppression>,
+}
+
+/// Analyses a document and applies its `# azpls: ignore[...]` comments.
+pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
+    let mut findings = unsuppressed(doc, model, config);
+    let suppressions = suppress::suppressions(doc.rope());
+    let unused_suppressions = suppress::apply(doc.rope(), &mut findings, &suppressions);
+    Report {
+        findings,
+        unused_suppressions,
+    }
+}
+
+/// Every finding, before suppression comments apply.
+fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
     let kb = knowledge::knowledge();
     let ctx = Context {
         doc,
