@@ -2,9 +2,9 @@
 //! analysis for files), `rules` (what each rule finds).
 
 use azpls::analysis;
-use azpls::cli;
 use azpls::config::{self, Settings};
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,15 +23,11 @@ struct Cli {
 enum Command {
     /// Run the language server on stdin/stdout (what editors start).
     Server,
-    /// Check pipeline files and print what will not work with workload identity federation.
-    Check {
-        /// Pipeline files to check.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Which dated table of the document to apply (default: the newest).
-        #[arg(long, value_name = "DATE")]
-        wif_table: Option<String>,
-    },
+    /// Check pipelines (files, or every pipeline under folders) for what will not work with
+    /// workload identity federation.
+    ///
+    /// Exit code: 0 no findings at or above --severity, 1 findings, 2 usage or I/O errors.
+    Check(CheckArgs),
     /// Explain an error code (AADSTS700024), or every known error in a log read from stdin (-).
     ///
     /// Exit code: 0 explained (or, for a log, nothing known found), 1 a log held known
@@ -50,11 +46,44 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or folders to check (default: the current folder).
+    paths: Vec<PathBuf>,
+    /// Output format: human, concise, json, sarif, github, azure.
+    #[arg(long, default_value = "human", value_name = "FORMAT")]
+    format: String,
+    /// Lowest severity that makes the exit code 1: error, warning, info, hint.
+    #[arg(long, default_value = "hint", value_name = "LEVEL")]
+    severity: String,
+    /// Which dated table of the document to apply (default: the newest).
+    #[arg(long, value_name = "DATE")]
+    wif_table: Option<String>,
+    /// Check every YAML file, not only those that look like pipelines.
+    #[arg(long)]
+    all_yaml: bool,
+    /// Say why each file was checked or skipped (on stderr).
+    #[arg(long)]
+    verbose: bool,
+    /// Apply every safe fix, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// Apply the unsafe fixes too (implies --fix).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the unified diff of what --fix would change, and change nothing.
+    #[arg(long)]
+    diff: bool,
+    /// Report `# azpls: ignore` comments that silence nothing.
+    #[arg(long)]
+    report_unused_ignores: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Server => server(),
-        Command::Check { files, wif_table } => check(&files, wif_table),
+        Command::Check(args) => check(args),
         Command::Explain { what, wif_table } => explain(&what, wif_table),
         Command::Rules { id } => rules(id.as_deref()),
     }
@@ -77,36 +106,107 @@ fn server() -> ExitCode {
     ExitCode::from(2)
 }
 
-fn check(files: &[PathBuf], wif_table: Option<String>) -> ExitCode {
-    let start = files.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    let settings = match config::load_for(&start) {
-        Ok((settings, _)) => settings,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+fn check(args: CheckArgs) -> ExitCode {
+    use azpls::analysis::Severity;
+    use azpls::cli::check::{self, Format, Options};
+    use std::io::IsTerminal;
+    let usage = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let Some(format) = Format::parse(&args.format) else {
+        return usage(format!(
+            "unknown --format \"{}\"; use human, concise, json, sarif, github or azure",
+            args.format
+        ));
+    };
+    let severity = match args.severity.as_str() {
+        "error" => Severity::Error,
+        "warning" => Severity::Warning,
+        "info" => Severity::Info,
+        "hint" => Severity::Hint,
+        other => {
+            return usage(format!(
+                "unknown --severity \"{other}\"; use error, warning, info or hint"
+            ));
         }
     };
+    if args.diff && (args.fix || args.unsafe_fixes) {
+        return usage("--diff shows what --fix would do; use one or the other".to_string());
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let settings = match config::load_for(&paths[0]) {
+        Ok((settings, _)) => settings,
+        Err(e) => return usage(e),
+    };
     let cli_settings = Settings {
-        wif: config::WifSettings { table: wif_table },
+        wif: config::WifSettings {
+            table: args.wif_table,
+        },
         ..Settings::default()
     };
     let config = match settings.merge(cli_settings).to_config() {
         Ok(config) => config,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage(e),
+    };
+    let color = format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let options = Options {
+        paths,
+        format,
+        severity,
+        all_yaml: args.all_yaml,
+        verbose: args.verbose,
+        fix: args.fix || args.unsafe_fixes,
+        unsafe_fixes: args.unsafe_fixes,
+        diff: args.diff,
+        report_unused_ignores: args.report_unused_ignores,
+        color,
     };
     let stdout = std::io::stdout();
+    let mut out = stdout.lock();
     let stderr = std::io::stderr();
-    match cli::check::run(files, &config, &mut stdout.lock(), &mut stderr.lock()) {
-        Ok(summary) if summary.errors > 0 => ExitCode::from(2),
-        Ok(summary) if summary.findings > 0 => ExitCode::from(1),
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+    let result = (|| -> std::io::Result<u8> {
+        let mut outcome = check::analyse(&options, &config, &mut stderr.lock())?;
+        if options.diff {
+            for c in &outcome.checked {
+                if let Some(fixed) = &c.fixed_text {
+                    write!(
+                        out,
+                        "{}",
+                        check::unified_diff(&c.path.display().to_string(), &c.doc.text(), fixed)
+                    )?;
+                }
+            }
+        } else if options.fix {
+            for c in outcome.checked.iter().filter(|c| c.fixed > 0) {
+                writeln!(
+                    stderr.lock(),
+                    "fixed {} version(s) in {}",
+                    c.fixed,
+                    c.path.display()
+                )?;
+            }
+            let errors = check::write_fixes(&mut outcome, &config);
+            outcome.errors.extend(errors);
         }
+        check::print(&outcome, &options, &config, &mut out)?;
+        if !matches!(options.format, Format::Human | Format::Concise) {
+            for e in &outcome.errors {
+                writeln!(stderr.lock(), "error: {e}")?;
+            }
+        }
+        Ok(check::exit_code(&outcome, &options))
+    })();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => usage(e.to_string()),
     }
 }
 

@@ -3,5 +3,6 @@
 //! table.
 
 pub mod check;
+pub mod discover;
 pub mod explain;
 pub mod render;

@@ -6,18 +6,39 @@ use crate::document::Document;
 use crate::text::{self, Encoding};
 use std::fmt::Write;
 
+/// ANSI styling, used only when asked (a terminal, and no `NO_COLOR`).
+struct Style(bool);
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
 /// Renders one finding. Columns are 1-based and count characters, as terminals do.
-pub fn human(path: &str, doc: &Document, finding: &Finding) -> String {
+pub fn human(path: &str, doc: &Document, finding: &Finding, color: bool) -> String {
+    let style = Style(color);
     let rope = doc.rope();
     let start = text::position(rope, finding.span.start, Encoding::Utf32);
     let end = text::position(rope, finding.span.end, Encoding::Utf32);
     let mut out = String::new();
+    let severity = finding.severity.as_str();
+    let severity = match finding.severity {
+        crate::analysis::Severity::Error => style.paint("1;31", severity),
+        crate::analysis::Severity::Warning => style.paint("1;33", severity),
+        _ => style.paint("1;36", severity),
+    };
     let _ = writeln!(
         out,
-        "{path}:{}:{}: {}: {}",
-        start.line + 1,
-        start.column + 1,
-        finding.severity.as_str(),
+        "{}: {severity}: {}",
+        style.paint(
+            "1",
+            &format!("{path}:{}:{}", start.line + 1, start.column + 1)
+        ),
         finding.full_message()
     );
     let line_no = (start.line + 1).to_string();
@@ -37,7 +58,7 @@ pub fn human(path: &str, doc: &Document, finding: &Finding) -> String {
         out,
         "{gutter} | {}{}",
         " ".repeat(start.column as usize),
-        "^".repeat(width as usize)
+        style.paint("1;33", &"^".repeat(width as usize))
     );
     for related in &finding.related {
         let at = text::position(rope, related.span.start, Encoding::Utf32);
