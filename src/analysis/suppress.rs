@@ -4,7 +4,7 @@
 //! up.
 
 use super::Finding;
-use crate::text::Span;
+use crate::text::{self, Span};
 use ropey::Rope;
 
 const MARKER: &str = "azpls: ignore";
@@ -32,7 +32,7 @@ impl Suppression {
 pub fn suppressions(rope: &Rope) -> Vec<Suppression> {
     let mut out = Vec::new();
     // Cheap test first, chunk by chunk without copying: most files have none.
-    if !contains(rope, MARKER) {
+    if !text::contains(rope, MARKER) {
         return out;
     }
     let text = rope.to_string();
@@ -66,32 +66,6 @@ pub fn suppressions(rope: &Rope) -> Vec<Suppression> {
         offset += line.len();
     }
     out
-}
-
-/// Whether the rope contains `needle`, also across chunk boundaries.
-fn contains(rope: &Rope, needle: &str) -> bool {
-    let mut tail = String::new();
-    for chunk in rope.chunks() {
-        if chunk.contains(needle) {
-            return true;
-        }
-        // The needle may start in the previous chunk's last bytes.
-        let head: String = chunk.chars().take(needle.len()).collect();
-        tail.push_str(&head);
-        if tail.contains(needle) {
-            return true;
-        }
-        let keep: String = chunk
-            .chars()
-            .rev()
-            .take(needle.len() - 1)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        tail = keep;
-    }
-    false
 }
 
 /// Where a YAML comment starts in a line: a `#` at its start or after whitespace, outside

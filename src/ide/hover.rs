@@ -26,7 +26,16 @@ pub struct Hover {
 pub fn hover(doc: &Document, model: &Model, config: &Config, offset: usize) -> Option<Hover> {
     let kb = knowledge::knowledge();
     let within = |span: &Span| span.start <= offset && offset <= span.end;
-    if let Some(step) = model::step_at(doc, offset) {
+    // Steps read around syntax errors are not in the tree: look them up in the model.
+    let step = model::step_at(doc, offset).or_else(|| {
+        let i = model.steps.partition_point(|s| s.span.start <= offset);
+        model.steps[..i]
+            .iter()
+            .rev()
+            .find(|s| within(&s.span))
+            .cloned()
+    });
+    if let Some(step) = step {
         if within(&step.key) || within(&step.value.span) {
             return task_hover(kb, config, &step);
         }
@@ -105,7 +114,7 @@ fn describe_entry(
         Status::Unsupported => "Keep a service connection that uses a secret or certificate for this step, or replace the task (a script in AzureCLI@2 or AzurePowerShell@5 can do most of what such tasks do).".to_string(),
         Status::Deprecated { replacement, replacement_major, .. } => {
             let fix = rules::deprecated_version::fix(step, name_of(step), replacement, *replacement_major);
-            match Some(fix) {
+            match fix {
                 Some(fix) if fix.safe => format!("Change the version to `{replacement}@{replacement_major}`: the quick fix does it, and it is safe (every input this step sets exists in the new version)."),
                 Some(fix) => format!("Change the version to `{replacement}@{replacement_major}` and adjust the inputs: {}.", fix.note.unwrap_or_default()),
                 None => format!("Move to `{replacement}@{replacement_major}`."),

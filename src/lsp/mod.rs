@@ -155,6 +155,8 @@ impl Backend {
             .unwrap_or_default();
             (doc.version(), diagnostics)
         };
+        // Analysis runs synchronously today, so no edit lands between the snapshot and
+        // here; the check keeps stale results out should it ever run on another thread.
         let current = self.documents.get(&uri).map(|d| d.doc.version());
         if current != Some(version) {
             return;
@@ -318,8 +320,12 @@ impl LanguageServer for Backend {
             })
         };
         if applied.is_none() {
-            // The document may be half-edited: drop it rather than serve wrong results.
+            // The document may be half-edited: drop it rather than serve wrong results,
+            // and clear what was published for it.
             self.documents.remove(&uri);
+            self.client
+                .publish_diagnostics(uri.clone(), Vec::new(), None)
+                .await;
             self.warn(format!(
                 "could not apply an edit to {}; reopen the file",
                 uri.as_str()
@@ -339,7 +345,16 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
-        match Settings::from_json(&params.settings) {
+        // Clients send one settings object for every server: read only our section, and
+        // leave the configuration alone when the change is not about azpls.
+        let ours = match &params.settings {
+            serde_json::Value::Object(map) => match map.get("azpls") {
+                Some(section) => section.clone(),
+                None => return,
+            },
+            _ => return,
+        };
+        match Settings::from_json(&ours) {
             Ok(settings) => {
                 let previous = self
                     .state

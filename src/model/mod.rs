@@ -158,21 +158,18 @@ pub fn build(doc: &Document) -> Model {
     let rope = doc.rope();
     let root = doc.tree().root_node();
     let from_errors = root.has_error();
-    let mut steps = Vec::new();
     let mut segments = Vec::new();
-    if from_errors && rope.len_lines() > recover::GRAMMAR_ROW_LIMIT {
+    let steps = if from_errors && rope.len_lines() > recover::GRAMMAR_ROW_LIMIT {
         // Past the grammar's row limit the tree is one error: read the file in segments.
-        steps = recover::segmented(rope, &mut segments);
+        recover::segmented(rope, &mut segments)
     } else {
-        walk_task_pairs(rope, root, Vec::new(), &mut |pair, mapping| {
-            if let Some(step) = step(rope, pair, mapping) {
-                steps.push(step);
-            }
-        });
+        let mut steps = tree_steps(doc);
         if from_errors {
             recover::steps(rope, &mut steps);
         }
-    }
+        steps
+    };
+    // Recovery keeps span order too, as `update` does.
     let mut model = Model {
         steps,
         from_errors,
@@ -183,8 +180,9 @@ pub fn build(doc: &Document) -> Model {
     model
 }
 
-/// The model as the tree shows it, without reading around errors (for fragments).
-fn build_from_tree(doc: &Document) -> Model {
+/// The steps the tree shows, without reading around errors (also used for fragments),
+/// in span order.
+fn tree_steps(doc: &Document) -> Vec<TaskStep> {
     let rope = doc.rope();
     let mut steps = Vec::new();
     walk_task_pairs(
@@ -197,10 +195,8 @@ fn build_from_tree(doc: &Document) -> Model {
             }
         },
     );
-    Model {
-        steps,
-        ..Model::default()
-    }
+    steps.sort_by_key(|s| s.span.start);
+    steps
 }
 
 impl Model {
@@ -443,7 +439,7 @@ pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
     let rope = doc.rope();
     let root = doc.tree().root_node();
     let mut node = root.descendant_for_byte_range(offset, offset)?;
-    // Climb to the outermost mapping that is a sequence item and still small: the step.
+    // Climb to the nearest enclosing mapping that is a sequence item with a task key.
     let item = loop {
         if yaml::is_mapping(node)
             && is_sequence_item(node)
@@ -473,6 +469,9 @@ pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
 
 /// Byte ranges of the documents in the stream that are not pipelines.
 fn foreign_documents(rope: &Rope, root: Node) -> Vec<Span> {
+    if root.has_error() {
+        return foreign_sections_by_text(rope);
+    }
     let mut cursor = root.walk();
     root.named_children(&mut cursor)
         .filter(|d| d.kind() == "document")
@@ -486,6 +485,47 @@ fn foreign_documents(rope: &Rope, root: Node) -> Vec<Span> {
         })
         .map(|d| d.byte_range())
         .collect()
+}
+
+/// With syntax errors the tree may not show the top-level keys: read them as text, the
+/// unindented `key:` lines of each `---` section. A quick search first, since only a
+/// few keys can make a document foreign.
+fn foreign_sections_by_text(rope: &Rope) -> Vec<Span> {
+    let keys = ["apiVersion:", "on:", "services:", "runs:"];
+    let first = syntax::slice_text(rope.line(0));
+    let first = first.trim_start_matches('\u{feff}');
+    let unindented =
+        |k: &&str| first.starts_with(*k) || crate::text::contains(rope, &format!("\n{k}"));
+    if !keys.iter().any(unindented) {
+        return Vec::new();
+    }
+    let mut sections = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    let mut close = |keys: &mut Vec<String>, start: usize, end: usize| {
+        if foreign_kind(keys).is_some() {
+            sections.push(start..end);
+        }
+        keys.clear();
+    };
+    for line in rope.lines() {
+        let len = line.len_bytes();
+        let text = syntax::slice_text(line);
+        let text = text.trim_start_matches('\u{feff}');
+        if text.starts_with("---") {
+            close(&mut keys, start, offset);
+            start = offset;
+        } else if let Some((key, _)) = text.split_once(':')
+            && !key.is_empty()
+            && !key.starts_with([' ', '\t', '#', '-', '{', '['])
+        {
+            keys.push(key.trim_matches(['"', '\'']).to_string());
+        }
+        offset += len;
+    }
+    close(&mut keys, start, offset);
+    sections
 }
 
 /// Recognises YAML files that are not Azure Pipelines by their top-level keys.
@@ -588,10 +628,11 @@ pub fn parse_reference(value: &Scalar) -> TaskRef {
     let trimmed = text.trim();
     let base = value.span.start + lead;
     let (name, version) = match trimmed.split_once('@') {
-        Some((name, version)) => (name.trim_end(), Some((name.len() + 1, version))),
+        Some((name, version)) => (name, Some((name.len() + 1, version))),
         None => (trimmed, None),
     };
-    if name.is_empty() {
+    // `Name @4` or `@ 4` is not a task reference Azure Pipelines reads.
+    if name.is_empty() || name.ends_with(char::is_whitespace) {
         return TaskRef::Unreadable;
     }
     let (major, version_span) = match version {
@@ -602,7 +643,13 @@ pub fn parse_reference(value: &Scalar) -> TaskRef {
                     .len();
             let major = version[..digits].parse::<u32>().ok();
             let start = base + offset;
-            (major, major.map(|_| start..start + digits))
+            // Only a plain major version (`@4`) has a token rules may flag and fixes may
+            // rewrite; `@4.1.2` or `@0.*` keeps its major for hovers but gets no finding.
+            let exact = digits == version.len();
+            (
+                major,
+                major.filter(|_| exact).map(|_| start..start + digits),
+            )
         }
         None => (None, None),
     };

@@ -6,7 +6,7 @@
 //! sequence item (the `- ` line and the lines indented under it) is parsed as a small
 //! document, and the steps found there are moved back to their place in the file.
 
-use super::{TaskStep, build_from_tree};
+use super::{TaskStep, tree_steps};
 use crate::document::{Changes, Document};
 use crate::text::Span;
 use ropey::Rope;
@@ -17,21 +17,26 @@ pub fn steps(rope: &Rope, steps: &mut Vec<TaskStep>) {
     let lines = 0..count;
     let line = |i: usize| Line::read(rope, i);
     let mut found = Vec::new();
-    let mut next_free = 0;
     for i in lines.start..lines.end.min(count) {
         let this = line(i);
-        if i < next_free || !this.task_key {
+        if !this.task_key {
             continue;
         }
         let start_byte = rope.line_to_byte(i);
-        if covered(steps, start_byte, start_byte + this.indent + 2) {
+        let upto = start_byte + this.indent + 2;
+        // Skip task lines a step already covers: one from the tree, or one this loop read
+        // from an earlier item (nested steps may overlap, so `found` is searched whole).
+        if covered(steps, start_byte, upto)
+            || found
+                .iter()
+                .any(|s: &TaskStep| s.span.start <= upto && start_byte < s.span.end)
+        {
             continue;
         }
         let Some(item) = item_start(&line, i) else {
             continue;
         };
         let end = item_end(&line, count, item, i);
-        next_free = end;
         // The whole item first; if it is broken too, the lines up to the task key alone,
         // so the reference is still seen (inputs may then be missing).
         for last in [end, i + 1] {
@@ -97,7 +102,7 @@ fn cached(text: String, recover: bool) -> Vec<TaskStep> {
         return steps;
     }
     let doc = Document::new(&key.1, 0);
-    let mut steps = build_from_tree(&doc).steps;
+    let mut steps = tree_steps(&doc);
     if recover && doc.tree().root_node().has_error() {
         self::steps(doc.rope(), &mut steps);
     }

@@ -158,6 +158,32 @@ pub fn line_text(rope: &Rope, line: usize) -> String {
     rope.byte_slice(start..end).to_string()
 }
 
+/// Whether the rope contains `needle`, also across chunk boundaries.
+pub fn contains(rope: &Rope, needle: &str) -> bool {
+    let mut tail = String::new();
+    for chunk in rope.chunks() {
+        if chunk.contains(needle) {
+            return true;
+        }
+        // The needle may start in the previous chunk's last bytes.
+        let head: String = chunk.chars().take(needle.len()).collect();
+        tail.push_str(&head);
+        if tail.contains(needle) {
+            return true;
+        }
+        let keep: String = chunk
+            .chars()
+            .rev()
+            .take(needle.len() - 1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        tail = keep;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +265,15 @@ mod tests {
         let rope = Rope::from_str("😀x");
         assert_eq!(offset(&rope, pos(0, 1), Encoding::Utf16), 0);
         assert_eq!(offset(&rope, pos(0, 2), Encoding::Utf16), 4);
+    }
+
+    #[test]
+    fn contains_finds_needles_across_chunk_boundaries() {
+        let long = format!("{}needle{}", "x".repeat(5000), "y".repeat(5000));
+        let rope = Rope::from_str(&long);
+        assert!(rope.chunks().count() > 1);
+        assert!(contains(&rope, "needle"));
+        assert!(!contains(&rope, "needles"));
     }
 
     #[test]

@@ -46,20 +46,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         );
         finding.deprecated = true;
         finding.related.push(step_related(step));
-        finding.fix = Some(fix(step, name, replacement, *replacement_major));
+        finding.fix = fix(step, name, replacement, *replacement_major);
         out.push(finding);
     }
 }
 
 /// The fix: the version digits alone when the task stays the same, else name and version.
-pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u32) -> Fix {
+/// `None` when the reference has no plain version token to rewrite.
+pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u32) -> Option<Fix> {
     let TaskRef::Named {
         name_span,
         version_span: Some(version_span),
         ..
     } = &step.reference
     else {
-        unreachable!("versioned_steps yields only named, versioned references");
+        return None;
     };
     let edit = if name.eq_ignore_ascii_case(replacement) {
         Edit {
@@ -83,7 +84,7 @@ pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u3
         set,
     );
     let target = format!("{replacement}@{replacement_major}");
-    if plan.safe {
+    Some(if plan.safe {
         Fix {
             title: format!("Use {target}"),
             edits: vec![edit],
@@ -98,7 +99,7 @@ pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u3
             safe: false,
             note: Some(note),
         }
-    }
+    })
 }
 
 fn step_major(step: &TaskStep) -> u32 {
