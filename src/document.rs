@@ -107,7 +107,16 @@ impl Document {
                 ..Changes::default()
             };
         }
-        let tree = syntax::parse(&self.rope, Some(&self.tree));
+        let mut tree = syntax::parse(&self.rope, Some(&self.tree));
+        // tree-sitter-yaml's scanner can leave an incrementally reparsed tree that differs
+        // from a fresh parse when the text has errors: parse such text afresh. Past the
+        // grammar's row limit the tree is an error anyway and the model reads the text in
+        // segments, so the cost of a fresh parse buys nothing there.
+        if (tree.root_node().has_error() || self.tree.root_node().has_error())
+            && self.rope.len_lines() <= syntax::GRAMMAR_ROW_LIMIT
+        {
+            tree = syntax::parse(&self.rope, None);
+        }
         let changed = self
             .tree
             .changed_ranges(&tree)

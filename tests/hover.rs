@@ -94,6 +94,10 @@ fn unlisted_builtin_and_marketplace_tasks_say_so() {
         &Config::default(),
     );
     assert!(market.contains("Marketplace task"), "{market}");
+    assert!(
+        market.contains("(2025-03-12)") && market.contains("(2024-02-08)"),
+        "both tables speak: {market}"
+    );
     let market_old = hover_at(
         "steps:\n- task: contoso.tools.Deploy@2\n",
         "contoso",

@@ -382,3 +382,23 @@ fn files_past_the_grammar_row_limit_are_read_in_segments() {
         );
     }
 }
+
+/// A case where tree-sitter-yaml's incremental reparse of a text with errors once gave a
+/// tree other than a fresh parse.
+#[test]
+fn incremental_reparse_of_broken_text_matches_a_fresh_parse() {
+    let text = "parameters:\n  jobs:\n  \"ob: J\n    - task: AzureFileCopy@4\n    strategy:\n";
+    let mut doc = Document::new(text, 0);
+    let end = 57.min(text.len());
+    doc.apply(
+        [Edit {
+            span: 29..end,
+            text: "# comment\n".into(),
+        }],
+        1,
+    );
+    let mut expected = text.to_string();
+    expected.replace_range(29..end, "# comment\n");
+    assert_eq!(doc.text(), expected);
+    assert_eq!(nodes(&doc), nodes(&Document::new(&expected, 0)));
+}

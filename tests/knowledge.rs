@@ -648,3 +648,11 @@ fn data_generator_unit_tests_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     run_python(root, &["-m", "unittest", "discover", "-s", "data/tests"]);
 }
+
+/// Inputs the old version required too were missing before the move as well: they don't
+/// make the move unsafe.
+#[test]
+fn migration_does_not_blame_inputs_the_step_already_lacked() {
+    let plan = plan_migration(("AzureFileCopy", 4), ("AzureFileCopy", 6), &[]);
+    assert!(plan.safe, "{plan:?}");
+}

@@ -211,10 +211,20 @@ fn describe_unlisted(
 ) {
     let table = kb.table(config.table);
     let text = if step.reference.is_marketplace() {
-        format!(
-            "This is a Marketplace task, which the table does not cover. {}",
-            table.marketplace
-        )
+        // Every version's word on Marketplace tasks, the applied one first: the preview
+        // history matters to people whose extensions were written then.
+        let mut text = format!(
+            "This is a Marketplace task, which the table does not cover. {} ({})",
+            table.marketplace, table.date
+        );
+        for other in kb
+            .tables()
+            .iter()
+            .filter(|t| t.id != table.id && t.marketplace != table.marketplace)
+        {
+            text.push_str(&format!(" {} ({})", other.marketplace, other.date));
+        }
+        text
     } else if builtin {
         let has_arm = match &step.reference {
             TaskRef::Named {

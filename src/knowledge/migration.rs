@@ -29,6 +29,8 @@ pub struct MigrationPlan {
     /// `connectedService:AzureServiceBus` -> `connectedService:AzureRM`): the key still exists,
     /// but the connection it names must be replaced. Non-empty makes the plan unsafe.
     pub retype: Vec<(String, String, String)>,
+    /// The step's inputs could not be read (an expression): not safe, say so.
+    pub unreadable_inputs: bool,
 }
 
 /// `set` = the step's inputs as (key as written, scalar value if plain text).
@@ -112,8 +114,41 @@ fn plan(src: &CatalogTask, dst: &CatalogTask, set: &[(String, Option<String>)]) 
                 .unwrap_or_default(),
         )
     };
+    // The same, as the old version reads the step.
+    let source_value_of = |name: &str| -> RuleValue {
+        if let Some((_, v)) = set
+            .iter()
+            .find(|(k, _)| src.input(k).is_some_and(|i| i.accepts(name)))
+        {
+            return match v {
+                Some(v) if !is_runtime_expression(v) => RuleValue::Known(v.clone()),
+                _ => RuleValue::Unknown,
+            };
+        }
+        RuleValue::Known(
+            src.input(name)
+                .and_then(|i| i.default.clone())
+                .unwrap_or_default(),
+        )
+    };
     for input in &dst.inputs {
         if !input.required || input.default.is_some() || taken.contains(input.name.as_str()) {
+            continue;
+        }
+        // An input the old version required as well was missing before the move too:
+        // the move doesn't make the step any worse, so it is not the fix's to add.
+        let required_before = src.inputs.iter().any(|o| {
+            o.required
+                && o.default.is_none()
+                && (o.accepts(&input.name) || input.aliases.iter().any(|a| o.accepts(a)))
+                && match &o.visible_rule {
+                    None => true,
+                    Some(rule) => VisibleRule::parse(rule)
+                        .and_then(|r| r.eval(&source_value_of))
+                        .unwrap_or(false),
+                }
+        });
+        if required_before {
             continue;
         }
         let visible = match &input.visible_rule {

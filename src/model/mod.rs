@@ -48,6 +48,9 @@ pub struct TaskStep {
     /// The `inputs:` key, when present.
     pub inputs_key: Option<Span>,
     pub inputs: Vec<Input>,
+    /// False when `inputs:` is not a mapping azpls can read (`${{ parameters.inputs }}`):
+    /// then `inputs` is not the whole story.
+    pub inputs_readable: bool,
 }
 
 /// What a `task:` value names.
@@ -554,6 +557,7 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
     let mut display_name = None;
     let mut inputs_key = None;
     let mut inputs = Vec::new();
+    let mut inputs_readable = true;
     for (k, v) in yaml::pairs(mapping) {
         match yaml::key_text(rope, k).as_deref() {
             Some("displayName") => {
@@ -561,8 +565,12 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
             }
             Some("inputs") => {
                 inputs_key = Some(k.byte_range());
-                if let Some(map) = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n)) {
-                    collect_inputs(rope, map, &mut inputs);
+                match v.and_then(yaml::content) {
+                    Some(map) if yaml::is_mapping(map) => collect_inputs(rope, map, &mut inputs),
+                    // `inputs:` with nothing after it is an empty mapping; anything else
+                    // (an expression, a list) can't be read.
+                    None => {}
+                    Some(_) => inputs_readable = false,
                 }
             }
             _ => {}
@@ -576,6 +584,7 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
         display_name,
         inputs_key,
         inputs,
+        inputs_readable,
     })
 }
 

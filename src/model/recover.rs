@@ -116,9 +116,7 @@ fn cached(text: String, recover: bool) -> Vec<TaskStep> {
     steps
 }
 
-/// The most lines tree-sitter-yaml 0.7.2 parses: its scanner keeps the row in an
-/// `int16_t`, so from line 32,768 on the whole tree turns into one error.
-pub const GRAMMAR_ROW_LIMIT: usize = 32_767;
+pub use crate::syntax::GRAMMAR_ROW_LIMIT;
 
 /// A piece of a file read on its own: its byte span, and how many of the model's steps
 /// (which are in document order) it holds.

@@ -10,6 +10,10 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node, Parser, Query, TextProvider, Tree};
 
+/// The most lines tree-sitter-yaml 0.7.2 parses: its scanner keeps the row in an
+/// `int16_t`, so from line 32,768 on the whole tree turns into one error.
+pub const GRAMMAR_ROW_LIMIT: usize = 32_767;
+
 /// The grammar azpls is built and tested against.
 pub fn language() -> Language {
     tree_sitter_yaml::LANGUAGE.into()

@@ -78,11 +78,16 @@ pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u3
         .iter()
         .map(|i| (i.name.clone(), i.value.as_ref().map(|v| v.text.clone())))
         .collect();
-    let plan = cached_plan(
+    let mut plan = cached_plan(
         (name.to_ascii_lowercase(), step_major(step)),
         (replacement.to_string(), replacement_major),
         set,
     );
+    if !step.inputs_readable {
+        // The inputs come from an expression: nothing can vouch for them.
+        plan.safe = false;
+        plan.unreadable_inputs = true;
+    }
     let target = format!("{replacement}@{replacement_major}");
     Some(if plan.safe {
         Fix {
@@ -114,6 +119,11 @@ fn step_major(step: &TaskStep) -> u32 {
 /// Says what an unsafe migration leaves to do by hand.
 pub fn migration_note(plan: &knowledge::MigrationPlan, target: &str) -> String {
     let mut parts = Vec::new();
+    if plan.unreadable_inputs {
+        parts.push(format!(
+            "the step's inputs come from an expression, so check them against {target}"
+        ));
+    }
     if plan.unknown_catalog {
         parts.push(format!(
             "the task catalog lacks one of the versions, so inputs of {target} were not checked"
