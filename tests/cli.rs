@@ -1,0 +1,369 @@
+//! `azpls check` and `azpls explain` as users run them: every output format against a
+//! golden file (`tests/cli/*.out`, `AZPLS_BLESS=1` rewrites them), every exit code,
+//! `--fix` and `--diff` on copies, and, with the shared corpus present, `--fix` changing
+//! nothing but version tokens and `check` agreeing with what the server publishes.
+
+mod common;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn azpls(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_azpls"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run azpls")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(ROOT).join("tests/cli").join(name);
+    if std::env::var_os("AZPLS_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing (AZPLS_BLESS=1 writes it)", path.display()));
+    assert_eq!(actual, expected, "{name} differs from its golden file");
+}
+
+const SAMPLE: &str = "tests/fixtures/sample/azure-pipelines.yml";
+
+#[test]
+fn every_format_has_a_golden_output() {
+    for format in ["human", "concise", "json", "sarif", "github", "azure"] {
+        let o = azpls(&["check", "--format", format, SAMPLE], Path::new(ROOT));
+        assert_eq!(o.status.code(), Some(1), "{format}: findings mean exit 1");
+        golden(&format!("check-sample.{format}.out"), &stdout(&o));
+    }
+}
+
+#[test]
+fn machine_formats_are_valid_json_with_the_documented_shape() {
+    let o = azpls(&["check", "--format", "json", SAMPLE], Path::new(ROOT));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], 1);
+    let f = &v["files"][0]["findings"][1];
+    assert_eq!(f["rule"], "wif-deprecated-version");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(34), Some(19))
+    );
+    assert_eq!(f["fix"]["safe"], true);
+    let o = azpls(&["check", "--format", "sarif", SAMPLE], Path::new(ROOT));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn exit_codes() {
+    let dir = tempdir("exit");
+    std::fs::write(dir.join("clean.yml"), "steps:\n- task: AzureCLI@2\n").unwrap();
+    std::fs::write(dir.join("latin1.yml"), b"steps:\n- script: caf\xe9\n").unwrap();
+    let clean = azpls(&["check", "clean.yml"], &dir);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    let findings = azpls(&["check", &format!("{ROOT}/{SAMPLE}")], &dir);
+    assert_eq!(findings.status.code(), Some(1));
+    // Below the threshold: warnings don't count with --severity error.
+    let threshold = azpls(
+        &["check", "--severity", "error", &format!("{ROOT}/{SAMPLE}")],
+        &dir,
+    );
+    assert_eq!(threshold.status.code(), Some(0));
+    let missing = azpls(&["check", "nope.yml"], &dir);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stdout(&missing).contains("nope.yml"),
+        "{}",
+        stdout(&missing)
+    );
+    // A non-UTF-8 file is reported with its path; the others are still checked.
+    let mixed = azpls(&["check", "--format", "concise", "."], &dir);
+    assert_eq!(mixed.status.code(), Some(2));
+    let text = stdout(&mixed);
+    assert!(text.contains("latin1.yml: not UTF-8"), "{text}");
+    assert!(text.contains("1 pipeline file(s) checked"), "{text}");
+    let bad = azpls(&["check", "--format", "xml", "."], &dir);
+    assert_eq!(bad.status.code(), Some(2));
+    let bad_table = azpls(&["check", "--wif-table", "1999-01-01", "."], &dir);
+    assert_eq!(bad_table.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_table.stderr).contains("2025-03-12"));
+}
+
+#[test]
+fn folders_take_pipelines_and_skip_other_yaml() {
+    let dir = tempdir("walk");
+    std::fs::create_dir_all(dir.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(dir.join("k8s")).unwrap();
+    std::fs::create_dir_all(dir.join("ignored")).unwrap();
+    std::fs::write(dir.join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::write(
+        dir.join("azure-pipelines.yml"),
+        "steps:\n- task: AzureFileCopy@4\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join(".github/workflows/ci.yml"), "on: push\njobs: {}\n").unwrap();
+    std::fs::write(dir.join("k8s/app.yaml"), "apiVersion: v1\nkind: Service\n").unwrap();
+    std::fs::write(
+        dir.join("ignored/azure-pipelines.yml"),
+        "steps:\n- task: AzureFileCopy@4\n",
+    )
+    .unwrap();
+    let o = azpls(&["check", "--verbose", "--format", "concise"], &dir);
+    let text = stdout(&o);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(text.contains("./azure-pipelines.yml:2:9"), "{text}");
+    assert!(!text.contains("ignored"), ".gitignore is respected: {text}");
+    assert!(
+        log.contains("skipped ./k8s/app.yaml: Kubernetes manifest"),
+        "{log}"
+    );
+    let all = azpls(&["check", "--all-yaml", "--format", "json"], &dir);
+    let v: Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(
+        v["files"].as_array().unwrap().len(),
+        2,
+        "--all-yaml takes the manifest too"
+    );
+}
+
+#[test]
+fn fix_and_diff_change_only_version_tokens() {
+    let dir = tempdir("fix");
+    let original = "\u{feff}steps:\r\n- task: \"AzureFileCopy@4\"  # keep\r\n  inputs:\r\n    SourcePath: a\r\n- task: AzureNLBManagement@1\r\n";
+    std::fs::write(dir.join("azure-pipelines.yml"), original).unwrap();
+    let diff = azpls(&["check", "--diff", "azure-pipelines.yml"], &dir);
+    assert!(
+        stdout(&diff).contains(
+            "-- task: \"AzureFileCopy@4\"  # keep\r\n+- task: \"AzureFileCopy@6\"  # keep\r\n"
+        ),
+        "{}",
+        stdout(&diff)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("azure-pipelines.yml")).unwrap(),
+        original,
+        "--diff changes nothing"
+    );
+    let fix = azpls(&["check", "--fix", "azure-pipelines.yml"], &dir);
+    assert_eq!(fix.status.code(), Some(1), "the unsupported task remains");
+    assert!(
+        String::from_utf8_lossy(&fix.stderr).contains("fixed 1 version(s) in azure-pipelines.yml")
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("azure-pipelines.yml")).unwrap(),
+        original.replace("AzureFileCopy@4", "AzureFileCopy@6")
+    );
+    assert!(
+        stdout(&fix).contains("fixed 1 version(s); 1 finding(s) remain"),
+        "{}",
+        stdout(&fix)
+    );
+}
+
+#[test]
+fn unused_ignores_are_reported_when_asked() {
+    let dir = tempdir("ignores");
+    std::fs::write(
+        dir.join("azure-pipelines.yml"),
+        "steps:\n- task: AzureCLI@2 # azpls: ignore[wif-unsupported-task]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        azpls(&["check", "azure-pipelines.yml"], &dir).status.code(),
+        Some(0)
+    );
+    let o = azpls(
+        &["check", "--report-unused-ignores", "azure-pipelines.yml"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o)
+            .contains("unused suppression \"azpls: ignore[wif-unsupported-task]\" [unused-ignore]"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn explain_codes_and_logs() {
+    let code = azpls(&["explain", "AADSTS700024"], Path::new(ROOT));
+    assert_eq!(code.status.code(), Some(0));
+    golden("explain-AADSTS700024.out", &stdout(&code));
+    assert_eq!(
+        azpls(&["explain", "AADSTS1"], Path::new(ROOT))
+            .status
+            .code(),
+        Some(2)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_azpls"))
+        .args(["explain", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"starting\n##[error]Could not fetch access token for Azure. Verify the service connection\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("line 2: ##[error]Could not fetch access token for Azure"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("azpls-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("AZPLS_CORPUS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("AZPLS_SHARED").map(|s| PathBuf::from(s).join("corpus")))
+        .unwrap_or_else(|| Path::new(ROOT).join("../shared/corpus"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n*** SKIPPED: no corpus at {} (set AZPLS_CORPUS or AZPLS_SHARED) ***\n",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// On a copy of every corpus file: `--unsafe-fixes` changes nothing but version tokens,
+/// byte for byte (same length outside them, same bytes everywhere else).
+#[test]
+fn fix_on_the_corpus_changes_only_version_tokens() {
+    let Some(corpus) = corpus() else { return };
+    let dir = tempdir("corpus-fix");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&corpus).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            let name = path.file_name().unwrap().to_owned();
+            std::fs::copy(&path, dir.join(&name)).unwrap();
+            names.push(name);
+        }
+    }
+    let o = azpls(
+        &[
+            "check",
+            "--unsafe-fixes",
+            "--all-yaml",
+            "--format",
+            "concise",
+            ".",
+        ],
+        &dir,
+    );
+    assert_ne!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut changed_files = 0;
+    for name in names {
+        let before = std::fs::read(corpus.join(&name)).unwrap();
+        let after = std::fs::read(dir.join(&name)).unwrap();
+        if before == after {
+            continue;
+        }
+        changed_files += 1;
+        assert_eq!(before.len(), after.len(), "{name:?}: length changed");
+        for (i, (a, b)) in before.iter().zip(&after).enumerate() {
+            if a != b {
+                // Only a version digit may differ, right after an '@'.
+                let at = before[..i]
+                    .iter()
+                    .rposition(|c| *c == b'@')
+                    .expect("an @ before the change");
+                assert!(
+                    before[at + 1..=i].iter().all(u8::is_ascii_digit),
+                    "{name:?}: byte {i} is not in a version token"
+                );
+                assert!(b.is_ascii_digit(), "{name:?}: byte {i} became {b}");
+            }
+        }
+    }
+    assert!(
+        changed_files > 0,
+        "the corpus has deprecated versions to fix"
+    );
+}
+
+/// `check` finds exactly what the server publishes, file by file.
+#[test]
+fn check_agrees_with_the_server_on_the_corpus() {
+    let Some(corpus) = corpus() else { return };
+    let o = azpls(
+        &[
+            "check",
+            "--all-yaml",
+            "--format",
+            "json",
+            corpus.to_str().unwrap(),
+        ],
+        Path::new(ROOT),
+    );
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut client = common::Client::start();
+    client.initialize(
+        json!({"general": {"positionEncodings": ["utf-8"]}}),
+        Value::Null,
+    );
+    let mut compared = 0;
+    for file in report["files"].as_array().unwrap() {
+        let path = file["path"].as_str().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let uri = format!("file:///corpus/{compared}.yml");
+        client.open(&uri, &text, 1);
+        let published: Vec<(String, u64)> = client
+            .diagnostics(&uri, 1)
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["range"]["start"]["line"].as_u64().unwrap() + 1,
+                )
+            })
+            .collect();
+        let checked: Vec<(String, u64)> = file["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(published, checked, "{path}");
+        compared += 1;
+    }
+    assert!(compared > 100, "compared {compared} files");
+    assert_eq!(client.shutdown(), Some(0));
+}
