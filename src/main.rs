@@ -77,6 +77,10 @@ struct CheckArgs {
     /// Report `# azpls: ignore` comments that silence nothing.
     #[arg(long)]
     report_unused_ignores: bool,
+    /// Only steps that use this Azure Resource Manager service connection (repeatable):
+    /// what breaks if it is converted to workload identity federation.
+    #[arg(long = "connection", value_name = "NAME")]
+    connections: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -167,6 +171,7 @@ fn check(args: CheckArgs) -> ExitCode {
         diff: args.diff,
         report_unused_ignores: args.report_unused_ignores,
         color,
+        connections: args.connections,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -192,7 +197,7 @@ fn check(args: CheckArgs) -> ExitCode {
                     c.path.display()
                 )?;
             }
-            let errors = check::write_fixes(&mut outcome, &config);
+            let errors = check::write_fixes(&mut outcome, &options, &config);
             outcome.errors.extend(errors);
         }
         check::print(&outcome, &options, &config, &mut out)?;

@@ -367,3 +367,35 @@ fn check_agrees_with_the_server_on_the_corpus() {
     assert!(compared > 100, "compared {compared} files");
     assert_eq!(client.shutdown(), Some(0));
 }
+
+/// `--connection` answers "what breaks if I convert this connection?": the sample's
+/// `$(serviceConnection)` resolves to contoso-prod from its own variables.
+#[test]
+fn connection_filter_limits_findings_to_steps_using_it() {
+    let prod = azpls(
+        &[
+            "check",
+            "--connection",
+            "contoso-prod",
+            "--format",
+            "json",
+            SAMPLE,
+        ],
+        Path::new(ROOT),
+    );
+    assert_eq!(prod.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&prod.stdout).unwrap();
+    let rules: Vec<&str> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["wif-deprecated-version", "wif-unsupported-task"]);
+    assert_eq!(v["files"][0]["findings"][0]["connection"], "contoso-prod");
+    let other = azpls(
+        &["check", "--connection", "other-sc", SAMPLE],
+        Path::new(ROOT),
+    );
+    assert_eq!(other.status.code(), Some(0), "no step uses other-sc");
+}

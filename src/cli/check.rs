@@ -2,7 +2,7 @@
 //! pipeline files, analyses them on every core, prints findings in the chosen format,
 //! applies fixes (`--fix`, `--unsafe-fixes`) or shows them (`--diff`).
 
-use super::{discover, render};
+use super::{connections, discover, render};
 use crate::analysis::suppress::Suppression;
 use crate::analysis::{self, Config, Finding, Severity};
 use crate::document::Document;
@@ -52,6 +52,8 @@ pub struct Options {
     pub diff: bool,
     pub report_unused_ignores: bool,
     pub color: bool,
+    /// Only findings on steps that use these service connections (empty: all).
+    pub connections: Vec<String>,
 }
 
 /// One checked file.
@@ -59,6 +61,8 @@ pub struct Checked {
     pub path: PathBuf,
     pub doc: Document,
     pub findings: Vec<Finding>,
+    /// The Azure Resource Manager connection of each finding's step, when it has one.
+    pub connections: Vec<Option<String>>,
     pub unused: Vec<Suppression>,
     /// Fix edits applied (or, with `--diff`, that would be).
     pub fixed: usize,
@@ -162,17 +166,7 @@ fn check_one(path: &Path, given: bool, options: &Options, config: &Config) -> Wo
             return Work::Skipped(path.to_path_buf(), decision.reason);
         }
     }
-    let doc = Document::new(&text, 0);
-    let model = model::build(&doc);
-    let report = analysis::report(&doc, &model, config);
-    let mut checked = Checked {
-        path: path.to_path_buf(),
-        doc,
-        findings: report.findings,
-        unused: report.unused_suppressions,
-        fixed: 0,
-        fixed_text: None,
-    };
+    let mut checked = analyse_text(path, Document::new(&text, 0), options, config);
     if options.fix || options.unsafe_fixes || options.diff {
         let edits = analysis::fix_all(&checked.findings, options.unsafe_fixes);
         if !edits.is_empty() {
@@ -183,9 +177,51 @@ fn check_one(path: &Path, given: bool, options: &Options, config: &Config) -> Wo
     Work::Checked(checked)
 }
 
+/// Analyses one document: findings (limited to `--connection` when given), their
+/// connections, unused suppressions.
+fn analyse_text(path: &Path, doc: Document, options: &Options, config: &Config) -> Checked {
+    let model = model::build(&doc);
+    let report = analysis::report(&doc, &model, config);
+    let mut findings = report.findings;
+    let mut conns = connections::of_findings(&doc, &model, &findings);
+    if !options.connections.is_empty() {
+        let keep: Vec<bool> = conns
+            .iter()
+            .map(|c| {
+                c.as_ref().is_some_and(|c| {
+                    options
+                        .connections
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(c))
+                })
+            })
+            .collect();
+        let mut i = 0;
+        findings.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        conns = conns
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c)
+            .collect();
+    }
+    Checked {
+        path: path.to_path_buf(),
+        doc,
+        findings,
+        connections: conns,
+        unused: report.unused_suppressions,
+        fixed: 0,
+        fixed_text: None,
+    }
+}
+
 /// Writes fixed files atomically (a temporary file in the same folder, then a rename),
 /// keeping permissions, and re-analyses them so the report shows what remains.
-pub fn write_fixes(outcome: &mut Outcome, config: &Config) -> Vec<String> {
+pub fn write_fixes(outcome: &mut Outcome, options: &Options, config: &Config) -> Vec<String> {
     let mut errors = Vec::new();
     for checked in &mut outcome.checked {
         let Some(fixed) = checked.fixed_text.take() else {
@@ -199,11 +235,14 @@ pub fn write_fixes(outcome: &mut Outcome, config: &Config) -> Vec<String> {
             checked.fixed = 0;
             continue;
         }
-        let doc = Document::new(&fixed, 0);
-        let report = analysis::report(&doc, &model::build(&doc), config);
-        checked.doc = doc;
-        checked.findings = report.findings;
-        checked.unused = report.unused_suppressions;
+        let fixed_count = checked.fixed;
+        *checked = analyse_text(
+            &checked.path.clone(),
+            Document::new(&fixed, 0),
+            options,
+            config,
+        );
+        checked.fixed = fixed_count;
     }
     errors
 }
@@ -367,6 +406,34 @@ fn summary(outcome: &Outcome, options: &Options, out: &mut impl Write) -> std::i
     for (rule, n) in &by_rule {
         writeln!(out, "  {n:>5}  {rule}")?;
     }
+    // Per connection: the steps that would break once it uses workload identity federation.
+    let mut by_connection: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for c in &outcome.checked {
+        for (f, conn) in c.findings.iter().zip(&c.connections) {
+            let Some(conn) = conn else { continue };
+            let line = text::position(c.doc.rope(), f.span.start, Encoding::Utf32).line + 1;
+            let step = f
+                .related
+                .first()
+                .map(|r| r.label.clone())
+                .unwrap_or_default();
+            by_connection.entry(conn).or_default().push(format!(
+                "{}:{line} {step} [{}]",
+                c.path.display(),
+                f.rule.id
+            ));
+        }
+    }
+    for (conn, steps) in &by_connection {
+        writeln!(
+            out,
+            "service connection \"{conn}\": {} step(s) would break with workload identity federation",
+            steps.len()
+        )?;
+        for s in steps {
+            writeln!(out, "    {s}")?;
+        }
+    }
     if options.fix || options.unsafe_fixes {
         writeln!(out, "fixed {fixed} version(s); {total} finding(s) remain")?;
     } else if options.diff {
@@ -401,10 +468,12 @@ pub fn json(outcome: &Outcome, options: &Options) -> serde_json::Value {
             let findings: Vec<serde_json::Value> = c
                 .findings
                 .iter()
-                .map(|f| {
+                .zip(&c.connections)
+                .map(|(f, connection)| {
                     let (start, end) = lines_and_columns(&c.doc, f);
                     serde_json::json!({
                         "rule": f.rule.id,
+                        "connection": connection,
                         "severity": f.severity.as_str(),
                         "message": f.message,
                         "line": start.0, "column": start.1,

@@ -3,6 +3,7 @@
 //! table.
 
 pub mod check;
+pub mod connections;
 pub mod discover;
 pub mod explain;
 pub mod render;

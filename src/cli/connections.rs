@@ -1,0 +1,149 @@
+//! Which Azure Resource Manager service connection each finding's step uses: the value of
+//! the step's AzureRM input (by name or alias, from the task catalog), with `$(var)`
+//! resolved from the file's own top-level `variables` where it can be. This answers "what
+//! breaks if I convert this connection to workload identity federation?".
+
+use crate::analysis::Finding;
+use crate::document::Document;
+use crate::knowledge;
+use crate::model::{Model, TaskRef, TaskStep, yaml};
+
+/// The file's top-level variables with literal values, both YAML forms:
+/// `variables: {name: value}` and `variables: [- name: n, value: v]`.
+pub fn variables(doc: &Document) -> Vec<(String, String)> {
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for document in root
+        .named_children(&mut cursor)
+        .filter(|d| d.kind() == "document")
+    {
+        let mut c = document.walk();
+        let Some(body) = document
+            .named_children(&mut c)
+            .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
+            .and_then(yaml::content)
+            .filter(|n| yaml::is_mapping(*n))
+        else {
+            continue;
+        };
+        let Some(vars) = yaml::get(rope, body, "variables")
+            .and_then(|(_, v)| v)
+            .and_then(yaml::content)
+        else {
+            continue;
+        };
+        if yaml::is_mapping(vars) {
+            for (k, v) in yaml::pairs(vars) {
+                if let (Some(name), Some(value)) = (
+                    yaml::key_text(rope, k),
+                    v.and_then(|v| yaml::scalar(rope, v)),
+                ) {
+                    out.push((name, value.text));
+                }
+            }
+        } else if yaml::is_sequence(vars) {
+            for item in yaml::items(vars).filter(|n| yaml::is_mapping(*n)) {
+                let field = |key: &str| {
+                    yaml::get(rope, item, key)
+                        .and_then(|(_, v)| v)
+                        .and_then(|v| yaml::scalar(rope, v))
+                        .map(|s| s.text)
+                };
+                if let (Some(name), Some(value)) = (field("name"), field("value")) {
+                    out.push((name, value));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Replaces `$(name)` with the variable's value when the file defines it literally.
+pub fn resolve(value: &str, variables: &[(String, String)]) -> String {
+    let trimmed = value.trim();
+    if let Some(name) = trimmed.strip_prefix("$(").and_then(|r| r.strip_suffix(')'))
+        && let Some((_, v)) = variables.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
+        return v.clone();
+    }
+    trimmed.to_string()
+}
+
+/// The AzureRM connection a step uses, if it sets one.
+pub fn of_step(step: &TaskStep, variables: &[(String, String)]) -> Option<String> {
+    let TaskRef::Named {
+        name,
+        major: Some(major),
+        ..
+    } = &step.reference
+    else {
+        return None;
+    };
+    let task = knowledge::catalog().task(name, *major)?;
+    step.inputs.iter().find_map(|input| {
+        let catalog_input = task.input(&input.name)?;
+        if catalog_input.kind != "connectedService:AzureRM" {
+            return None;
+        }
+        input.value.as_ref().map(|v| resolve(&v.text, variables))
+    })
+}
+
+/// The connection of each finding (by the step or container resource it belongs to).
+pub fn of_findings(doc: &Document, model: &Model, findings: &[Finding]) -> Vec<Option<String>> {
+    let vars = variables(doc);
+    findings
+        .iter()
+        .map(|f| {
+            if let Some(step) = model
+                .steps
+                .iter()
+                .find(|s| s.span.start <= f.span.start && f.span.end <= s.span.end)
+            {
+                return of_step(step, &vars);
+            }
+            model
+                .containers
+                .iter()
+                .find(|c| c.span.start <= f.span.start && f.span.end <= c.span.end)
+                .and_then(|c| c.azure_subscription.as_ref())
+                .and_then(|(_, v)| v.as_ref())
+                .map(|v| resolve(&v.text, &vars))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{self, Config};
+    use crate::model;
+
+    #[test]
+    fn connections_come_from_the_azurerm_input_with_variables_resolved() {
+        let text = "variables:\n- name: sc\n  value: prod-sc\nsteps:\n- task: AzureFileCopy@4\n  inputs:\n    azureSubscription: $(sc)\n- task: AzureNLBManagement@1\n  inputs:\n    azureSubscription: $(other)\n- task: Docker@1\n  inputs:\n    dockerRegistryEndpoint: reg\n";
+        let doc = Document::new(text, 0);
+        let m = model::build(&doc);
+        let findings = analysis::analyze_model(&doc, &m, &Config::default());
+        let connections = of_findings(&doc, &m, &findings);
+        assert_eq!(
+            connections,
+            [
+                Some("prod-sc".to_string()),
+                Some("$(other)".to_string()),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn mapping_form_variables() {
+        let doc = Document::new("variables:\n  sc: dev-sc\n  n: 1\n", 0);
+        assert_eq!(
+            variables(&doc),
+            [("sc".into(), "dev-sc".into()), ("n".into(), "1".into())]
+        );
+    }
+}
