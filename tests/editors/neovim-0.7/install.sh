@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs Neovim 0.7 (Debian 12's `neovim` package, 0.7.2) for tests/editors/neovim-0.7/run.sh,
+# the oldest Neovim the shipped config supports. Idempotent: returns at once when it is there.
+set -euo pipefail
+
+if dpkg-query -W -f '${Status}' neovim 2>/dev/null | grep -q 'ok installed'; then
+  echo "neovim-0.7: already installed: $(/usr/bin/nvim --version | head -n 1)"
+  exit 0
+fi
+# --no-install-recommends: the recommended python3-pynvim and xclip are not needed headless.
+apt-get install -y -qq --no-install-recommends neovim
+echo "neovim-0.7: installed $(/usr/bin/nvim --version | head -n 1)"
