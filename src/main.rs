@@ -184,7 +184,11 @@ fn check(args: CheckArgs) -> ExitCode {
                     write!(
                         out,
                         "{}",
-                        check::unified_diff(&c.path.display().to_string(), &c.doc.text(), fixed)
+                        check::unified_diff(
+                            &c.path.display().to_string(),
+                            &c.rope.to_string(),
+                            fixed
+                        )
                     )?;
                 }
             }

@@ -115,7 +115,7 @@ fn golden_fixtures_per_rule() {
             let shown = format!("{rule_id}/{name}");
             let rendered: String = findings
                 .iter()
-                .map(|f| render::human(&shown, &doc, f, false) + "\n")
+                .map(|f| render::human(&shown, doc.rope(), f, false) + "\n")
                 .collect();
             check_expected(&case.with_extension("out"), &rendered, &mut failures);
 

@@ -59,7 +59,9 @@ pub struct Options {
 /// One checked file.
 pub struct Checked {
     pub path: PathBuf,
-    pub doc: Document,
+    /// The text (the syntax tree is dropped once analysed: a repository's worth of trees
+    /// would hold hundreds of megabytes).
+    pub rope: ropey::Rope,
     pub findings: Vec<Finding>,
     /// The Azure Resource Manager connection of each finding's step, when it has one.
     pub connections: Vec<Option<String>>,
@@ -210,7 +212,7 @@ fn analyse_text(path: &Path, doc: Document, options: &Options, config: &Config) 
     }
     Checked {
         path: path.to_path_buf(),
-        doc,
+        rope: doc.rope().clone(),
         findings,
         connections: conns,
         unused: report.unused_suppressions,
@@ -309,12 +311,12 @@ pub fn print(
     for checked in &outcome.checked {
         let shown = checked.path.display().to_string();
         for f in &checked.findings {
-            let (start, end) = lines_and_columns(&checked.doc, f);
+            let (start, end) = lines_and_columns(&checked.rope, f);
             match options.format {
                 Format::Human => writeln!(
                     out,
                     "{}",
-                    render::human(&shown, &checked.doc, f, options.color)
+                    render::human(&shown, &checked.rope, f, options.color)
                 )?,
                 Format::Concise => writeln!(
                     out,
@@ -361,13 +363,13 @@ pub fn print(
         }
         if options.report_unused_ignores {
             for s in &checked.unused {
-                let p = text::position(checked.doc.rope(), s.span.start, Encoding::Utf32);
+                let p = text::position(&checked.rope, s.span.start, Encoding::Utf32);
                 writeln!(
                     out,
                     "{shown}:{}:{}: warning: unused suppression \"{}\" [unused-ignore]",
                     p.line + 1,
                     p.column + 1,
-                    checked.doc.rope().byte_slice(s.span.clone())
+                    &checked.rope.byte_slice(s.span.clone())
                 )?;
             }
         }
@@ -378,8 +380,8 @@ pub fn print(
     Ok(())
 }
 
-fn lines_and_columns(doc: &Document, f: &Finding) -> ((u32, u32), (u32, u32)) {
-    let r = text::line_range(doc.rope(), &f.span, Encoding::Utf32);
+fn lines_and_columns(rope: &ropey::Rope, f: &Finding) -> ((u32, u32), (u32, u32)) {
+    let r = text::line_range(rope, &f.span, Encoding::Utf32);
     (
         (r.start.line + 1, r.start.column + 1),
         (r.end.line + 1, r.end.column + 1),
@@ -411,7 +413,7 @@ fn summary(outcome: &Outcome, options: &Options, out: &mut impl Write) -> std::i
     for c in &outcome.checked {
         for (f, conn) in c.findings.iter().zip(&c.connections) {
             let Some(conn) = conn else { continue };
-            let line = text::position(c.doc.rope(), f.span.start, Encoding::Utf32).line + 1;
+            let line = text::position(&c.rope, f.span.start, Encoding::Utf32).line + 1;
             let step = f
                 .related
                 .first()
@@ -470,7 +472,7 @@ pub fn json(outcome: &Outcome, options: &Options) -> serde_json::Value {
                 .iter()
                 .zip(&c.connections)
                 .map(|(f, connection)| {
-                    let (start, end) = lines_and_columns(&c.doc, f);
+                    let (start, end) = lines_and_columns(&c.rope, f);
                     serde_json::json!({
                         "rule": f.rule.id,
                         "connection": connection,
@@ -532,7 +534,7 @@ pub fn sarif(outcome: &Outcome, config: &Config) -> serde_json::Value {
         .iter()
         .flat_map(|c| {
             c.findings.iter().map(move |f| {
-                let (start, end) = lines_and_columns(&c.doc, f);
+                let (start, end) = lines_and_columns(&c.rope, f);
                 serde_json::json!({
                     "ruleId": f.rule.id,
                     "level": level(f.severity),

@@ -2,8 +2,8 @@
 //! the source line with the token underlined, the related step, and a `help:` line.
 
 use crate::analysis::Finding;
-use crate::document::Document;
 use crate::text::{self, Encoding};
+use ropey::Rope;
 use std::fmt::Write;
 
 /// ANSI styling, used only when asked (a terminal, and no `NO_COLOR`).
@@ -20,9 +20,8 @@ impl Style {
 }
 
 /// Renders one finding. Columns are 1-based and count characters, as terminals do.
-pub fn human(path: &str, doc: &Document, finding: &Finding, color: bool) -> String {
+pub fn human(path: &str, rope: &Rope, finding: &Finding, color: bool) -> String {
     let style = Style(color);
-    let rope = doc.rope();
     let start = text::position(rope, finding.span.start, Encoding::Utf32);
     let end = text::position(rope, finding.span.end, Encoding::Utf32);
     let mut out = String::new();
