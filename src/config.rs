@@ -9,6 +9,10 @@
 //!
 //! [rules]
 //! wif-planned-support = "off"   # or "error", "warning", "info", "hint"
+//!
+//! [files]                       # for `azpls check`, gitignore-style, relative to this file
+//! include = ["deploy/*.yaml"]   # checked even if they don't look like pipelines
+//! exclude = ["vendor/"]         # never checked
 //! ```
 
 use crate::analysis::{self, Config, Severity};
@@ -29,6 +33,21 @@ pub struct Settings {
     /// Rule id -> "off" | "error" | "warning" | "info" | "hint".
     #[serde(default)]
     pub rules: BTreeMap<String, String>,
+    /// Which files `check` takes, beyond its own detection of pipelines.
+    #[serde(default)]
+    pub files: FileSettings,
+}
+
+/// `[files]`: gitignore-style globs, relative to the folder of `azpls.toml`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// YAML files to check even when they don't look like pipelines.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Files and folders never to check.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -64,6 +83,8 @@ impl Settings {
             self.wif.table = other.wif.table;
         }
         self.rules.extend(other.rules);
+        self.files.include.extend(other.files.include);
+        self.files.exclude.extend(other.files.exclude);
         self
     }
 

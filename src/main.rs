@@ -143,8 +143,22 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         args.paths
     };
-    let settings = match config::load_for(&paths[0]) {
-        Ok((settings, _)) => settings,
+    let (settings, config_file) = match config::load_for(&paths[0]) {
+        Ok(found) => found,
+        Err(e) => return usage(e),
+    };
+    let config_dir = config_file
+        .as_deref()
+        .and_then(|f| f.parent())
+        .map(|d| d.to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let config_dir = std::path::absolute(&config_dir).unwrap_or(config_dir);
+    let files = match check::FileRules::new(
+        &config_dir,
+        &settings.files.include,
+        &settings.files.exclude,
+    ) {
+        Ok(rules) => rules,
         Err(e) => return usage(e),
     };
     let cli_settings = Settings {
@@ -172,6 +186,7 @@ fn check(args: CheckArgs) -> ExitCode {
         report_unused_ignores: args.report_unused_ignores,
         color,
         connections: args.connections,
+        files,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

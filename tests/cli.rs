@@ -399,3 +399,64 @@ fn connection_filter_limits_findings_to_steps_using_it() {
     );
     assert_eq!(other.status.code(), Some(0), "no step uses other-sc");
 }
+
+/// `[files]` in azpls.toml: exclude wins over detection, include takes YAML that doesn't
+/// look like a pipeline; `[wif]` and `[rules]` apply to check as well.
+#[test]
+fn config_file_includes_excludes_and_rules() {
+    let dir = tempdir("config");
+    std::fs::create_dir_all(dir.join("vendor")).unwrap();
+    std::fs::create_dir_all(dir.join("deploy")).unwrap();
+    std::fs::write(
+        dir.join("azpls.toml"),
+        "[files]\ninclude = [\"deploy/*.yaml\"]\nexclude = [\"vendor/\"]\n[rules]\nwif-unsupported-task = \"off\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("vendor/azure-pipelines.yml"),
+        "steps:\n- task: AzureFileCopy@4\n",
+    )
+    .unwrap();
+    // Not pipeline-looking by itself: no top-level pipeline key, no steps.
+    std::fs::write(
+        dir.join("deploy/copy.yaml"),
+        "copy:\n  task: AzureFileCopy@4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("azure-pipelines.yml"),
+        "steps:\n- task: AzureNLBManagement@1\n- task: AzureMonitor@0\n",
+    )
+    .unwrap();
+    let o = azpls(&["check", "--verbose", "--format", "json"], &dir);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        log.contains("skipped ./vendor/azure-pipelines.yml: excluded by [files] in azpls.toml"),
+        "{log}"
+    );
+    assert!(log.contains("checked ./deploy/copy.yaml"), "{log}");
+    let rules: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap())
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["wif-deprecated-version"],
+        "the NLB rule is off; {v}"
+    );
+    std::fs::write(dir.join("azpls.toml"), "[files]\nexlude = [\"vendor/\"]\n").unwrap();
+    let typo = azpls(&["check"], &dir);
+    assert_eq!(
+        typo.status.code(),
+        Some(2),
+        "a misspelt key is a usage error"
+    );
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("azpls.toml"),
+        "the message names the file"
+    );
+}

@@ -54,6 +54,42 @@ pub struct Options {
     pub color: bool,
     /// Only findings on steps that use these service connections (empty: all).
     pub connections: Vec<String>,
+    /// `[files]` of azpls.toml, compiled.
+    pub files: FileRules,
+}
+
+/// The `[files]` include and exclude globs, matched like gitignore patterns relative to
+/// the folder of the configuration file.
+#[derive(Clone, Debug, Default)]
+pub struct FileRules {
+    include: Option<ignore::gitignore::Gitignore>,
+    exclude: Option<ignore::gitignore::Gitignore>,
+}
+
+impl FileRules {
+    pub fn new(root: &Path, include: &[String], exclude: &[String]) -> Result<FileRules, String> {
+        let build = |globs: &[String]| -> Result<Option<ignore::gitignore::Gitignore>, String> {
+            if globs.is_empty() {
+                return Ok(None);
+            }
+            let mut b = ignore::gitignore::GitignoreBuilder::new(root);
+            for g in globs {
+                b.add_line(None, g)
+                    .map_err(|e| format!("[files] glob \"{g}\": {e}"))?;
+            }
+            b.build().map(Some).map_err(|e| e.to_string())
+        };
+        Ok(FileRules {
+            include: build(include)?,
+            exclude: build(exclude)?,
+        })
+    }
+
+    fn matches(rules: &Option<ignore::gitignore::Gitignore>, path: &Path) -> bool {
+        let Some(rules) = rules else { return false };
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        rules.matched_path_or_any_parents(&path, false).is_ignore()
+    }
 }
 
 /// One checked file.
@@ -162,10 +198,18 @@ fn check_one(path: &Path, given: bool, options: &Options, config: &Config) -> Wo
         Ok(text) => text,
         Err(e) => return Work::Failed(e),
     };
-    if !given && !options.all_yaml {
-        let decision = discover::classify(path, &text);
-        if !decision.take {
-            return Work::Skipped(path.to_path_buf(), decision.reason);
+    if !given {
+        if FileRules::matches(&options.files.exclude, path) {
+            return Work::Skipped(
+                path.to_path_buf(),
+                "excluded by [files] in azpls.toml".to_string(),
+            );
+        }
+        if !options.all_yaml && !FileRules::matches(&options.files.include, path) {
+            let decision = discover::classify(path, &text);
+            if !decision.take {
+                return Work::Skipped(path.to_path_buf(), decision.reason);
+            }
         }
     }
     let mut checked = analyse_text(path, Document::new(&text, 0), options, config);
