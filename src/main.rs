@@ -187,6 +187,8 @@ fn check(args: CheckArgs) -> ExitCode {
         color,
         connections: args.connections,
         files,
+        progress: matches!(format, Format::Human | Format::Concise)
+            && std::io::stderr().is_terminal(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

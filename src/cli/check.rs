@@ -56,6 +56,8 @@ pub struct Options {
     pub connections: Vec<String>,
     /// `[files]` of azpls.toml, compiled.
     pub files: FileRules,
+    /// Show a progress bar on stderr (a terminal, a human format).
+    pub progress: bool,
 }
 
 /// The `[files]` include and exclude globs, matched like gitignore patterns relative to
@@ -144,6 +146,23 @@ pub fn analyse(
     let (files, errors) = discover::yaml_files(&options.paths);
     let explicit: Vec<&PathBuf> = options.paths.iter().filter(|p| p.is_file()).collect();
     let next = AtomicUsize::new(0);
+    // Only long scans get a bar: it appears after a moment, so quick runs stay clean.
+    let bar = if options.progress && files.len() > 50 {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(files.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} checking {pos}/{len} files {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(files.len().max(1));
@@ -157,6 +176,7 @@ pub fn analyse(
                         let Some(path) = files.get(i) else { break };
                         let given = explicit.contains(&path);
                         done.push((i, check_one(path, given, options, config)));
+                        bar.inc(1);
                     }
                     done
                 })
@@ -167,6 +187,7 @@ pub fn analyse(
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
+    bar.finish_and_clear();
     results.sort_by_key(|(i, _)| *i);
     let mut outcome = Outcome {
         yaml_files: files.len(),
