@@ -74,7 +74,14 @@ impl Settings {
         if value.is_null() {
             return Ok(Settings::default());
         }
-        serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+        // Editors keep their own keys in the same section (VS Code: `server.path`,
+        // `trace.server`): only the sections azpls knows are read. Inside them, unknown
+        // keys are still errors, as in azpls.toml.
+        let mut value = value.clone();
+        if let serde_json::Value::Object(map) = &mut value {
+            map.retain(|k, _| matches!(k.as_str(), "wif" | "rules" | "files"));
+        }
+        serde_json::from_value(value).map_err(|e| e.to_string())
     }
 
     /// Settings in `other` win over these.

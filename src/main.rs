@@ -22,7 +22,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the language server on stdin/stdout (what editors start).
-    Server,
+    Server {
+        /// Accepted for clients that always pass it (vscode-languageclient): stdio is the
+        /// only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Check pipelines (files, or every pipeline under folders) for what will not work with
     /// workload identity federation.
     ///
@@ -86,7 +91,7 @@ struct CheckArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Server => server(),
+        Command::Server { .. } => server(),
         Command::Check(args) => check(args),
         Command::Explain { what, wif_table } => explain(&what, wif_table),
         Command::Rules { id } => rules(id.as_deref()),

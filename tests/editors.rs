@@ -78,4 +78,5 @@ editor_tests! {
     neovim_0_7 => "neovim-0.7",
     emacs_eglot => "emacs",
     helix => "helix",
+    vscode => "vscode",
 }
