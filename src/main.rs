@@ -215,13 +215,15 @@ fn check(args: CheckArgs) -> ExitCode {
                 }
             }
         } else if options.fix {
-            for c in outcome.checked.iter().filter(|c| c.fixed > 0) {
-                writeln!(
-                    stderr.lock(),
-                    "fixed {} version(s) in {}",
-                    c.fixed,
-                    c.path.display()
-                )?;
+            // What changed, before the report of what remains: on stdout for people, on
+            // stderr when stdout carries a machine format.
+            let human = matches!(options.format, Format::Human | Format::Concise);
+            for line in outcome.checked.iter().flat_map(|c| &c.applied) {
+                if human {
+                    writeln!(out, "fixed {line}")?;
+                } else {
+                    writeln!(stderr.lock(), "fixed {line}")?;
+                }
             }
             let errors = check::write_fixes(&mut outcome, &options, &config);
             outcome.errors.extend(errors);

@@ -158,7 +158,10 @@ fn fix_and_diff_change_only_version_tokens() {
     let fix = azpls(&["check", "--fix", "azure-pipelines.yml"], &dir);
     assert_eq!(fix.status.code(), Some(1), "the unsupported task remains");
     assert!(
-        String::from_utf8_lossy(&fix.stderr).contains("fixed 1 version(s) in azure-pipelines.yml")
+        stdout(&fix)
+            .starts_with("fixed azure-pipelines.yml:2:10: AzureFileCopy@4 -> AzureFileCopy@6\n"),
+        "what changed comes first: {}",
+        stdout(&fix)
     );
     assert_eq!(
         std::fs::read_to_string(dir.join("azure-pipelines.yml")).unwrap(),
@@ -458,5 +461,32 @@ fn config_file_includes_excludes_and_rules() {
     assert!(
         String::from_utf8_lossy(&typo.stderr).contains("azpls.toml"),
         "the message names the file"
+    );
+}
+
+/// Unsafe fixes say what each leaves to change by hand.
+#[test]
+fn unsafe_fixes_name_the_inputs_left_to_change() {
+    let dir = tempdir("unsafe");
+    std::fs::copy(
+        Path::new(ROOT)
+            .join("tests/fixtures/wif-deprecated-version/positive-unsafe-input-changes.yml"),
+        dir.join("azure-pipelines.yml"),
+    )
+    .unwrap();
+    let safe_only = azpls(&["check", "--fix", "azure-pipelines.yml"], &dir);
+    assert!(
+        !stdout(&safe_only).contains("fixed azure"),
+        "no safe fix here: {}",
+        stdout(&safe_only)
+    );
+    let o = azpls(&["check", "--unsafe-fixes", "azure-pipelines.yml"], &dir);
+    let text = stdout(&o);
+    assert!(text.contains("Kubernetes@0 -> Kubernetes@1 (unsafe: rename \"kubernetesServiceConnection\" to \"kubernetesServiceEndpoint\""), "{text}");
+    assert!(
+        text.contains(
+            "AzureFileCopy@4 -> AzureFileCopy@6 (unsafe: drop \"sasTokenTimeOutInMinutes\")"
+        ),
+        "{text}"
     );
 }

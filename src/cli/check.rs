@@ -108,6 +108,8 @@ pub struct Checked {
     pub fixed: usize,
     /// The text after fixing, when fixes apply.
     pub fixed_text: Option<String>,
+    /// One line per fix applied: where, what, and for unsafe ones what is left to do.
+    pub applied: Vec<String>,
 }
 
 /// What a run found, for the summary and the exit code.
@@ -239,6 +241,25 @@ fn check_one(path: &Path, given: bool, options: &Options, config: &Config) -> Wo
         if !edits.is_empty() {
             checked.fixed = edits.len();
             checked.fixed_text = Some(analysis::apply_edits(&text, &edits));
+            for f in &checked.findings {
+                let Some(fix) = f.fix.as_ref().filter(|x| x.safe || options.unsafe_fixes) else {
+                    continue;
+                };
+                let (start, _) = lines_and_columns(&checked.rope, f);
+                let token = checked.rope.byte_slice(f.span.clone()).to_string();
+                let left = match &fix.note {
+                    Some(note) => format!(" (unsafe: {note})"),
+                    None => String::new(),
+                };
+                let target = fix.title.split(" (unsafe").next().unwrap_or(&fix.title);
+                checked.applied.push(format!(
+                    "{}:{}:{}: {token} -> {}{left}",
+                    path.display(),
+                    start.0,
+                    start.1,
+                    target.trim_start_matches("Use ")
+                ));
+            }
         }
     }
     Work::Checked(checked)
@@ -283,6 +304,7 @@ fn analyse_text(path: &Path, doc: Document, options: &Options, config: &Config) 
         unused: report.unused_suppressions,
         fixed: 0,
         fixed_text: None,
+        applied: Vec::new(),
     }
 }
 
