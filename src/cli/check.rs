@@ -221,21 +221,22 @@ fn check_one(path: &Path, given: bool, options: &Options, config: &Config) -> Wo
         Ok(text) => text,
         Err(e) => return Work::Failed(e),
     };
-    if !given {
-        if FileRules::matches(&options.files.exclude, path) {
-            return Work::Skipped(
-                path.to_path_buf(),
-                "excluded by [files] in azpls.toml".to_string(),
-            );
-        }
-        if !options.all_yaml && !FileRules::matches(&options.files.include, path) {
-            let decision = discover::classify(path, &text);
-            if !decision.take {
-                return Work::Skipped(path.to_path_buf(), decision.reason);
-            }
+    if !given && FileRules::matches(&options.files.exclude, path) {
+        return Work::Skipped(
+            path.to_path_buf(),
+            "excluded by [files] in azpls.toml".to_string(),
+        );
+    }
+    // Parse and model once, for the decision and the analysis alike.
+    let doc = Document::new(&text, 0);
+    let model = model::build(&doc);
+    if !given && !options.all_yaml && !FileRules::matches(&options.files.include, path) {
+        let decision = discover::classify_parsed(path, &doc, &model);
+        if !decision.take {
+            return Work::Skipped(path.to_path_buf(), decision.reason);
         }
     }
-    let mut checked = analyse_text(path, Document::new(&text, 0), options, config);
+    let mut checked = analyse_model(path, doc, &model, options, config);
     if options.fix || options.unsafe_fixes || options.diff {
         let edits = analysis::fix_all(&checked.findings, options.unsafe_fixes);
         if !edits.is_empty() {
@@ -269,9 +270,19 @@ fn check_one(path: &Path, given: bool, options: &Options, config: &Config) -> Wo
 /// connections, unused suppressions.
 fn analyse_text(path: &Path, doc: Document, options: &Options, config: &Config) -> Checked {
     let model = model::build(&doc);
-    let report = analysis::report(&doc, &model, config);
+    analyse_model(path, doc, &model, options, config)
+}
+
+fn analyse_model(
+    path: &Path,
+    doc: Document,
+    model: &model::Model,
+    options: &Options,
+    config: &Config,
+) -> Checked {
+    let report = analysis::report(&doc, model, config);
     let mut findings = report.findings;
-    let mut conns = connections::of_findings(&doc, &model, &findings);
+    let mut conns = connections::of_findings(&doc, model, &findings);
     if !options.connections.is_empty() {
         let keep: Vec<bool> = conns
             .iter()

@@ -110,6 +110,13 @@ const PIPELINE_KEYS: &[&str] = &[
 
 /// Decides whether a YAML file is an Azure Pipelines file, from its path and content.
 pub fn classify(path: &Path, text: &str) -> Decision {
+    let doc = Document::new(text, 0);
+    let model = model::build(&doc);
+    classify_parsed(path, &doc, &model)
+}
+
+/// [`classify`] for a document already parsed and modelled (the check parses once).
+pub fn classify_parsed(path: &Path, doc: &Document, model: &model::Model) -> Decision {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -126,8 +133,7 @@ pub fn classify(path: &Path, text: &str) -> Decision {
     {
         return skip("GitHub workflow or action folder");
     }
-    let doc = Document::new(text, 0);
-    let keys = top_level_keys(&doc);
+    let keys = top_level_keys(doc);
     if let Some(kind) = model::foreign_kind(&keys) {
         return skip(format!("{kind} (top-level keys)"));
     }
@@ -146,7 +152,7 @@ pub fn classify(path: &Path, text: &str) -> Decision {
         if keys
             .iter()
             .any(|k| PIPELINE_KEYS.contains(&k.as_str()) || k == "parameters" || k == "variables")
-            || !model::build(&doc).steps.is_empty()
+            || !model.steps.is_empty()
         {
             return take(format!("in a {folder}/ folder"));
         }
@@ -154,10 +160,10 @@ pub fn classify(path: &Path, text: &str) -> Decision {
     if let Some(key) = keys.iter().find(|k| PIPELINE_KEYS.contains(&k.as_str())) {
         return take(format!("top-level \"{key}:\""));
     }
-    if !model::build(&doc).steps.is_empty() {
+    if !model.steps.is_empty() {
         return take("has task steps");
     }
-    if has_step_items(&doc) {
+    if has_step_items(doc) {
         return take("has script/bash/pwsh/template steps");
     }
     skip("no pipeline keys or steps")
