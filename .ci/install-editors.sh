@@ -3,6 +3,8 @@
 # package registries only. Idempotent: each install.sh returns at once when its editor is there.
 set -euo pipefail
 shopt -s nullglob
+# No prompts: CI has no terminal.
+export DEBIAN_FRONTEND=noninteractive
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
