@@ -239,27 +239,13 @@ fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("AZPLS_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("AZPLS_SHARED").map(|s| PathBuf::from(s).join("corpus")))
-        .unwrap_or_else(|| Path::new(ROOT).join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "\n*** SKIPPED: no corpus at {} (set AZPLS_CORPUS or AZPLS_SHARED) ***\n",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// On a copy of every corpus file: `--unsafe-fixes` changes nothing but version tokens,
 /// byte for byte (same length outside them, same bytes everywhere else).
 #[test]
 fn fix_on_the_corpus_changes_only_version_tokens() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let dir = tempdir("corpus-fix");
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&corpus).unwrap() {
@@ -320,7 +306,9 @@ fn fix_on_the_corpus_changes_only_version_tokens() {
 /// `check` finds exactly what the server publishes, file by file.
 #[test]
 fn check_agrees_with_the_server_on_the_corpus() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let o = azpls(
         &[
             "check",

@@ -6,29 +6,15 @@
 //! here independently, line by line); an incremental re-typing of the file ends with the
 //! same tree and findings as a fresh parse; findings agree under both tables.
 
+mod common;
+
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
 use azpls::model;
 use std::path::PathBuf;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("AZPLS_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("AZPLS_SHARED").map(|s| PathBuf::from(s).join("corpus")))
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "\n*** SKIPPED: no corpus at {} (set AZPLS_CORPUS or AZPLS_SHARED) ***\n",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn files() -> Vec<(String, String)> {
-    let Some(dir) = corpus() else {
+    let Some(dir) = common::corpus() else {
         return Vec::new();
     };
     let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)

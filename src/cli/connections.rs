@@ -12,22 +12,8 @@ use crate::model::{Model, TaskRef, TaskStep, yaml};
 /// `variables: {name: value}` and `variables: [- name: n, value: v]`.
 pub fn variables(doc: &Document) -> Vec<(String, String)> {
     let rope = doc.rope();
-    let root = doc.tree().root_node();
     let mut out = Vec::new();
-    let mut cursor = root.walk();
-    for document in root
-        .named_children(&mut cursor)
-        .filter(|d| d.kind() == "document")
-    {
-        let mut c = document.walk();
-        let Some(body) = document
-            .named_children(&mut c)
-            .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
-            .and_then(yaml::content)
-            .filter(|n| yaml::is_mapping(*n))
-        else {
-            continue;
-        };
+    for body in crate::model::document_mappings(doc.tree().root_node()) {
         let Some(vars) = yaml::get(rope, body, "variables")
             .and_then(|(_, v)| v)
             .and_then(yaml::content)

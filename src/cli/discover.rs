@@ -171,25 +171,10 @@ pub fn classify_parsed(path: &Path, doc: &Document, model: &model::Model) -> Dec
 
 fn top_level_keys(doc: &Document) -> Vec<String> {
     let rope = doc.rope();
-    let root = doc.tree().root_node();
-    let mut cursor = root.walk();
-    let mut keys = Vec::new();
-    for document in root
-        .named_children(&mut cursor)
-        .filter(|d| d.kind() == "document")
-    {
-        let mut c = document.walk();
-        let Some(body) = document
-            .named_children(&mut c)
-            .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
-        else {
-            continue;
-        };
-        if let Some(mapping) = yaml::content(body).filter(|n| yaml::is_mapping(*n)) {
-            keys.extend(yaml::pairs(mapping).filter_map(|(k, _)| yaml::key_text(rope, k)));
-        }
-    }
-    keys
+    model::document_mappings(doc.tree().root_node())
+        .into_iter()
+        .flat_map(|m| yaml::pairs(m).filter_map(|(k, _)| yaml::key_text(rope, k)))
+        .collect()
 }
 
 /// A sequence item whose first key is a step keyword other than `task`.

@@ -361,6 +361,16 @@ fn map_range(r: &Span, e: &Edited) -> Span {
     }
 }
 
+/// The top-level mapping of each `---` document in the stream (documents whose root is
+/// not a mapping are left out).
+pub fn document_mappings(root: Node) -> Vec<Node> {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|d| d.kind() == "document")
+        .filter_map(document_mapping)
+        .collect()
+}
+
 fn document_mapping(document: Node) -> Option<Node> {
     let mut cursor = document.walk();
     let body = document

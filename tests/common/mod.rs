@@ -222,3 +222,22 @@ pub fn apply_lsp_edits(text: &str, edits: &[Value], utf8: bool) -> String {
     }
     out
 }
+
+/// The shared corpus of real pipelines: `AZPLS_CORPUS`, else `$AZPLS_SHARED/corpus`, else
+/// `../shared/corpus` beside the repository. `None`, after a loud message, when absent.
+pub fn corpus() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let dir = std::env::var_os("AZPLS_CORPUS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("AZPLS_SHARED").map(|s| PathBuf::from(s).join("corpus")))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n*** SKIPPED: no corpus at {} (set AZPLS_CORPUS or AZPLS_SHARED) ***\n",
+            dir.display()
+        );
+        None
+    }
+}

@@ -5,11 +5,9 @@
 # Emacs, eglot and yaml-mode are Debian 12's packages (install.sh).
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../../.." && pwd)"
-[ $# -eq 1 ] || { echo "usage: $0 AZPLS_BINARY" >&2; exit 2; }
-[ -x "$1" ] || { echo "FAIL: azpls binary $1 is not an executable file" >&2; exit 2; }
-azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+e2e_init "$0" "$@"
 
 if ! command -v emacs >/dev/null ||
   ! emacs --batch --eval "(progn (package-initialize) (require 'eglot) (require 'yaml-mode))" >/dev/null 2>&1; then
@@ -17,14 +15,8 @@ if ! command -v emacs >/dev/null ||
   exit 77
 fi
 
-work="$(mktemp -d)"
-keep=1
-trap '[ "$keep" = 1 ] && echo "artifacts kept in $work" || rm -rf "$work"' EXIT
 # .git marks the project root, as in a real checkout (eglot uses project.el).
-mkdir -p "$work/project/.git" "$work/home" "$work/config" "$work/data" "$work/state" "$work/cache"
-cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/project/azure-pipelines.yml"
-report="$work/report.txt"
-: >"$report"
+e2e_workspace
 
 started=$(date +%s%N)
 rc=0

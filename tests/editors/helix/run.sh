@@ -8,11 +8,9 @@
 # (under the cache prefix), or from $AZPLS_HX when set.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../../.." && pwd)"
-[ $# -eq 1 ] || { echo "usage: $0 AZPLS_BINARY" >&2; exit 2; }
-[ -x "$1" ] || { echo "FAIL: azpls binary $1 is not an executable file" >&2; exit 2; }
-azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+e2e_init "$0" "$@"
 
 prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/helix"
 hx="${AZPLS_HX:-$prefix/bin/hx}"

@@ -6,11 +6,9 @@
 # from $AZPLS_NVIM_0_11 when set.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../../.." && pwd)"
-[ $# -eq 1 ] || { echo "usage: $0 AZPLS_BINARY" >&2; exit 2; }
-[ -x "$1" ] || { echo "FAIL: azpls binary $1 is not an executable file" >&2; exit 2; }
-azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+e2e_init "$0" "$@"
 
 prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/neovim-0.11"
 nvim="${AZPLS_NVIM_0_11:-}"
@@ -25,14 +23,8 @@ if [ -z "$nvim" ] || ! "$nvim" --version 2>/dev/null | head -n 1 | grep -q '^NVI
   exit 77
 fi
 
-work="$(mktemp -d)"
-keep=1
-trap '[ "$keep" = 1 ] && echo "artifacts kept in $work" || rm -rf "$work"' EXIT
 # .git marks the project root, as in a real checkout (root_markers).
-mkdir -p "$work/project/.git" "$work/home" "$work/config" "$work/data" "$work/state" "$work/cache"
-cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/project/azure-pipelines.yml"
-report="$work/report.txt"
-: >"$report"
+e2e_workspace
 
 started=$(date +%s%N)
 rc=0

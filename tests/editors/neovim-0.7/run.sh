@@ -6,11 +6,9 @@
 # shared with the Neovim 0.11 test: ../neovim-0.11/e2e.lua.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../../.." && pwd)"
-[ $# -eq 1 ] || { echo "usage: $0 AZPLS_BINARY" >&2; exit 2; }
-[ -x "$1" ] || { echo "FAIL: azpls binary $1 is not an executable file" >&2; exit 2; }
-azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+e2e_init "$0" "$@"
 
 # Debian's path, not PATH: a newer nvim may come first on PATH.
 nvim="${AZPLS_NVIM_0_7:-/usr/bin/nvim}"
@@ -19,14 +17,8 @@ if ! [ -x "$nvim" ] || ! "$nvim" --version 2>/dev/null | head -n 1 | grep -q '^N
   exit 77
 fi
 
-work="$(mktemp -d)"
-keep=1
-trap '[ "$keep" = 1 ] && echo "artifacts kept in $work" || rm -rf "$work"' EXIT
 # .git marks the project root, as in a real checkout (root_markers).
-mkdir -p "$work/project/.git" "$work/home" "$work/config" "$work/data" "$work/state" "$work/cache"
-cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/project/azure-pipelines.yml"
-report="$work/report.txt"
-: >"$report"
+e2e_workspace
 
 started=$(date +%s%N)
 rc=0

@@ -12,11 +12,9 @@
 #   AZPLS_VSCODE_SCREENSHOTS=editors/vscode/screenshots bash tests/editors/vscode/run.sh target/debug/azpls
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../../.." && pwd)"
-[ $# -eq 1 ] || { echo "usage: $0 AZPLS_BINARY" >&2; exit 2; }
-[ -x "$1" ] || { echo "FAIL: azpls binary $1 is not an executable file" >&2; exit 2; }
-azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+e2e_init "$0" "$@"
 screenshots_out="${AZPLS_VSCODE_SCREENSHOTS:-}"
 if [ -n "$screenshots_out" ]; then
   mkdir -p "$screenshots_out"
