@@ -11,7 +11,6 @@ mod common;
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
 use azpls::model;
-use std::path::PathBuf;
 
 fn files() -> Vec<(String, String)> {
     let Some(dir) = common::corpus() else {
