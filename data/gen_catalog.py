@@ -5,6 +5,14 @@ Reads `reference/tasks.json` under the shared reference folder (`../shared` next
 repository, or $AZPLS_SHARED): every built-in task version of microsoft/azure-pipelines-tasks
 with its inputs. Keeps the facts azpls uses and drops empty fields to keep the embedded file small.
 
+Also reads `reference/service-schema.json`, the YAML schema of microsoft/azure-pipelines-vscode,
+for one fact task.json files don't carry: an input marked required, with no visibleRule and no
+default, can still apply only in some modes, because its input group has a visibility rule and
+tasks.json keeps no groups (DotNetCoreCLI@2's `packagesDirectory`, a restore setting). The
+schema lists as required only the inputs every step must set; the others get
+`"conditional": true`, as do the inputs `data/modal-inputs.toml` lists (hand-written, with a
+reason for each: inputs both sources call required that a task reads only in some modes).
+
     python3 data/gen_catalog.py           write data/catalog.json
     python3 data/gen_catalog.py --check   exit 1 with a diff if data/catalog.json is stale;
                                           exit 0 with "SKIP:" on stderr if the shared folder is absent
@@ -20,16 +28,22 @@ import json
 import os
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent
 REPO = DATA.parent
 OUT = DATA / "catalog.json"
+MODAL = DATA / "modal-inputs.toml"
 SOURCE = "reference/tasks.json"
+# The YAML schema Azure Pipelines publishes: which inputs each task version demands.
+SCHEMA = "reference/service-schema.json"
 REPOSITORY = "microsoft/azure-pipelines-tasks"
 # The date of the catalog commit (tasks.json records only the commit id).
 SOURCE_DATE = "2026-08-21"
 EXPECTED_TASKS = 224
+# Where the schema's `required` lists come from (the file records no version itself).
+SCHEMA_SOURCE = "microsoft/azure-pipelines-vscode service-schema.json, v1.261.1 (commit 9e40e814, 2025-09-25)"
 
 HELP_LINK = re.compile(r"\[Learn more[^\]]*\]\((https?://[^)\s]+)\)", re.I)
 
@@ -73,10 +87,71 @@ def compact_input(i: dict, where: str) -> dict:
     return out
 
 
+def schema_versions(schema: dict) -> list[str]:
+    """Every `Name@N` the schema accepts as a task value."""
+    out = set()
+    for v in schema["definitions"]["task"]["anyOf"]:
+        m = re.fullmatch(r"\^(.+)@(\d+)\$", (v.get("properties", {}).get("task", {}) or {}).get("pattern", ""))
+        if m:
+            out.add((m.group(1), int(m.group(2))))
+    return [f"{n}@{m}" for n, m in sorted(out, key=lambda x: (x[0].lower(), x[1]))]
+
+
+def schema_required(schema: dict) -> dict[tuple[str, int], set[str]]:
+    """(lowercased name, major) -> lowercased input keys the schema requires."""
+    try:
+        variants = schema["definitions"]["task"]["anyOf"]
+    except (KeyError, TypeError):
+        raise SourceError(f"{SCHEMA}: no definitions.task.anyOf")
+    out: dict[tuple[str, int], set[str]] = {}
+    for v in variants:
+        pattern = (v.get("properties", {}).get("task", {}) or {}).get("pattern", "")
+        m = re.fullmatch(r"\^(.+)@(\d+)\$", pattern)
+        if not m:
+            continue
+        required = (v["properties"].get("inputs") or {}).get("required") or []
+        key = (m.group(1).lower(), int(m.group(2)))
+        # A version listed twice: only what both entries demand is demanded.
+        keys = {r.lower() for r in required}
+        out[key] = out[key] & keys if key in out else keys
+    if not out:
+        raise SourceError(f"{SCHEMA}: no task entries")
+    return out
+
+
+def mark_conditional(task: dict, required: set[str] | None, modal: set[str]) -> None:
+    """Flags required inputs (no rule, no default) that the schema doesn't demand, or that
+    the modal list names (lowercased canonical names)."""
+    for i in task["inputs"]:
+        if not i.get("required") or i.get("visibleRule") or "default" in i:
+            continue
+        spellings = [i["name"].lower()] + [a.lower() for a in i.get("aliases", [])]
+        unrequired = required is not None and not any(s in required for s in spellings)
+        if unrequired or i["name"].lower() in modal:
+            i["conditional"] = True
+
+
+def read_modal(text: str) -> dict[tuple[str, int], set[str]]:
+    """data/modal-inputs.toml: (lowercased task, major) -> lowercased input names."""
+    out: dict[tuple[str, int], set[str]] = {}
+    try:
+        entries = tomllib.loads(text)["task"]
+        for e in entries:
+            if not str(e.get("why", "")).strip():
+                raise SourceError(f"modal-inputs.toml: {e.get('name')} has no reason")
+            for major in e["majors"]:
+                out.setdefault((e["name"].lower(), int(major)), set()).update(n.lower() for n in e["inputs"])
+    except (tomllib.TOMLDecodeError, KeyError, TypeError) as err:
+        raise SourceError(f"modal-inputs.toml: {err}")
+    return out
+
+
 def compact_task(t: dict) -> dict:
     where = f"{SOURCE}: {t.get('name')}@{t.get('major')}"
     out: dict = {
         "name": t["name"],
+        # Steps may name a task by its id (`task: 2ff763a7-...@2`).
+        "id": str(t["id"]).lower(),
         "major": int(t["major"]),
         "minor": int(t["minor"]),
         "patch": int(t["patch"]),
@@ -104,14 +179,32 @@ def build(shared: Path) -> str:
     if len(set(keys)) != len(keys):
         raise SourceError(f"{SOURCE}: duplicate name@major")
     compact = sorted((compact_task(t) for t in tasks), key=lambda t: (t["name"].lower(), t["major"]))
+    schema = json.loads((shared / SCHEMA).read_text(encoding="utf-8"))
+    demanded = schema_required(schema)
+    # Versions the service still accepts that the repository no longer carries (PowerShell@1):
+    # known to exist, without their inputs.
+    have = {(t["name"].lower(), t["major"]) for t in compact}
+    schema_only = [v for v in schema_versions(schema) if (v.rsplit("@", 1)[0].lower(), int(v.rsplit("@", 1)[1])) not in have]
+    modal = read_modal(MODAL.read_text(encoding="utf-8"))
+    for key in modal:
+        if key not in {(t["name"].lower(), t["major"]) for t in compact}:
+            raise SourceError(f"modal-inputs.toml: {key[0]}@{key[1]} is not in the catalog")
+    for t in compact:
+        key = (t["name"].lower(), t["major"])
+        mark_conditional(t, demanded.get(key), modal.get(key, set()))
     source = {
         "repository": REPOSITORY,
         "path": "Tasks/*/task.json",
         "commit": data["meta"]["commit"],
         "date": SOURCE_DATE,
+        "schema": SCHEMA_SOURCE,
         "generator": "data/gen_catalog.py (do not edit; regenerate)",
     }
-    lines = ['{"source":' + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + ",", '"tasks":[']
+    lines = [
+        '{"source":' + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + ",",
+        '"schemaOnly":' + json.dumps(schema_only, separators=(",", ":")) + ",",
+        '"tasks":[',
+    ]
     body = [json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in compact]
     lines.append(",\n".join(body))
     lines.append("]}")
@@ -138,7 +231,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         text = build(shared)
-    except (SourceError, OSError, KeyError, ValueError, TypeError) as e:
+    except (SourceError, OSError, KeyError, ValueError, TypeError, AttributeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not check:

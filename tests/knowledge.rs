@@ -656,3 +656,59 @@ fn migration_does_not_blame_inputs_the_step_already_lacked() {
     let plan = plan_migration(("AzureFileCopy", 4), ("AzureFileCopy", 6), &[]);
     assert!(plan.safe, "{plan:?}");
 }
+
+#[test]
+fn catalog_finds_tasks_by_id_and_knows_retired_versions() {
+    let cat = catalog();
+    let bash = cat.task("Bash", 3).expect("Bash@3");
+    let by_id = cat
+        .task(&bash.id.to_uppercase(), 3)
+        .expect("by id, any case");
+    assert_eq!(by_id.name, "Bash");
+    // One id, several names over the versions.
+    let node = cat.task("NodeTool", 0).unwrap();
+    assert_eq!(
+        cat.task(&node.id, 1).map(|t| t.name.as_str()),
+        Some("UseNode")
+    );
+    // Retired from the repository, still accepted: exists, without input facts.
+    assert!(cat.exists("PowerShell", 1) && cat.task("PowerShell", 1).is_none());
+    assert!(!cat.exists("PowerShell", 3));
+    assert_eq!(cat.all_majors("powershell"), [1, 2]);
+    assert!(cat.knows("XamariniOS") && !cat.knows("SonarCloudPrepare"));
+}
+
+#[test]
+fn input_visibility_chains_through_inputs_that_do_not_apply() {
+    let task = catalog().task("DotNetCoreCLI", 2).unwrap();
+    let index = |name: &str| task.inputs.iter().position(|i| i.accepts(name)).unwrap();
+    let step = |pairs: &'static [(&'static str, &'static str)]| {
+        move |input: &CatalogInput| {
+            pairs
+                .iter()
+                .find(|(k, _)| input.accepts(k))
+                .map(|(_, v)| RuleValue::Known(v.to_string()))
+        }
+    };
+    // With defaults: feedsToUse defaults to "select", so feedRestore applies.
+    let set = step(&[("command", "restore")]);
+    let applies = task.visibility(&set, true);
+    assert_eq!(applies[index("feedRestore")], Some(true));
+    // From the step's own values only, nothing selects it.
+    let applies = task.visibility(&set, false);
+    assert_eq!(applies[index("feedRestore")], None);
+    let set = step(&[("command", "restore"), ("feedsToUse", "config")]);
+    let applies = task.visibility(&set, false);
+    assert_eq!(applies[index("feedRestore")], Some(false));
+    assert_eq!(applies[index("nugetConfigPath")], Some(true));
+    // Inputs the catalog calls required that only some modes read are marked.
+    assert!(task.input("packagesDirectory").unwrap().conditional);
+    assert!(
+        !catalog()
+            .task("CopyFiles", 2)
+            .unwrap()
+            .input("TargetFolder")
+            .unwrap()
+            .conditional
+    );
+}

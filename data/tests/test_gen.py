@@ -240,8 +240,68 @@ class RealDocuments(unittest.TestCase):
         problems = gen_wif.check_errors(self.docs, text)
         self.assertTrue(any("Identity not found" in p for p in problems), problems)
 
+    def test_catalog_marks_inputs_the_schema_does_not_demand(self):
+        import json
+        tasks = {(t["name"], t["major"]): t for t in json.loads(gen_catalog.build(SHARED))["tasks"]}
+        inputs = {i["name"]: i for i in tasks[("DotNetCoreCLI", 2)]["inputs"]}
+        self.assertTrue(inputs["packagesDirectory"].get("conditional"))
+        azcli = {i["name"]: i for i in tasks[("AzureCLI", 2)]["inputs"]}
+        self.assertNotIn("conditional", azcli["connectedServiceNameARM"])
+        helm = {i["name"]: i for i in tasks[("HelmDeploy", 0)]["inputs"]}
+        self.assertTrue(helm["azureContainerRegistry"].get("conditional"))
+
     def test_catalog_is_deterministic(self):
         self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
+
+
+class SchemaRequired(unittest.TestCase):
+    def schema(self, *variants):
+        return {"definitions": {"task": {"anyOf": list(variants)}}}
+
+    def variant(self, pattern, required):
+        return {"properties": {"task": {"pattern": pattern}, "inputs": {"required": required}}}
+
+    def test_reads_required_lists_by_name_and_major(self):
+        got = gen_catalog.schema_required(self.schema(self.variant("^AzureCLI@2$", ["azureSubscription", "scriptType"])))
+        self.assertEqual(got, {("azurecli", 2): {"azuresubscription", "scripttype"}})
+
+    def test_lists_every_versioned_task_value_once(self):
+        schema = self.schema(self.variant("^B@1$", []), self.variant("^a@2$", []), self.variant("^B@1$", []))
+        self.assertEqual(gen_catalog.schema_versions(schema), ["a@2", "B@1"])
+
+    def test_a_version_listed_twice_demands_only_what_both_demand(self):
+        got = gen_catalog.schema_required(self.schema(self.variant("^X@1$", ["a", "b"]), self.variant("^X@1$", ["b"])))
+        self.assertEqual(got[("x", 1)], {"b"})
+
+    def test_a_schema_without_tasks_is_an_error(self):
+        with self.assertRaises(gen_catalog.SourceError):
+            gen_catalog.schema_required({"definitions": {}})
+        with self.assertRaises(gen_catalog.SourceError):
+            gen_catalog.schema_required(self.schema({"properties": {"task": {"enum": ["X@1"]}}}))
+
+    def test_marks_by_any_spelling_and_leaves_conditional_inputs(self):
+        task = {"inputs": [
+            {"name": "a", "aliases": ["alias"], "required": True},
+            {"name": "b", "required": True},
+            {"name": "c", "required": True, "visibleRule": "a = x"},
+            {"name": "d", "required": True, "default": "1"},
+        ]}
+        gen_catalog.mark_conditional(task, {"alias"}, set())
+        self.assertEqual([i["name"] for i in task["inputs"] if i.get("conditional")], ["b"])
+        untouched = {"inputs": [{"name": "b", "required": True}]}
+        gen_catalog.mark_conditional(untouched, None, set())
+        self.assertNotIn("conditional", untouched["inputs"][0])
+        listed = {"inputs": [{"name": "B", "required": True}]}
+        gen_catalog.mark_conditional(listed, None, {"b"})
+        self.assertTrue(listed["inputs"][0]["conditional"])
+
+    def test_modal_list_needs_a_reason_for_each_entry(self):
+        ok = gen_catalog.read_modal('[[task]]\nname = "X"\nmajors = [1, 2]\ninputs = ["A"]\nwhy = "only in one mode"\n')
+        self.assertEqual(ok, {("x", 1): {"a"}, ("x", 2): {"a"}})
+        with self.assertRaises(gen_catalog.SourceError):
+            gen_catalog.read_modal('[[task]]\nname = "X"\nmajors = [1]\ninputs = ["A"]\n')
+        with self.assertRaises(gen_catalog.SourceError):
+            gen_catalog.read_modal('[[task]]\nname = "X"\n')
 
 
 class CheckModes(unittest.TestCase):

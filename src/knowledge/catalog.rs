@@ -4,10 +4,13 @@
 //! Parsed lazily on first use, separately from the WIF tables: it is about 30 times larger, and
 //! the language server should start without paying for it.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+
+use super::visible_rule::{RuleValue, VisibleRule};
 
 const CATALOG_JSON: &str = include_str!("../../data/catalog.json");
 
@@ -16,12 +19,22 @@ pub struct Catalog {
     tasks: Vec<CatalogTask>,
     /// (lowercased name, major) -> index into `tasks`.
     index: HashMap<(String, u32), usize>,
+    /// (id, major) -> index into `tasks`. One id can carry several names over its versions
+    /// (NuGetInstaller, NuGetRestore, NuGetCommand), so the major is part of the key.
+    by_id: HashMap<(String, u32), usize>,
+    /// (lowercased name, major) of versions the YAML schema still accepts but the task
+    /// repository no longer carries: they exist, without input facts.
+    retired: HashSet<(String, u32)>,
+    /// Their names as written, for messages.
+    retired_names: Vec<(String, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogTask {
     pub name: String,
+    /// The task's id, lowercase: steps may name a task by it.
+    pub id: String,
     pub major: u32,
     pub minor: u32,
     pub patch: u32,
@@ -57,6 +70,10 @@ pub struct CatalogInput {
     pub options: Vec<String>,
     #[serde(default)]
     pub label: String,
+    /// Marked required, with no rule and no default, yet read only in some of the task's modes
+    /// (the YAML schema doesn't demand it, or `data/modal-inputs.toml` says why).
+    #[serde(default)]
+    pub conditional: bool,
 }
 
 impl CatalogInput {
@@ -78,11 +95,82 @@ impl CatalogTask {
     pub fn input(&self, key: &str) -> Option<&CatalogInput> {
         self.inputs.iter().find(|i| i.accepts(key))
     }
+
+    /// Whether each input (by index) applies to a step: `Some(true)` when it has no
+    /// `visibleRule` or its rule holds, `Some(false)` when the rule fails, `None` when a value
+    /// known only at run time (or rule syntax this parser doesn't know) decides.
+    ///
+    /// `set` gives the value a step sets for an input, `None` when it doesn't set it. Rules
+    /// chain: an input that doesn't apply enables nothing, whatever its value or default
+    /// (DotNetCoreCLI@2's `feedRestore` depends on `selectOrConfig`, which applies only to
+    /// `command: restore`), just as the task's code never reads it.
+    ///
+    /// With `defaults` false, inputs the step doesn't set are unknown rather than their
+    /// defaults: `Some(true)` then means the step's own values select the input.
+    pub fn visibility(
+        &self,
+        set: &dyn Fn(&CatalogInput) -> Option<RuleValue>,
+        defaults: bool,
+    ) -> Vec<Option<bool>> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum State {
+            Todo,
+            Busy,
+            Done(Option<bool>),
+        }
+        fn visit(
+            task: &CatalogTask,
+            i: usize,
+            set: &dyn Fn(&CatalogInput) -> Option<RuleValue>,
+            defaults: bool,
+            states: &RefCell<Vec<State>>,
+        ) -> Option<bool> {
+            let state = states.borrow()[i];
+            match state {
+                State::Done(v) => return v,
+                // A cycle of rules: nothing can be said.
+                State::Busy => return None,
+                State::Todo => {}
+            }
+            states.borrow_mut()[i] = State::Busy;
+            let input = &task.inputs[i];
+            let result = match input.visible_rule.as_deref().map(VisibleRule::parse) {
+                None => Some(true),
+                Some(None) => None,
+                Some(Some(rule)) => {
+                    let value_of = |name: &str| -> RuleValue {
+                        let Some(j) = task.inputs.iter().position(|x| x.accepts(name)) else {
+                            return RuleValue::Unknown;
+                        };
+                        let other = &task.inputs[j];
+                        match visit(task, j, set, defaults, states) {
+                            Some(false) => RuleValue::Absent,
+                            applies => match set(other) {
+                                Some(value) => value,
+                                None if applies.is_none() || !defaults => RuleValue::Unknown,
+                                None => RuleValue::Known(other.default.clone().unwrap_or_default()),
+                            },
+                        }
+                    };
+                    rule.eval(&value_of)
+                }
+            };
+            states.borrow_mut()[i] = State::Done(result);
+            result
+        }
+        let states = RefCell::new(vec![State::Todo; self.inputs.len()]);
+        (0..self.inputs.len())
+            .map(|i| visit(self, i, set, defaults, &states))
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RawCatalog {
     source: RawSource,
+    #[serde(default)]
+    schema_only: Vec<String>,
     tasks: Vec<CatalogTask>,
 }
 
@@ -103,7 +191,9 @@ impl Catalog {
         let raw: RawCatalog =
             serde_json::from_str(json).map_err(|e| format!("catalog.json: {e}"))?;
         let mut index = HashMap::with_capacity(raw.tasks.len());
+        let mut by_id = HashMap::with_capacity(raw.tasks.len());
         for (i, t) in raw.tasks.iter().enumerate() {
+            by_id.insert((t.id.clone(), t.major), i);
             if index
                 .insert((t.name.to_ascii_lowercase(), t.major), i)
                 .is_some()
@@ -111,10 +201,27 @@ impl Catalog {
                 return Err(format!("catalog.json: duplicate {}@{}", t.name, t.major));
             }
         }
+        let mut retired_names = Vec::with_capacity(raw.schema_only.len());
+        for v in &raw.schema_only {
+            let parsed = v
+                .rsplit_once('@')
+                .and_then(|(n, m)| Some((n.to_string(), m.parse::<u32>().ok()?)));
+            match parsed {
+                Some(pair) => retired_names.push(pair),
+                None => return Err(format!("catalog.json: bad schemaOnly entry {v:?}")),
+            }
+        }
+        let retired = retired_names
+            .iter()
+            .map(|(n, m)| (n.to_ascii_lowercase(), *m))
+            .collect();
         Ok(Catalog {
             commit: raw.source.commit,
             tasks: raw.tasks,
             index,
+            by_id,
+            retired,
+            retired_names,
         })
     }
 
@@ -123,26 +230,92 @@ impl Catalog {
         &self.commit
     }
 
-    /// Case-insensitive on the name.
+    /// By name (case-insensitive) or by task id.
     pub fn task(&self, name: &str, major: u32) -> Option<&CatalogTask> {
-        self.index
-            .get(&(name.to_ascii_lowercase(), major))
-            .map(|&i| &self.tasks[i])
+        let key = (name.to_ascii_lowercase(), major);
+        let index = if is_task_id(name) {
+            &self.by_id
+        } else {
+            &self.index
+        };
+        index.get(&key).map(|&i| &self.tasks[i])
     }
 
-    /// The majors the catalog has for a name, ascending.
+    /// Whether any version has this name (case-insensitive) or id, retired ones included.
+    pub fn knows(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        if is_task_id(name) {
+            self.tasks.iter().any(|t| t.id == lower)
+        } else {
+            self.tasks.iter().any(|t| t.name.eq_ignore_ascii_case(name))
+                || self
+                    .retired_names
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        }
+    }
+
+    /// Whether the version exists: in the catalog, or retired from the task repository but
+    /// still accepted by the service (PowerShell@1).
+    pub fn exists(&self, name: &str, major: u32) -> bool {
+        self.task(name, major).is_some()
+            || self.retired.contains(&(name.to_ascii_lowercase(), major))
+    }
+
+    /// The majors that exist for a name, retired ones included, ascending.
+    pub fn all_majors(&self, name: &str) -> Vec<u32> {
+        let mut m = self.majors(name);
+        m.extend(
+            self.retired_names
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, major)| *major),
+        );
+        m.sort_unstable();
+        m.dedup();
+        m
+    }
+
+    /// The majors the catalog has for a name (or task id), ascending.
     pub fn majors(&self, name: &str) -> Vec<u32> {
+        let by_id = is_task_id(name);
         let mut m: Vec<u32> = self
             .tasks
             .iter()
-            .filter(|t| t.name.eq_ignore_ascii_case(name))
+            .filter(|t| {
+                if by_id {
+                    t.id.eq_ignore_ascii_case(name)
+                } else {
+                    t.name.eq_ignore_ascii_case(name)
+                }
+            })
             .map(|t| t.major)
             .collect();
         m.sort_unstable();
         m
     }
 
+    /// Every task name once, in catalog order (by name).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let mut last: Option<&str> = None;
+        self.tasks.iter().filter_map(move |t| {
+            let fresh = last.is_none_or(|l| !l.eq_ignore_ascii_case(&t.name));
+            last = Some(&t.name);
+            fresh.then_some(t.name.as_str())
+        })
+    }
+
     pub fn tasks(&self) -> &[CatalogTask] {
         &self.tasks
     }
+}
+
+/// A task id: a GUID in its usual 8-4-4-4-12 hex form.
+pub fn is_task_id(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }

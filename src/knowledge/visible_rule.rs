@@ -25,11 +25,13 @@ pub enum CompareOp {
     NotEndsWith,
 }
 
-/// A value as seen by a rule: known text, or unknowable before the run.
+/// A value as seen by a rule: known text, unknowable before the run, or an input that
+/// doesn't apply to the step (hidden by its own rule), which enables nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleValue {
     Known(String),
     Unknown,
+    Absent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,8 +176,10 @@ impl VisibleRule {
     pub fn eval(&self, value_of: &dyn Fn(&str) -> RuleValue) -> Option<bool> {
         match self {
             VisibleRule::Compare { input, op, value } => {
-                let RuleValue::Known(actual) = value_of(input) else {
-                    return None;
+                let actual = match value_of(input) {
+                    RuleValue::Known(actual) => actual,
+                    RuleValue::Unknown => return None,
+                    RuleValue::Absent => return Some(false),
                 };
                 let (a, v) = (actual.to_ascii_lowercase(), value.to_ascii_lowercase());
                 Some(match op {
@@ -206,6 +210,21 @@ impl VisibleRule {
                     }
                 }
                 (!unknown).then_some(false)
+            }
+        }
+    }
+
+    /// Whether some `=` or `EndsWith` comparison in the rule holds: the rule shows its input
+    /// because a value was chosen, not merely because others were not (`command != restore`).
+    pub fn selects(&self, value_of: &dyn Fn(&str) -> RuleValue) -> bool {
+        match self {
+            VisibleRule::Compare { input, op, .. } => {
+                matches!(op, CompareOp::Eq | CompareOp::EndsWith)
+                    && matches!(value_of(input), RuleValue::Known(_))
+                    && self.eval(value_of) == Some(true)
+            }
+            VisibleRule::And(parts) | VisibleRule::Or(parts) => {
+                parts.iter().any(|p| p.selects(value_of))
             }
         }
     }
