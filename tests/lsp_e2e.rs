@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 const URI: &str = "file:///project/azure-pipelines.yml";
 
 // A non-ASCII first line and an emoji before the task on its line shift UTF-16 columns.
-const PIPELINE: &str = "# déploiement 🚀\nsteps:\n- task: AzureFileCopy@4 # copy\n  displayName: Copy 📦\n  inputs:\n    SourcePath: out\n    azureSubscription: sc\n    Destination: AzureBlob\n    storage: acct\n    ContainerName: web\n- task: AzureNLBManagement@1\n";
+const PIPELINE: &str = "# déploiement 🚀\nsteps:\n- task: AzureFileCopy@4 # copy\n  displayName: Copy 📦\n  inputs:\n    SourcePath: out\n    azureSubscription: sc\n    Destination: AzureBlob\n    storage: acct\n    ContainerName: web\n- task: AzureNLBManagement@1\n  inputs:\n    azureSubscription: sc\n    ResourceGroupName: rg\n    LoadBalancer: lb\n    Action: Connect\n";
 
 fn codes(diagnostics: &[Value]) -> Vec<String> {
     diagnostics
@@ -35,7 +35,11 @@ fn full_session_over_stdio_utf16() {
     let diags = client.diagnostics(URI, 1);
     assert_eq!(
         codes(&diags),
-        ["wif-deprecated-version", "wif-unsupported-task"]
+        [
+            "wif-deprecated-version",
+            "wif-unsupported-task",
+            "deprecated-task"
+        ]
     );
     let deprecated = &diags[0];
     // The diagnostic covers "AzureFileCopy@4" (columns 8..23); its fix edits the digit.
@@ -104,13 +108,17 @@ fn full_session_over_stdio_utf16() {
         if i == 1 {
             assert_eq!(
                 codes(&diags),
-                ["wif-unsupported-task"],
+                ["wif-unsupported-task", "deprecated-task"],
                 "task key broken: {text}"
             );
         } else {
             assert_eq!(
                 codes(&diags),
-                ["wif-deprecated-version", "wif-unsupported-task"]
+                [
+                    "wif-deprecated-version",
+                    "wif-unsupported-task",
+                    "deprecated-task"
+                ]
             );
         }
     }
@@ -164,7 +172,7 @@ fn full_session_over_stdio_utf16() {
     );
     assert_eq!(
         codes(&client.diagnostics(URI, version + 1)),
-        ["wif-unsupported-task"]
+        ["wif-unsupported-task", "deprecated-task"]
     );
 
     // Switching to the 2024-02-08 table republishes.

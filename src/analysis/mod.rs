@@ -5,10 +5,11 @@
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
 pub mod rules;
+pub mod suggest;
 pub mod suppress;
 
 use crate::document::{Document, Edit};
-use crate::knowledge::{self, Knowledge, TableId, TaskEntry};
+use crate::knowledge::{self, CatalogTask, Knowledge, TableId, TaskEntry};
 use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::text::Span;
 
@@ -42,18 +43,35 @@ pub struct Rule {
     /// A longer explanation for `azpls rules ID`.
     pub explanation: &'static str,
     pub default_severity: Severity,
-    /// The section of the source document that backs the rule.
-    pub anchor: &'static str,
+    /// Where the rule's facts are documented.
+    pub docs: Docs,
+}
+
+/// The page that backs a rule.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Docs {
+    /// A section of the workload identity troubleshooting document, by anchor: the link
+    /// follows the table version that applies.
+    Troubleshoot(&'static str),
+    /// Any other page (the task reference for catalog rules).
+    Page(&'static str),
 }
 
 impl Rule {
+    /// Whether the rule is about workload identity federation (the `wif-` rules), as opposed
+    /// to the task catalog's general checks.
+    pub fn about_wif(&self) -> bool {
+        self.id.starts_with("wif-")
+    }
+
     /// The documentation link for the rule, in the table version that applies.
     pub fn url(&self, table: TableId) -> String {
-        format!(
-            "{}#{}",
-            knowledge::knowledge().table(table).url,
-            self.anchor
-        )
+        match self.docs {
+            Docs::Troubleshoot(anchor) => {
+                format!("{}#{anchor}", knowledge::knowledge().table(table).url)
+            }
+            Docs::Page(url) => url.to_string(),
+        }
     }
 }
 
@@ -78,6 +96,15 @@ pub const RULES: &[(&Rule, Check)] = &[
     (
         &rules::container_resource::RULE,
         rules::container_resource::check,
+    ),
+    // From the built-in task catalog.
+    (&rules::unknown_task::RULE, rules::unknown_task::check),
+    (&rules::unknown_version::RULE, rules::unknown_version::check),
+    (&rules::deprecated_task::RULE, rules::deprecated_task::check),
+    (&rules::unknown_input::RULE, rules::unknown_input::check),
+    (
+        &rules::missing_required_input::RULE,
+        rules::missing_required_input::check,
     ),
 ];
 
@@ -166,6 +193,8 @@ pub struct Context<'a> {
     /// The table row of each step (by index into `model.steps`), looked up once for all
     /// rules.
     entries: Vec<Option<&'static TaskEntry>>,
+    /// The catalog version of each step, likewise.
+    catalogued: Vec<Option<&'static CatalogTask>>,
 }
 
 impl Context<'_> {
@@ -214,6 +243,33 @@ impl Context<'_> {
     }
 }
 
+impl Context<'_> {
+    /// The steps whose task version the built-in catalog has, with it. Expressions and
+    /// marketplace names never are.
+    pub fn catalog_steps(&self) -> impl Iterator<Item = Catalogued<'_>> {
+        self.model
+            .steps
+            .iter()
+            .zip(&self.catalogued)
+            .zip(&self.entries)
+            .filter_map(|((step, task), entry)| {
+                Some(Catalogued {
+                    step,
+                    task: (*task)?,
+                    entry: *entry,
+                })
+            })
+    }
+}
+
+/// A step whose task version the built-in catalog has.
+pub struct Catalogued<'a> {
+    pub step: &'a TaskStep,
+    pub task: &'static CatalogTask,
+    /// Its row in the applied WIF table, if it has one.
+    pub entry: Option<&'static TaskEntry>,
+}
+
 /// A step whose task version the applied table lists.
 pub struct Listed<'a> {
     pub step: &'a TaskStep,
@@ -225,26 +281,41 @@ pub struct Listed<'a> {
     pub entry: &'static TaskEntry,
 }
 
-/// The table row of every step, in one pass (one case-folded lookup per step).
-fn lookup_entries(
-    model: &Model,
-    config: &Config,
-    kb: &'static Knowledge,
-) -> Vec<Option<&'static TaskEntry>> {
+/// The catalog version and the table row of every step, in one pass (one case-folded
+/// lookup of each per step).
+fn lookup_steps(model: &Model, config: &Config, kb: &'static Knowledge) -> Vec<StepFacts> {
     model
         .steps
         .iter()
-        .map(|step| match &step.reference {
-            TaskRef::Named {
+        .map(|step| {
+            let TaskRef::Named {
                 name,
                 major: Some(major),
-                version_span: Some(_),
+                version_span,
                 ..
-            } => kb.lookup(config.table, name, *major),
-            _ => None,
+            } = &step.reference
+            else {
+                return (None, None);
+            };
+            if step.reference.is_marketplace() {
+                return (None, None);
+            }
+            let task = knowledge::catalog().task(name, *major);
+            // A step may name its task by id; the table knows names.
+            let name = match task {
+                Some(task) if knowledge::is_task_id(name) => task.name.as_str(),
+                _ => name.as_str(),
+            };
+            let entry = version_span
+                .as_ref()
+                .and_then(|_| kb.lookup(config.table, name, *major));
+            (entry, task)
         })
         .collect()
 }
+
+/// A step's table row and catalog version.
+type StepFacts = (Option<&'static TaskEntry>, Option<&'static CatalogTask>);
 
 /// The step a finding belongs to, as a related location.
 pub fn step_related(step: &TaskStep) -> Related {
@@ -286,12 +357,14 @@ pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
 /// Every finding, before suppression comments apply.
 fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
     let kb = knowledge::knowledge();
+    let (entries, catalogued) = lookup_steps(model, config, kb).into_iter().unzip();
     let ctx = Context {
         doc,
         model,
         config,
         knowledge: kb,
-        entries: lookup_entries(model, config, kb),
+        entries,
+        catalogued,
     };
     let mut findings = Vec::new();
     for (rule, check) in RULES {

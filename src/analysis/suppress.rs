@@ -149,7 +149,13 @@ mod apply_tests {
         let text = "steps:\n# azpls: ignore[wif-deprecated-version]\n- task: AzureFileCopy@4\n- task: AzureNLBManagement@1 # azpls: ignore[wif-deprecated-version]\n- task: Bash@3 # azpls: ignore\n";
         let doc = Document::new(text, 0);
         let report = analysis::report(&doc, &model::build(&doc), &Config::default());
-        let ids: Vec<&str> = report.findings.iter().map(|f| f.rule.id).collect();
+        // The steps set no inputs: leave the catalog's rules out of it.
+        let ids: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.rule.id)
+            .filter(|id| id.starts_with("wif-"))
+            .collect();
         // The NLB step's comment names another rule, so its finding stays, and that
         // comment and the one on Bash@3 silenced nothing.
         assert_eq!(ids, ["wif-unsupported-task"]);

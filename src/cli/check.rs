@@ -284,15 +284,18 @@ fn analyse_model(
     let mut findings = report.findings;
     let mut conns = connections::of_findings(&doc, model, &findings);
     if !options.connections.is_empty() {
+        // "What breaks if this connection moves to WIF": the catalog's rules don't answer it.
         let keep: Vec<bool> = conns
             .iter()
-            .map(|c| {
-                c.as_ref().is_some_and(|c| {
-                    options
-                        .connections
-                        .iter()
-                        .any(|w| w.eq_ignore_ascii_case(c))
-                })
+            .zip(&findings)
+            .map(|(c, f)| {
+                f.rule.about_wif()
+                    && c.as_ref().is_some_and(|c| {
+                        options
+                            .connections
+                            .iter()
+                            .any(|w| w.eq_ignore_ascii_case(c))
+                    })
             })
             .collect();
         let mut i = 0;
@@ -510,7 +513,9 @@ fn summary(outcome: &Outcome, options: &Options, out: &mut impl Write) -> std::i
     let mut by_connection: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for c in &outcome.checked {
         for (f, conn) in c.findings.iter().zip(&c.connections) {
-            let Some(conn) = conn else { continue };
+            let Some(conn) = conn.as_ref().filter(|_| f.rule.about_wif()) else {
+                continue;
+            };
             let line = text::position(&c.rope, f.span.start, Encoding::Utf32).line + 1;
             let step = f
                 .related

@@ -112,7 +112,9 @@ mod tests {
         let text = "variables:\n- name: sc\n  value: prod-sc\nsteps:\n- task: AzureFileCopy@4\n  inputs:\n    azureSubscription: $(sc)\n- task: AzureNLBManagement@1\n  inputs:\n    azureSubscription: $(other)\n- task: Docker@1\n  inputs:\n    dockerRegistryEndpoint: reg\n";
         let doc = Document::new(text, 0);
         let m = model::build(&doc);
-        let findings = analysis::analyze_model(&doc, &m, &Config::default());
+        let mut findings = analysis::analyze_model(&doc, &m, &Config::default());
+        // One finding per step: the table's (the catalog's rules have more to say here).
+        findings.retain(|f| f.rule.id.starts_with("wif-"));
         let connections = of_findings(&doc, &m, &findings);
         assert_eq!(
             connections,

@@ -576,7 +576,9 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
             Some("inputs") => {
                 inputs_key = Some(k.byte_range());
                 match v.and_then(yaml::content) {
-                    Some(map) if yaml::is_mapping(map) => collect_inputs(rope, map, &mut inputs),
+                    Some(map) if yaml::is_mapping(map) => {
+                        inputs_readable = collect_inputs(rope, map, &mut inputs);
+                    }
                     // `inputs:` with nothing after it is an empty mapping; anything else
                     // (an expression, a list) can't be read.
                     None => {}
@@ -598,15 +600,24 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
     })
 }
 
-/// Inputs, including those inside `${{ if }}` insertions in the inputs mapping.
-fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) {
+/// Inputs, including those inside `${{ if }}` / `${{ else }}` insertions in the inputs
+/// mapping. False when some keys can't be known before the run: an `${{ each }}` or
+/// `${{ insert }}`, a key that is itself an expression, or a conditional whose body is not a
+/// mapping.
+fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) -> bool {
+    let mut readable = true;
     for (k, v) in yaml::pairs(map) {
         let Some(name) = yaml::key_text(rope, k) else {
+            readable = false;
             continue;
         };
         if yaml::is_expression(&name) {
-            if let Some(inner) = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n)) {
-                collect_inputs(rope, inner, out);
+            let inner = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n));
+            match inner {
+                Some(inner) if yaml::is_conditional(&name) => {
+                    readable &= collect_inputs(rope, inner, out);
+                }
+                _ => readable = false,
             }
             continue;
         }
@@ -616,6 +627,7 @@ fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) {
             value: v.and_then(|v| yaml::scalar(rope, v)),
         });
     }
+    readable
 }
 
 /// Is this mapping an item of a sequence (a step, job or stage position)?

@@ -198,3 +198,21 @@ pub fn get<'t>(rope: &Rope, mapping: Node<'t>, key: &str) -> Option<(Node<'t>, O
 pub fn is_expression(text: &str) -> bool {
     text.contains("${{") || text.contains("$(") || text.contains("$[")
 }
+
+/// True for `${{ if ... }}`, `${{ elseif ... }}` and `${{ else }}` keys: insertions whose
+/// body is ordinary YAML, unlike `${{ each }}` or `${{ insert }}`.
+pub fn is_conditional(key: &str) -> bool {
+    let Some(inner) = key
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|k| k.strip_suffix("}}"))
+    else {
+        return false;
+    };
+    let word = inner.trim_start();
+    let head: String = word
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    matches!(head.as_str(), "if" | "elseif" | "else")
+}

@@ -3,7 +3,7 @@
 //! identity federation service connection. Later documents dropped that limitation, so
 //! with them only the hover tells the history.
 
-use crate::analysis::{Context, Finding, Related, Rule, Severity};
+use crate::analysis::{Context, Docs, Finding, Related, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     id: "wif-container-resource",
@@ -13,7 +13,9 @@ Container Registry do not support a workload identity federation service connect
 `azureSubscription`. Newer versions of the document no longer list that limitation, so the rule \
 fires only when that table is selected (`wif.table = \"2024-02-08\"`).",
     default_severity: Severity::Warning,
-    anchor: "i-use-a-container-resource-that-specifies-an-instance-of-azure-container-registry",
+    docs: Docs::Troubleshoot(
+        "i-use-a-container-resource-that-specifies-an-instance-of-azure-container-registry",
+    ),
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,7 +1,7 @@
 //! `wif-deprecated-version`: a task version that the table replaces by a newer one for
 //! workload identity federation, with a fix that rewrites only the version.
 
-use crate::analysis::{Context, Finding, Fix, Rule, Severity, step_related};
+use crate::analysis::{Context, Docs, Finding, Fix, Rule, Severity, step_related};
 use crate::document::Edit;
 use crate::knowledge::{self, Status};
 use crate::model::{TaskRef, TaskStep};
@@ -16,7 +16,7 @@ task). The fix is safe when every input the step sets exists in the new version 
 version needs no input the step lacks; otherwise it is offered as unsafe, with the inputs to \
 rename, drop or add.",
     default_severity: Severity::Warning,
-    anchor: "review-pipeline-tasks",
+    docs: Docs::Troubleshoot("review-pipeline-tasks"),
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -2,8 +2,13 @@
 //! `check`, which appends findings; `analysis::RULES` lists them all.
 
 pub mod container_resource;
+pub mod deprecated_task;
 pub mod deprecated_version;
+pub mod missing_required_input;
 pub mod planned_support;
+pub mod unknown_input;
+pub mod unknown_task;
+pub mod unknown_version;
 pub mod unsupported_input;
 pub mod unsupported_task;
 

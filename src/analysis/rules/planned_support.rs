@@ -1,6 +1,6 @@
 //! `wif-planned-support`: a task version whose support the table only announced ("2024 Q2").
 
-use crate::analysis::{Context, Finding, Rule, Severity, step_related};
+use crate::analysis::{Context, Docs, Finding, Rule, Severity, step_related};
 use crate::knowledge::Status;
 
 pub static RULE: Rule = Rule {
@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
 instead of a status: as of that document they did not support workload identity federation yet. \
 The finding says when support was planned and what newer tables say about the task.",
     default_severity: Severity::Warning,
-    anchor: "review-pipeline-tasks",
+    docs: Docs::Troubleshoot("review-pipeline-tasks"),
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {

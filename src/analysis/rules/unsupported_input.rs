@@ -1,7 +1,7 @@
 //! `wif-unsupported-input`: an input (a service connection of some type) that does not
 //! support workload identity federation, on a task whose other connection does.
 
-use crate::analysis::{Context, Finding, Rule, Severity, step_related};
+use crate::analysis::{Context, Docs, Finding, Rule, Severity, step_related};
 use crate::knowledge::Status;
 
 pub static RULE: Rule = Rule {
@@ -12,7 +12,7 @@ by one: for example Docker@1 supports workload identity federation through its A
 subscription input but not through a Docker registry service connection. The finding is on the \
 input's key, and only when the step sets that input (by its name or any alias).",
     default_severity: Severity::Warning,
-    anchor: "review-pipeline-tasks",
+    docs: Docs::Troubleshoot("review-pipeline-tasks"),
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,7 +1,7 @@
 //! `wif-unsupported-task`: a task version that does not work with a workload identity
 //! federation service connection at all.
 
-use crate::analysis::{Context, Finding, Rule, Severity, step_related};
+use crate::analysis::{Context, Docs, Finding, Rule, Severity, step_related};
 use crate::knowledge::Status;
 
 pub static RULE: Rule = Rule {
@@ -13,7 +13,7 @@ Azure Resource Manager service connection is converted to workload identity fede
 secret- or certificate-based service connection for it, or do its work another way (for \
 example with a script in an AzureCLI@2 or AzurePowerShell@5 step, which support it).",
     default_severity: Severity::Warning,
-    anchor: "review-pipeline-tasks",
+    docs: Docs::Troubleshoot("review-pipeline-tasks"),
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
