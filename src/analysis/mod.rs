@@ -244,6 +244,17 @@ impl Context<'_> {
 }
 
 impl Context<'_> {
+    /// The steps whose task version the catalog lacks (expressions and marketplace names
+    /// included): what the "unknown" rules look at.
+    pub fn uncatalogued_steps(&self) -> impl Iterator<Item = &TaskStep> {
+        self.model
+            .steps
+            .iter()
+            .zip(&self.catalogued)
+            .filter(|(_, task)| task.is_none())
+            .map(|(step, _)| step)
+    }
+
     /// The steps whose task version the built-in catalog has, with it. Expressions and
     /// marketplace names never are.
     pub fn catalog_steps(&self) -> impl Iterator<Item = Catalogued<'_>> {

@@ -74,6 +74,9 @@ pub struct CatalogInput {
     /// (the YAML schema doesn't demand it, or `data/modal-inputs.toml` says why).
     #[serde(default)]
     pub conditional: bool,
+    /// `visible_rule`, parsed on first use: rules are read on every keystroke.
+    #[serde(skip)]
+    parsed_rule: OnceLock<Option<VisibleRule>>,
 }
 
 impl CatalogInput {
@@ -82,6 +85,17 @@ impl CatalogInput {
     pub fn accepts(&self, key: &str) -> bool {
         self.name.eq_ignore_ascii_case(key)
             || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+    }
+
+    /// The parsed `visibleRule`: `None` when there is none, `Some(None)` when this parser
+    /// doesn't know its syntax.
+    pub fn rule(&self) -> Option<Option<&VisibleRule>> {
+        let rule = self.visible_rule.as_deref()?;
+        Some(
+            self.parsed_rule
+                .get_or_init(|| VisibleRule::parse(rule))
+                .as_ref(),
+        )
     }
 
     /// The service-connection type suffix ("AzureRM") for `connectedService:` inputs.
@@ -112,56 +126,76 @@ impl CatalogTask {
         set: &dyn Fn(&CatalogInput) -> Option<RuleValue>,
         defaults: bool,
     ) -> Vec<Option<bool>> {
-        #[derive(Clone, Copy, PartialEq)]
-        enum State {
-            Todo,
-            Busy,
-            Done(Option<bool>),
+        let v = self.visibility_of(set, defaults);
+        (0..self.inputs.len()).map(|i| v.of(i)).collect()
+    }
+
+    /// The same, input by input on demand: a step usually needs a few inputs' answers, and
+    /// each one only reads the inputs its rule names.
+    pub fn visibility_of<'a>(
+        &'a self,
+        set: &'a dyn Fn(&CatalogInput) -> Option<RuleValue>,
+        defaults: bool,
+    ) -> Visibility<'a> {
+        Visibility {
+            task: self,
+            set,
+            defaults,
+            states: RefCell::new(vec![State::Todo; self.inputs.len()]),
         }
-        fn visit(
-            task: &CatalogTask,
-            i: usize,
-            set: &dyn Fn(&CatalogInput) -> Option<RuleValue>,
-            defaults: bool,
-            states: &RefCell<Vec<State>>,
-        ) -> Option<bool> {
-            let state = states.borrow()[i];
-            match state {
-                State::Done(v) => return v,
-                // A cycle of rules: nothing can be said.
-                State::Busy => return None,
-                State::Todo => {}
-            }
-            states.borrow_mut()[i] = State::Busy;
-            let input = &task.inputs[i];
-            let result = match input.visible_rule.as_deref().map(VisibleRule::parse) {
-                None => Some(true),
-                Some(None) => None,
-                Some(Some(rule)) => {
-                    let value_of = |name: &str| -> RuleValue {
-                        let Some(j) = task.inputs.iter().position(|x| x.accepts(name)) else {
-                            return RuleValue::Unknown;
-                        };
-                        let other = &task.inputs[j];
-                        match visit(task, j, set, defaults, states) {
-                            Some(false) => RuleValue::Absent,
-                            applies => match set(other) {
-                                Some(value) => value,
-                                None if applies.is_none() || !defaults => RuleValue::Unknown,
-                                None => RuleValue::Known(other.default.clone().unwrap_or_default()),
-                            },
-                        }
-                    };
-                    rule.eval(&value_of)
-                }
-            };
-            states.borrow_mut()[i] = State::Done(result);
-            result
+    }
+}
+
+/// Which inputs of a task apply to one step, worked out on demand (see
+/// [`CatalogTask::visibility`]).
+pub struct Visibility<'a> {
+    task: &'a CatalogTask,
+    set: &'a dyn Fn(&CatalogInput) -> Option<RuleValue>,
+    defaults: bool,
+    states: RefCell<Vec<State>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Todo,
+    Busy,
+    Done(Option<bool>),
+}
+
+impl Visibility<'_> {
+    /// Whether input `i` applies.
+    pub fn of(&self, i: usize) -> Option<bool> {
+        let state = self.states.borrow()[i];
+        match state {
+            State::Done(v) => return v,
+            // A cycle of rules: nothing can be said.
+            State::Busy => return None,
+            State::Todo => {}
         }
-        let states = RefCell::new(vec![State::Todo; self.inputs.len()]);
-        (0..self.inputs.len())
-            .map(|i| visit(self, i, set, defaults, &states))
-            .collect()
+        self.states.borrow_mut()[i] = State::Busy;
+        let result = match self.task.inputs[i].rule() {
+            None => Some(true),
+            Some(None) => None,
+            Some(Some(rule)) => rule.eval(&|name| self.value(name)),
+        };
+        self.states.borrow_mut()[i] = State::Done(result);
+        result
+    }
+
+    /// An input's value as a rule reads it: absent when the input doesn't apply.
+    pub fn value(&self, name: &str) -> RuleValue {
+        let Some(j) = self.task.inputs.iter().position(|x| x.accepts(name)) else {
+            return RuleValue::Unknown;
+        };
+        let other = &self.task.inputs[j];
+        match self.of(j) {
+            Some(false) => RuleValue::Absent,
+            applies => match (self.set)(other) {
+                Some(value) => value,
+                None if applies.is_none() || !self.defaults => RuleValue::Unknown,
+                None => RuleValue::Known(other.default.clone().unwrap_or_default()),
+            },
+        }
     }
 }
 

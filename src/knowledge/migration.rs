@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use super::catalog::{CatalogInput, CatalogTask, catalog};
-use super::visible_rule::{RuleValue, VisibleRule};
+use super::visible_rule::RuleValue;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MigrationPlan {
@@ -141,19 +141,17 @@ fn plan(src: &CatalogTask, dst: &CatalogTask, set: &[(String, Option<String>)]) 
             o.required
                 && o.default.is_none()
                 && (o.accepts(&input.name) || input.aliases.iter().any(|a| o.accepts(a)))
-                && match &o.visible_rule {
+                && match o.rule() {
                     None => true,
-                    Some(rule) => VisibleRule::parse(rule)
-                        .and_then(|r| r.eval(&source_value_of))
-                        .unwrap_or(false),
+                    Some(rule) => rule.and_then(|r| r.eval(&source_value_of)).unwrap_or(false),
                 }
         });
         if required_before {
             continue;
         }
-        let visible = match &input.visible_rule {
+        let visible = match input.rule() {
             None => Some(true),
-            Some(rule) => VisibleRule::parse(rule).and_then(|r| r.eval(&value_of)),
+            Some(rule) => rule.and_then(|r| r.eval(&value_of)),
         };
         // Unknown visibility (runtime values, unfamiliar syntax) is not a reason to add.
         if visible == Some(true) {

@@ -20,7 +20,7 @@ mod migration;
 mod visible_rule;
 mod wif;
 
-pub use catalog::{Catalog, CatalogInput, CatalogTask, catalog, is_task_id};
+pub use catalog::{Catalog, CatalogInput, CatalogTask, Visibility, catalog, is_task_id};
 pub use errors::ErrorEntry;
 pub use migration::{MigrationPlan, plan_migration};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};

@@ -2,7 +2,7 @@
 //! where the task would show it (its `visibleRule` holds for the step's values).
 
 use crate::analysis::{Context, Docs, Finding, Rule, Severity, step_related};
-use crate::knowledge::{CatalogInput, CatalogTask, RuleValue, VisibleRule};
+use crate::knowledge::{CatalogInput, CatalogTask, RuleValue};
 use crate::model::TaskStep;
 
 pub static RULE: Rule = Rule {
@@ -83,8 +83,8 @@ pub fn missing(step: &TaskStep, task: &CatalogTask) -> Vec<usize> {
             _ => RuleValue::Unknown,
         })
     };
-    let candidates: Vec<usize> = task
-        .inputs
+    let chosen = task.visibility_of(&set, false);
+    task.inputs
         .iter()
         .enumerate()
         .filter(|(_, input)| {
@@ -92,31 +92,14 @@ pub fn missing(step: &TaskStep, task: &CatalogTask) -> Vec<usize> {
                 && input.default.is_none()
                 && !step.inputs.iter().any(|s| input.accepts(&s.name))
         })
-        .map(|(i, _)| i)
-        .collect();
-    if candidates.is_empty() {
-        return candidates;
-    }
-    let chosen = task.visibility(&set, false);
-    // The step's explicit values (and only those) as a rule reads them.
-    let value_of = |name: &str| -> RuleValue {
-        match task.inputs.iter().position(|x| x.accepts(name)) {
-            Some(j) if chosen[j] == Some(false) => RuleValue::Absent,
-            Some(j) => set(&task.inputs[j]).unwrap_or(RuleValue::Unknown),
-            None => RuleValue::Unknown,
-        }
-    };
-    candidates
-        .into_iter()
-        .filter(|&i| {
-            let input = &task.inputs[i];
-            match input.visible_rule.as_deref() {
-                None => !input.conditional,
-                Some(rule) => {
-                    chosen[i] == Some(true)
-                        && VisibleRule::parse(rule).is_some_and(|r| r.selects(&value_of))
-                }
+        .filter(|&(i, input)| match input.rule() {
+            None => !input.conditional,
+            // Holds, and because of a value the step chose.
+            Some(rule) => {
+                chosen.of(i) == Some(true)
+                    && rule.is_some_and(|r| r.selects(&|name| chosen.value(name)))
             }
         })
+        .map(|(i, _)| i)
         .collect()
 }

@@ -20,7 +20,7 @@ replaces the name with the suggestion; it is unsafe, so `azpls check --fix` appl
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for step in &ctx.model.steps {
+    for step in ctx.uncatalogued_steps() {
         let TaskRef::Named {
             name, name_span, ..
         } = &step.reference

@@ -19,7 +19,7 @@ only with --unsafe-fixes.",
 };
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for step in &ctx.model.steps {
+    for step in ctx.uncatalogued_steps() {
         let TaskRef::Named {
             name,
             major: Some(major),
