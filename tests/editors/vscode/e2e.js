@@ -328,17 +328,17 @@ async function main() {
   if (!(await editorText(page)).includes("AzureFileCopy@6")) throw new Error("editor lost the fix");
 
   // 5. A settings change reaches the running server (workspace/didChangeConfiguration):
-  // turning the remaining finding's rule off empties the Problems panel.
+  // turning the remaining findings' rules off empties the Problems panel.
   // Workspace settings, written as a file: VS Code's file watcher sees them change.
   fs.mkdirSync(path.join(ws, ".vscode"), { recursive: true });
   fs.writeFileSync(
     path.join(ws, ".vscode", "settings.json"),
-    JSON.stringify({ "azpls.rules": { "wif-unsupported-task": "off" } }, null, 2),
+    JSON.stringify({ "azpls.rules": { "wif-unsupported-task": "off", "deprecated-task": "off" } }, null, 2),
   );
   await page.waitForFunction(() => !/AzureNLBManagement@1/.test(document.querySelector(".markers-panel")?.innerText || ""), null, {
     timeout: 20000,
   });
-  step("settings change applied", "wif-unsupported-task off, no problems left");
+  step("settings change applied", "wif-unsupported-task and deprecated-task off, no problems left");
 
   // 6. azpls: Restart Server from the command palette starts a new server, which gets the
   // current settings as initializationOptions (the protocol trace in the output channel shows them).
