@@ -20,7 +20,9 @@ mod migration;
 mod visible_rule;
 mod wif;
 
-pub use catalog::{Catalog, CatalogInput, CatalogTask, catalog};
+pub use catalog::{
+    Catalog, CatalogInput, CatalogTask, catalog, connection_kind_label, reference_slug,
+};
 pub use errors::ErrorEntry;
 pub use migration::{MigrationPlan, plan_migration};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};
