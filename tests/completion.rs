@@ -28,8 +28,19 @@ fn complete(source: &str, options: CompletionOptions) -> (String, usize, Vec<Com
     let offset = source.find(CURSOR).expect("a <|> cursor marker");
     assert_eq!(source.matches(CURSOR).count(), 1, "one <|> marker");
     let text = source.replacen(CURSOR, "", 1);
-    let doc = Document::new(&text, 0);
-    let items = ide::completions(&doc, &Config::default(), offset, options);
+    let items = complete_at(&Document::new(&text, 0), &text, offset, options);
+    (text, offset, items)
+}
+
+/// Completes at an offset, checking that every item replaces text around the cursor on its
+/// line.
+fn complete_at(
+    doc: &Document,
+    text: &str,
+    offset: usize,
+    options: CompletionOptions,
+) -> Vec<CompletionItem> {
+    let items = ide::completions(doc, &Config::default(), offset, options);
     for item in &items {
         assert!(
             item.span.start <= offset && offset <= item.span.end,
@@ -44,7 +55,7 @@ fn complete(source: &str, options: CompletionOptions) -> (String, usize, Vec<Com
             item.span
         );
     }
-    (text, offset, items)
+    items
 }
 
 fn matches_typed(item: &CompletionItem, typed: &str) -> bool {
@@ -124,4 +135,67 @@ fn completion_fixtures() {
         check_expected(&case.with_extension("out"), &rendered, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Every offset of every fixture, and of a few awkward texts, completes without panicking,
+/// with spans that contain the cursor and stay on its line (checked in `complete`).
+#[test]
+fn completion_anywhere_never_panics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/completion");
+    let fixtures: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|p| fs::read_to_string(p).unwrap().replace(CURSOR, ""))
+        .collect();
+    let awkward = [
+        "\u{feff}steps:\r\n- task: Azu\r\n  inputs:\r\n    é🚀: x\r\n",
+        "- task:\t\"\n\t- task: 'A@\n- {task: Docker@1, inputs: {command: \"B",
+        "steps:\n- task: AzureCLI@2\n  inputs:\n    scriptType: ${{ if x }}:\n",
+    ];
+    let snippets = CompletionOptions { snippets: true };
+    let plain = CompletionOptions { snippets: false };
+    let cases = fixtures
+        .iter()
+        .map(|t| (t.as_str(), snippets))
+        .chain(awkward.iter().flat_map(|t| [(*t, snippets), (*t, plain)]));
+    for (text, options) in cases {
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            // Between `\r` and `\n` is no position an editor can send.
+            if text[..offset].ends_with('\r') {
+                continue;
+            }
+            let mut source = text.to_string();
+            source.insert_str(offset, CURSOR);
+            complete(&source, options);
+        }
+    }
+}
+
+/// At the end of every line of the real pipelines, completion holds the same promises.
+#[test]
+fn completion_in_the_corpus() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let mut files = vec![corpus];
+    let mut lines = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let doc = Document::new(&text, 0);
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let end = start + line.trim_end_matches(['\n', '\r']).len();
+            complete_at(&doc, &text, end, CompletionOptions { snippets: true });
+            start += line.len();
+            lines += 1;
+        }
+    }
+    assert!(lines > 1000, "{lines} lines");
 }

@@ -203,11 +203,14 @@ fn scan(prefix: &str) -> Option<Here> {
         }
         let depth = levels.len();
         let level = levels.last_mut()?;
-        let token_start = prefix[level.value.unwrap_or(level.entry)..i]
-            .trim()
-            .is_empty();
+        // Only ASCII bytes are compared, so `i` is a char boundary wherever it slices.
+        let token_start = |level: &Level| {
+            prefix[level.value.unwrap_or(level.entry)..i]
+                .trim()
+                .is_empty()
+        };
         match b {
-            b'"' | b'\'' if token_start => quote = Some(b),
+            b'"' | b'\'' if token_start(level) => quote = Some(b),
             b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t') => return None,
             b':' if level.key.is_none()
                 && (matches!(bytes.get(i + 1), Some(b' ') | None) || level.open == b'{') =>
@@ -845,6 +848,10 @@ impl Cx<'_> {
         let text = self.text();
         let value = self.typed_value(value);
         let (quote, start, space) = (value.quote, value.start, value.space);
+        if quote.is_some_and(|q| text[start..self.column].contains(q)) {
+            // After the closing quote: the value is complete.
+            return Vec::new();
+        }
         // Values may hold spaces ("Container Registry"): the rest of the line, up to a
         // closing quote, a comment, or the end of a flow entry.
         let rest = &text[self.column..];
