@@ -218,7 +218,9 @@ fn scan(prefix: &str) -> Option<Here> {
                 level.key = Some(unquote(prefix[level.entry..i].trim()).to_string());
                 level.value = Some(i + 1);
             }
-            b'{' | b'[' => {
+            // Flow collections open only where a value or an entry starts: `echo {x}`
+            // is a plain scalar.
+            b'{' | b'[' if token_start(level) => {
                 let owner = level.key.clone();
                 levels.push(Level {
                     open: b,
