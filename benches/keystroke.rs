@@ -1,8 +1,10 @@
 //! Keystroke benchmark, in process: on generated pipelines of 1k, 10k and 50k lines,
 //! the median time of what the server does for one `didChange` (rope edit, tree edit,
 //! incremental reparse, incremental model update, analysis, position conversion of every
-//! finding), a full
-//! open (parse + analysis), and a hover. `cargo bench --bench keystroke`.
+//! finding), a full open (parse + analysis), a hover on a task, and completion of task
+//! names (every catalog version) and of a step's input names, in the second half of the
+//! document. It first prints how long parsing the task catalog takes, which the server
+//! does on a background thread after `initialized`. `cargo bench --bench keystroke`.
 //!
 //! The end-to-end figures over stdio, against other servers, come from
 //! `../shared/bench/lspbench.py` (see the README's Performance section).
@@ -56,12 +58,19 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
+    // Before anything else touches the catalog.
+    let started = Instant::now();
+    let versions = azpls::knowledge::catalog().tasks().len();
+    println!(
+        "task catalog: {versions} versions parsed in {}",
+        ms(started.elapsed())
+    );
     let config = Config::default();
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>12}  {:>12}  {:>12}  {:>9}",
-        "lines", "open", "keystroke", "hover", "findings"
+        "{:>7}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>9}",
+        "lines", "open", "keystroke", "hover", "tasks", "inputs", "findings"
     );
     for lines in [1_000, 10_000, 50_000] {
         let text = generate(lines);
@@ -121,11 +130,35 @@ fn main() {
                 })
                 .collect(),
         );
+        // Completion after `task: ` (every catalog version, with documentation) and on
+        // an input key's line (the task's other inputs), both in the second half.
+        let half = text.len() / 2;
+        let task_value = text[half..].find("- task: AzureCLI@2").unwrap() + half + 8;
+        let input_key = text[half..].find("          scriptType: bash").unwrap() + half + 10;
+        let options = ide::CompletionOptions { snippets: true };
+        let complete = |offset: usize, at_least: usize| {
+            median(
+                (0..runs)
+                    .map(|_| {
+                        let t = Instant::now();
+                        let items = ide::completions(&doc, &config, offset, options);
+                        let elapsed = t.elapsed();
+                        assert!(items.len() >= at_least, "{} items", items.len());
+                        std::hint::black_box(items);
+                        elapsed
+                    })
+                    .collect(),
+            )
+        };
+        let tasks = complete(task_value, 200);
+        let inputs = complete(input_key, 5);
         println!(
-            "{lines:>7}  {:>12}  {:>12}  {:>12}  {findings_count:>9}",
+            "{lines:>7}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {findings_count:>9}",
             ms(open),
             ms(keystroke),
-            ms(hover)
+            ms(hover),
+            ms(tasks),
+            ms(inputs)
         );
     }
 }

@@ -11,7 +11,7 @@
 //!   dated version of Microsoft's document, its error messages, and the task catalog.
 //! - [`analysis`] runs the rules (one file each in `analysis/rules/`) over a model and
 //!   returns findings with byte spans and fixes; it never fails on bad input.
-//! - [`ide`] answers editor questions (hover, code actions) in core terms.
+//! - [`ide`] answers editor questions (hover, completion, code actions) in core terms.
 //! - [`config`] reads `azpls.toml` and editor settings into an analysis configuration.
 //! - [`cli`] runs the analysis over files; `lsp` (feature `lsp`) is the only module that
 //!   knows the Language Server Protocol.

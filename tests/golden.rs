@@ -9,10 +9,13 @@
 //! A regression test is one new file. `AZPLS_BLESS=1 cargo test --test golden` rewrites
 //! the expected files; review the diff before committing it.
 
+mod common;
+
 use azpls::analysis::{self, Config};
 use azpls::cli::render;
 use azpls::config::Settings;
 use azpls::document::Document;
+use common::check_expected;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -35,24 +38,6 @@ fn config_for(text: &str) -> Config {
                 .expect("valid fixture setting")
         }
         None => Config::default(),
-    }
-}
-
-fn check_expected(path: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("AZPLS_BLESS").is_some() {
-        fs::write(path, actual).unwrap();
-        return;
-    }
-    match fs::read_to_string(path) {
-        Ok(expected) if expected == actual => {}
-        Ok(expected) => failures.push(format!(
-            "{} differs\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        )),
-        Err(_) => failures.push(format!(
-            "{} is missing (AZPLS_BLESS=1 writes it)\n--- actual\n{actual}",
-            path.display()
-        )),
     }
 }
 

@@ -134,3 +134,99 @@ fn no_hover_on_expressions_or_plain_keys() {
     );
     assert!(hover_at("trigger:\n- main\n", "main", &Config::default()).is_empty());
 }
+
+/// Asserts that a hover holds every part, showing the hover when one is missing.
+fn assert_parts(md: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(md.contains(part), "missing {part:?} in:\n{md}");
+    }
+}
+
+#[test]
+fn catalog_hover_for_a_task_the_table_does_not_list() {
+    let text = "steps:\n- task: PowerShell@2\n  inputs:\n    targetType: inline\n";
+    let md = hover_at(text, "PowerShell@2", &Config::default());
+    assert!(
+        md.starts_with(
+            "**PowerShell@2** — PowerShell\n\nRun a PowerShell script on Linux, macOS, or Windows\n"
+        ),
+        "{md}"
+    );
+    assert_parts(
+        &md,
+        &[
+            "[task reference](https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/powershell-v2)",
+            "| input | label | type | required | default |",
+            "| `targetType` | Type | radio | no | `filePath` |",
+            "| `filePath` | Script Path | filePath | yes |  |",
+            "takes no Azure Resource Manager service connection",
+        ],
+    );
+}
+
+#[test]
+fn catalog_hover_marks_deprecated_versions_and_says_why() {
+    let config = Config::default();
+    let md = hover_at("steps:\n- task: AzureCLI@1\n", "AzureCLI@1", &config);
+    assert_parts(
+        &md,
+        &[
+            "**Deprecated:** AzureCLI@1 is deprecated. Use AzureCLI@2 (or newer) instead.",
+            "**Versions:** 3, 2, **1** (deprecated) · [task reference](https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/azure-cli-v1)",
+            // The WIF content stays.
+            "**Workload identity federation:** supported",
+        ],
+    );
+    let unknown = hover_at("steps:\n- task: AzureCLI@9\n", "AzureCLI@9", &config);
+    assert_parts(
+        &unknown,
+        &[
+            "The task catalog has no version 9 of AzureCLI.",
+            "**Versions:** 3, 2, 1 (deprecated)",
+        ],
+    );
+}
+
+#[test]
+fn input_hover_from_the_catalog_with_aliases_values_and_rules() {
+    let text = "steps:\n- task: AzureCLI@2\n  inputs:\n    connectedServiceNameARM: sc\n    scriptType: bash\n    scriptPath: a.sh\n    bogus: 1\n";
+    let config = Config::default();
+    let alias = hover_at(text, "connectedServiceNameARM", &config);
+    assert!(
+        alias.starts_with("**`connectedServiceNameARM`** — Azure Resource Manager connection\n"),
+        "{alias}"
+    );
+    assert_parts(
+        &alias,
+        &[
+            "- type: `connectedService:AzureRM` (Azure Resource Manager service connection)\n- required\n- also written as: `azureSubscription`\n",
+            "**Workload identity federation** (AzureCLI@2, table of 2025-03-12): the whole task: supported",
+        ],
+    );
+    let pick = hover_at(text, "scriptType", &config);
+    assert_parts(&pick, &["- values: `ps`, `pscore`, `batch`, `bash`"]);
+    let rule = hover_at(text, "scriptPath", &config);
+    assert_parts(&rule, &["- used when `scriptLocation` is `scriptPath`"]);
+    let bogus = hover_at(text, "bogus", &config);
+    assert_eq!(
+        bogus,
+        "**`bogus`** is not an input of AzureCLI@2 in the task catalog.\n"
+    );
+}
+
+#[test]
+fn input_hover_merges_the_catalog_and_the_per_input_rows() {
+    let text = "steps:\n- task: Docker@1\n  inputs:\n    dockerRegistryEndpoint: r\n";
+    let md = hover_at(text, "dockerRegistryEndpoint", &Config::default());
+    assert!(
+        md.starts_with("**`dockerRegistryEndpoint`** — Docker registry service connection\n"),
+        "{md}"
+    );
+    assert_parts(
+        &md,
+        &[
+            "- used when `containerregistrytype` is `Container Registry`",
+            "- 2025-03-12 (applied): not supported for this input",
+        ],
+    );
+}

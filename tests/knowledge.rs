@@ -381,6 +381,87 @@ fn catalog_has_every_task_version() {
     assert!(c.task("AzureRmWebAppDeployment", 3).unwrap().deprecated);
 }
 
+/// Slugs checked against the task reference's table of contents: the plain rule, acronyms,
+/// and the words the reference keeps whole.
+#[test]
+fn reference_slugs_follow_the_task_reference() {
+    for (name, slug) in [
+        ("AzureCLI", "azure-cli"),
+        ("AzureFileCopy", "azure-file-copy"),
+        ("DotNetCoreCLI", "dotnet-core-cli"),
+        ("UseDotNet", "use-dotnet"),
+        ("PowerShell", "powershell"),
+        ("AzurePowerShell", "azure-powershell"),
+        ("NuGetCommand", "nuget-command"),
+        ("AzureNLBManagement", "azure-nlb-management"),
+        ("AzureRmWebAppDeployment", "azure-rm-web-app-deployment"),
+        ("PyPIPublisher", "py-pi-publisher"),
+        ("InstallSSHKey", "install-ssh-key"),
+        ("CopyFilesOverSSH", "copy-files-over-ssh"),
+        (
+            "IISWebAppDeploymentOnMachineGroup",
+            "iisweb-app-deployment-on-machine-group",
+        ),
+        ("XcodePackageiOS", "xcode-package-ios"),
+        ("InvokeRESTAPI", "invoke-rest-api"),
+        ("cURLUploader", "curl-uploader"),
+        ("CMake", "cmake"),
+        ("VSTest", "vstest"),
+        ("MSBuild", "msbuild"),
+        ("AzureIoTEdge", "azure-iot-edge"),
+        (
+            "DownloadGitHubNugetPackage",
+            "download-github-nuget-package",
+        ),
+        (
+            "AdvancedSecurity-Codeql-Init",
+            "advanced-security-codeql-init",
+        ),
+        ("npmAuthenticate", "npm-authenticate"),
+        ("queryWorkItems", "query-work-items"),
+    ] {
+        assert_eq!(reference_slug(name), slug, "{name}");
+    }
+    let c = catalog();
+    assert_eq!(
+        c.task("AzureCLI", 2).unwrap().reference_url().as_deref(),
+        Some("https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/azure-cli-v2")
+    );
+    // Versions the reference leaves out link to their own help page instead.
+    assert_eq!(
+        c.task("XamarinAndroid", 1)
+            .unwrap()
+            .reference_url()
+            .as_deref(),
+        Some("https://go.microsoft.com/fwlink/?LinkID=613728")
+    );
+}
+
+#[test]
+fn input_keys_and_connection_labels() {
+    let cli = catalog().task("AzureCLI", 2).unwrap();
+    let arm = cli.input("azureSubscription").unwrap();
+    assert_eq!(arm.name, "connectedServiceNameARM");
+    assert_eq!(arm.yaml_key(), "azureSubscription");
+    assert_eq!(
+        arm.spellings().collect::<Vec<_>>(),
+        ["azureSubscription", "connectedServiceNameARM"]
+    );
+    assert_eq!(cli.input("scriptType").unwrap().yaml_key(), "scriptType");
+    assert_eq!(
+        connection_kind_label("AzureRM"),
+        "Azure Resource Manager service connection"
+    );
+    assert_eq!(
+        connection_kind_label("github:OAuth,Token"),
+        "GitHub service connection"
+    );
+    assert_eq!(
+        connection_kind_label("Whatever"),
+        "Whatever service connection"
+    );
+}
+
 #[test]
 fn every_catalog_visible_rule_parses() {
     for t in catalog().tasks() {

@@ -1,12 +1,17 @@
-//! Hovers: on a task reference, its workload identity federation status in plain words,
-//! what to do, per-input details, the row's notes and links, and how the tables
-//! disagree; on an input key that matters for it, that input's status; on a container
-//! resource's `azureSubscription`, the history of that limitation.
+//! Hovers: on a task reference, what the task catalog says (description, versions, inputs,
+//! a link to the task reference) and its workload identity federation status in plain
+//! words, what to do, per-input details, the row's notes and links, and how the tables
+//! disagree; on an input key, the input as the catalog describes it and its workload
+//! identity federation status; on a container resource's `azureSubscription`, the history
+//! of that limitation.
 
 use crate::analysis::Config;
 use crate::analysis::rules::{self, status_phrase};
 use crate::document::Document;
-use crate::knowledge::{self, InputSupport, Knowledge, Status, TaskEntry};
+use crate::knowledge::{
+    self, CatalogInput, CatalogTask, CompareOp, InputSupport, Knowledge, Status, TableId,
+    TaskEntry, VisibleRule,
+};
 use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::text::Span;
 use std::fmt::Write;
@@ -62,12 +67,13 @@ fn task_hover(kb: &Knowledge, config: &Config, step: &TaskStep) -> Option<Hover>
         return None;
     };
     let mut md = String::new();
-    let catalog = major.and_then(|m| knowledge::catalog().task(name, m));
+    let catalog = knowledge::catalog();
+    let task = major.and_then(|m| catalog.task(name, m));
     let title = match major {
         Some(m) => format!("{name}@{m}"),
         None => name.clone(),
     };
-    match catalog {
+    match task {
         Some(task) => writeln!(
             md,
             "**{title}** — {}\n\n{}\n",
@@ -76,6 +82,15 @@ fn task_hover(kb: &Knowledge, config: &Config, step: &TaskStep) -> Option<Hover>
         None => writeln!(md, "**{title}**\n"),
     }
     .ok()?;
+    if let Some(task) = task.filter(|t| t.deprecated) {
+        let message = task
+            .deprecation_message
+            .as_deref()
+            .unwrap_or("this version is deprecated in the task catalog");
+        let _ = writeln!(md, "**Deprecated:** {message}\n");
+    }
+    let majors = catalog.majors(name);
+    versions(&mut md, name, *major, &majors, task);
 
     let table = kb.table(config.table);
     let entry = major.and_then(|m| kb.lookup(config.table, name, m));
@@ -83,14 +98,79 @@ fn task_hover(kb: &Knowledge, config: &Config, step: &TaskStep) -> Option<Hover>
         (Some(entry), Some(major)) => {
             describe_entry(&mut md, kb, config, entry, step, *major);
         }
-        _ => describe_unlisted(&mut md, kb, config, step, catalog.is_some()),
+        _ => describe_unlisted(&mut md, kb, config, step, task, !majors.is_empty()),
     }
     let _ = writeln!(
         md,
         "\n[Troubleshoot workload identity service connections ({})]({})",
         table.date, table.tasks_url
     );
+    if let Some(task) = task {
+        inputs_table(&mut md, task);
+    }
     Some(Hover { span, markdown: md })
+}
+
+/// The versions the catalog has, newest first, the deprecated ones marked, and the link
+/// to this version's reference page.
+fn versions(
+    md: &mut String,
+    name: &str,
+    major: Option<u32>,
+    majors: &[u32],
+    task: Option<&CatalogTask>,
+) {
+    if majors.is_empty() {
+        return;
+    }
+    if let (Some(m), None) = (major, task) {
+        let _ = writeln!(md, "The task catalog has no version {m} of {name}.\n");
+    }
+    let catalog = knowledge::catalog();
+    let list: Vec<String> = majors
+        .iter()
+        .rev()
+        .map(|&m| {
+            let deprecated = catalog.task(name, m).is_some_and(|t| t.deprecated);
+            match (Some(m) == major, deprecated) {
+                (true, true) => format!("**{m}** (deprecated)"),
+                (true, false) => format!("**{m}**"),
+                (false, true) => format!("{m} (deprecated)"),
+                (false, false) => m.to_string(),
+            }
+        })
+        .collect();
+    let _ = write!(md, "**Versions:** {}", list.join(", "));
+    if let Some(url) = task.and_then(CatalogTask::reference_url) {
+        let _ = write!(md, " · [task reference]({url})");
+    }
+    md.push_str("\n\n");
+}
+
+/// Every input of a task version in a table: key, label, type, required, default.
+fn inputs_table(md: &mut String, task: &CatalogTask) {
+    if task.inputs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n**Inputs**\n\n| input | label | type | required | default |\n|---|---|---|---|---|"
+    );
+    for input in &task.inputs {
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} | {} |",
+            input.yaml_key(),
+            cell(&input.label),
+            cell(&input.kind),
+            if input.required { "yes" } else { "no" },
+            input
+                .default
+                .as_deref()
+                .map(|d| format!("`{}`", cell(d)))
+                .unwrap_or_default()
+        );
+    }
 }
 
 fn describe_entry(
@@ -207,7 +287,8 @@ fn describe_unlisted(
     kb: &Knowledge,
     config: &Config,
     step: &TaskStep,
-    builtin: bool,
+    task: Option<&CatalogTask>,
+    known_name: bool,
 ) {
     let table = kb.table(config.table);
     let text = if step.reference.is_marketplace() {
@@ -225,19 +306,11 @@ fn describe_unlisted(
             text.push_str(&format!(" {} ({})", other.marketplace, other.date));
         }
         text
-    } else if builtin {
-        let has_arm = match &step.reference {
-            TaskRef::Named {
-                name,
-                major: Some(m),
-                ..
-            } => knowledge::catalog().task(name, *m).is_some_and(|t| {
-                t.inputs
-                    .iter()
-                    .any(|i| i.kind == "connectedService:AzureRM")
-            }),
-            _ => false,
-        };
+    } else if let Some(task) = task {
+        let has_arm = task
+            .inputs
+            .iter()
+            .any(|i| i.kind == "connectedService:AzureRM");
         if has_arm {
             format!(
                 "Not listed in the table of {}. {}",
@@ -246,6 +319,8 @@ fn describe_unlisted(
         } else {
             "This task takes no Azure Resource Manager service connection, so workload identity federation does not concern it.".to_string()
         }
+    } else if known_name {
+        format!("Not listed in the table of {}.", table.date)
     } else {
         format!(
             "Not listed in the table of {}, and not a built-in task azpls knows.",
@@ -283,9 +358,51 @@ fn input_hover(
         return None;
     };
     let mut md = String::new();
+    let task = knowledge::catalog().task(name, *major);
+    let input = task.and_then(|t| t.input(key));
+    match (task, input) {
+        (Some(task), Some(input)) => {
+            md.push_str(&input_markdown(input, key));
+            let _ = writeln!(md, "\nAn input of {name}@{major} ({}).", task.friendly_name);
+        }
+        (Some(_), None) => {
+            let _ = writeln!(
+                md,
+                "**`{key}`** is not an input of {name}@{major} in the task catalog."
+            );
+        }
+        _ => {}
+    }
+    let wif = per_table_input_status(kb, config, name, *major, key);
+    match (wif, input) {
+        (Some(lines), _) => {
+            let _ = write!(
+                md,
+                "\n**`{key}`** of {name}@{major} — workload identity federation\n\n{lines}"
+            );
+        }
+        (None, Some(input)) => {
+            if let Some(line) = connection_wif(kb, config.table, name, *major, input) {
+                let _ = writeln!(md, "\n{line}");
+            }
+        }
+        (None, None) => {}
+    }
+    (!md.is_empty()).then_some(Hover { span, markdown: md })
+}
+
+/// One line per table for an input that a per-input row names; `None` when no table does.
+fn per_table_input_status(
+    kb: &Knowledge,
+    config: &Config,
+    name: &str,
+    major: u32,
+    key: &str,
+) -> Option<String> {
+    let mut md = String::new();
     let mut any = false;
     for table in kb.tables() {
-        let Some(entry) = kb.lookup(table.id, name, *major) else {
+        let Some(entry) = kb.lookup(table.id, name, major) else {
             continue;
         };
         let applied = if table.id == config.table {
@@ -316,14 +433,7 @@ fn input_hover(
         };
         let _ = writeln!(md, "- {}{applied}: {line}", table.date);
     }
-    if !any {
-        return None;
-    }
-    let header = format!("**`{key}`** of {name}@{major} — workload identity federation\n\n");
-    Some(Hover {
-        span,
-        markdown: header + &md,
-    })
+    any.then_some(md)
 }
 
 fn container_history(kb: &Knowledge) -> String {
@@ -343,4 +453,134 @@ fn container_history(kb: &Knowledge) -> String {
 
 fn name_of(step: &TaskStep) -> &str {
     step.reference.name().unwrap_or_default()
+}
+
+/// What a catalog input is, in markdown, headed by the key the step writes (or would write):
+/// its label, type, whether it is required, its default, the other keys it accepts, its
+/// allowed values and when the task reads it. Shared by input hovers and completion.
+pub(crate) fn input_markdown(input: &CatalogInput, key: &str) -> String {
+    let label = if input.label.is_empty() {
+        &input.name
+    } else {
+        &input.label
+    };
+    let mut md = format!("**`{key}`** — {label}\n\n");
+    let kind = match input.connection_type() {
+        Some(t) => format!("`{}` ({})", input.kind, knowledge::connection_kind_label(t)),
+        None => format!("`{}`", input.kind),
+    };
+    let _ = writeln!(md, "- type: {kind}");
+    let _ = writeln!(
+        md,
+        "- {}",
+        if input.required {
+            "required"
+        } else {
+            "optional"
+        }
+    );
+    if let Some(default) = &input.default {
+        let _ = writeln!(md, "- default: `{}`", one_line(default));
+    }
+    let others: Vec<String> = input
+        .spellings()
+        .filter(|s| !s.eq_ignore_ascii_case(key))
+        .map(|s| format!("`{s}`"))
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(md, "- also written as: {}", others.join(", "));
+    }
+    if !input.options.is_empty() {
+        let values: Vec<String> = input.options.iter().map(|o| format!("`{o}`")).collect();
+        let _ = writeln!(md, "- values: {}", values.join(", "));
+    }
+    if let Some(rule) = &input.visible_rule {
+        let _ = writeln!(md, "- used when {}", rule_words(rule));
+    }
+    md
+}
+
+/// Whether workload identity federation works through a service-connection input of a task
+/// version, as one markdown line; `None` for inputs that take no service connection.
+pub(crate) fn connection_wif(
+    kb: &Knowledge,
+    table: TableId,
+    name: &str,
+    major: u32,
+    input: &CatalogInput,
+) -> Option<String> {
+    let kind = input.connection_type()?;
+    let info = kb.table(table);
+    let text = match kb.lookup(table, name, major).map(|e| &e.status) {
+        Some(Status::PerInput { inputs }) => {
+            match inputs
+                .iter()
+                .find(|s| input.spellings().any(|k| s.matches(k)))
+            {
+                Some(s) if s.supported => "supported for this input".to_string(),
+                Some(_) => "not supported for this input".to_string(),
+                None => format!(
+                    "the row does not name this input; the task: {}",
+                    status_phrase(&Status::PerInput {
+                        inputs: inputs.clone()
+                    })
+                ),
+            }
+        }
+        Some(status) => format!("the whole task: {}", status_phrase(status)),
+        None if kind.eq_ignore_ascii_case("AzureRM") => {
+            format!("not listed. {}", info.unlisted_builtin)
+        }
+        None => "not listed; the table is about Azure Resource Manager connections".to_string(),
+    };
+    Some(format!(
+        "**Workload identity federation** ({name}@{major}, table of {}): {text}",
+        info.date
+    ))
+}
+
+/// A `visibleRule` in words: "`scriptLocation` is `inlineScript` and ...". Rules azpls can't
+/// read are quoted as written.
+fn rule_words(rule: &str) -> String {
+    fn words(rule: &VisibleRule, nested: bool) -> String {
+        match rule {
+            VisibleRule::Compare { input, op, value } => {
+                let op = match op {
+                    CompareOp::Eq => "is",
+                    CompareOp::Ne => "is not",
+                    CompareOp::EndsWith => "ends with",
+                    CompareOp::NotEndsWith => "does not end with",
+                };
+                format!("`{input}` {op} `{value}`")
+            }
+            VisibleRule::And(parts) => {
+                let text: Vec<String> = parts.iter().map(|p| words(p, true)).collect();
+                text.join(" and ")
+            }
+            VisibleRule::Or(parts) => {
+                let text: Vec<String> = parts.iter().map(|p| words(p, true)).collect();
+                let text = text.join(" or ");
+                if nested { format!("({text})") } else { text }
+            }
+        }
+    }
+    match VisibleRule::parse(rule) {
+        Some(parsed) => words(&parsed, false),
+        None => format!("`{rule}`"),
+    }
+}
+
+/// Text for a code span: one line, not too long.
+fn one_line(text: &str) -> String {
+    let flat = text.replace(['\n', '\r'], " ");
+    match flat.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+/// Text for a markdown table cell: one line, pipes escaped (GFM reads `\|` as a pipe even
+/// inside a code span).
+fn cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
 }

@@ -102,6 +102,54 @@ impl CatalogInput {
     pub fn connection_type(&self) -> Option<&str> {
         self.kind.strip_prefix("connectedService:")
     }
+
+    /// The key pipelines write: the first alias, else the name. The YAML schema and the task
+    /// reference key inputs this way (`azureSubscription`, whose name is
+    /// `connectedServiceNameARM`).
+    pub fn yaml_key(&self) -> &str {
+        self.aliases.first().unwrap_or(&self.name)
+    }
+
+    /// Every key Azure Pipelines accepts: the YAML key first, then the other spellings.
+    pub fn spellings(&self) -> impl Iterator<Item = &str> {
+        let key = self.yaml_key();
+        std::iter::once(key).chain(
+            std::iter::once(self.name.as_str())
+                .chain(self.aliases.iter().map(String::as_str))
+                .filter(move |s| *s != key),
+        )
+    }
+}
+
+/// What kind of service connection a `connectedService:` type suffix stands for, in words.
+pub fn connection_kind_label(kind: &str) -> String {
+    // Suffixes may carry the authentication schemes the input accepts: `github:OAuth,Token`.
+    let base = kind.split(':').next().unwrap_or(kind);
+    let words = match base.to_ascii_lowercase().as_str() {
+        "azurerm" => "Azure Resource Manager",
+        "azure" => "Azure Classic",
+        "dockerregistry" => "Docker Registry",
+        "dockerhost" => "Docker host",
+        "kubernetes" => "Kubernetes",
+        "generic" => "Generic",
+        "github" => "GitHub",
+        "ssh" => "SSH",
+        "servicefabric" => "Service Fabric",
+        "externalnugetfeed" => "NuGet",
+        "externalnpmregistry" => "npm",
+        "externalpythondownloadfeed" => "Python package download",
+        "externalpythonuploadfeed" => "Python package upload",
+        "externalmavenrepository" => "Maven",
+        "externalcargorepository" => "Cargo",
+        "externaltfs" => "Azure Repos/Team Foundation Server",
+        "workloadidentityuser" => "Azure DevOps (workload identity)",
+        "azureservicebus" => "Azure Service Bus",
+        "vsmobilecenter" => "Visual Studio App Center",
+        "jenkins" => "Jenkins",
+        "chef" => "Chef",
+        _ => base,
+    };
+    format!("{words} service connection")
 }
 
 impl CatalogTask {
@@ -197,6 +245,99 @@ impl Visibility<'_> {
             },
         }
     }
+}
+
+impl CatalogTask {
+    /// The task's page in Microsoft's task reference
+    /// (`https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/azure-cli-v2`), or
+    /// the task's own help link for the few versions the reference does not document.
+    pub fn reference_url(&self) -> Option<String> {
+        let undocumented = UNDOCUMENTED
+            .iter()
+            .any(|(n, m)| self.name.eq_ignore_ascii_case(n) && self.major == *m);
+        if undocumented {
+            return self.help_url.clone();
+        }
+        Some(format!(
+            "https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/{}-v{}",
+            reference_slug(&self.name),
+            self.major
+        ))
+    }
+}
+
+/// Catalog versions without a page in the task reference: its table of contents
+/// (MicrosoftDocs/azure-devops-yaml-schema `task-reference/toc.yml`, commit 07671eec) lists
+/// every other catalog version, under the slug [`reference_slug`] derives.
+const UNDOCUMENTED: &[(&str, u32)] = &[
+    ("ApacheJMeterLoadTest", 1),
+    ("AutomatedAnalysis", 0),
+    ("CloudLoadTest", 1),
+    ("CondaAuthenticate", 0),
+    ("OpenPolicyAgentInstaller", 0),
+    ("QuickPerfTest", 1),
+    ("XamarinAndroid", 1),
+    ("XamariniOS", 2),
+    ("XamarinTestCloud", 1),
+];
+
+/// Words the reference's slugs keep whole although their case changes inside.
+const WHOLE_WORDS: &[(&str, &str)] = &[
+    ("DotNet", "dotnet"),
+    ("PowerShell", "powershell"),
+    ("NuGet", "nuget"),
+    ("GitHub", "github"),
+    ("Github", "github"),
+    ("IoT", "iot"),
+    ("iOS", "ios"),
+    ("cURL", "curl"),
+    ("CMake", "cmake"),
+    ("MSBuild", "msbuild"),
+    ("VSBuild", "vsbuild"),
+    ("VSTest", "vstest"),
+    ("VSMobile", "vsmobile"),
+    ("IISWeb", "iisweb"),
+    ("RESTAPI", "rest-api"),
+];
+
+/// The task reference's kebab-case name for a task: words split where the case changes
+/// (`AzureFileCopy` -> `azure-file-copy`, `AzureNLBManagement` -> `azure-nlb-management`,
+/// `PyPIPublisher` -> `py-pi-publisher`), except for [`WHOLE_WORDS`]
+/// (`DotNetCoreCLI` -> `dotnet-core-cli`).
+pub fn reference_slug(name: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut prev: Option<char> = None;
+    let mut at = 0;
+    while let Some(c) = name[at..].chars().next() {
+        let rest = &name[at..];
+        if let Some((whole, slug)) = WHOLE_WORDS.iter().find(|(w, _)| rest.starts_with(w)) {
+            words.extend([std::mem::take(&mut word), (*slug).to_string()]);
+            at += whole.len();
+            prev = whole.chars().last();
+            continue;
+        }
+        if c == '-' || c == '_' {
+            words.push(std::mem::take(&mut word));
+        } else {
+            let next = rest[c.len_utf8()..].chars().next();
+            let boundary = c.is_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+                });
+            if boundary {
+                words.push(std::mem::take(&mut word));
+            }
+            word.extend(c.to_lowercase());
+        }
+        prev = Some(c);
+        at += c.len_utf8();
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty());
+    words.join("-")
 }
 
 #[derive(Deserialize)]

@@ -20,7 +20,10 @@ mod migration;
 mod visible_rule;
 mod wif;
 
-pub use catalog::{Catalog, CatalogInput, CatalogTask, Visibility, catalog, is_task_id};
+pub use catalog::{
+    Catalog, CatalogInput, CatalogTask, Visibility, catalog, connection_kind_label, is_task_id,
+    reference_slug,
+};
 pub use errors::ErrorEntry;
 pub use migration::{MigrationPlan, plan_migration};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};

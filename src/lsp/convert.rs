@@ -165,6 +165,52 @@ pub fn hover(doc: &Document, hover: &ide::Hover, encoding: Encoding) -> lsp::Hov
     }
 }
 
+pub fn completion_item(
+    doc: &Document,
+    item: &ide::CompletionItem,
+    encoding: Encoding,
+) -> lsp::CompletionItem {
+    let kind = match item.kind {
+        ide::CompletionKind::Task => lsp::CompletionItemKind::MODULE,
+        ide::CompletionKind::Input => lsp::CompletionItemKind::PROPERTY,
+        ide::CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
+    };
+    #[allow(deprecated)] // `deprecated` is what clients without tag support read.
+    lsp::CompletionItem {
+        label: item.label.clone(),
+        kind: Some(kind),
+        detail: Some(item.detail.clone()),
+        documentation: (!item.documentation.is_empty()).then(|| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: item.documentation.clone(),
+            })
+        }),
+        deprecated: item.deprecated.then_some(true),
+        tags: item
+            .deprecated
+            .then(|| vec![lsp::CompletionItemTag::DEPRECATED]),
+        sort_text: Some(item.sort_text.clone()),
+        filter_text: item.filter_text.clone(),
+        insert_text_format: Some(if item.snippet {
+            lsp::InsertTextFormat::SNIPPET
+        } else {
+            lsp::InsertTextFormat::PLAIN_TEXT
+        }),
+        // The text carries its own indentation for the lines it adds; editors that indent
+        // inserted lines again would double it.
+        insert_text_mode: item
+            .text
+            .contains('\n')
+            .then_some(lsp::InsertTextMode::AS_IS),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range: range(doc, &item.span, encoding),
+            new_text: item.text.clone(),
+        })),
+        ..Default::default()
+    }
+}
+
 /// Converts an LSP content change into a byte edit on the current text.
 pub fn edit(
     doc: &Document,

@@ -53,6 +53,8 @@ struct State {
     editor_settings: Settings,
     config: Config,
     root: Option<PathBuf>,
+    /// The client inserts completion snippets.
+    snippets: bool,
 }
 
 /// An open document and its model, kept up to date edit by edit.
@@ -96,6 +98,7 @@ impl Backend {
                 editor_settings: Settings::default(),
                 config: Config::default(),
                 root: None,
+                snippets: false,
             }),
         }
     }
@@ -183,6 +186,14 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|g| g.position_encodings.as_deref()),
         );
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.snippet_support)
+            .unwrap_or(false);
         #[allow(deprecated)] // root_uri is what older clients send instead of folders.
         let root = params
             .workspace_folders
@@ -214,6 +225,7 @@ impl LanguageServer for Backend {
         };
         if let Ok(mut state) = self.state.write() {
             state.encoding = encoding;
+            state.snippets = snippets;
             state.file_settings = file_settings;
             state.editor_settings = editor_settings;
             state.root = root;
@@ -235,6 +247,13 @@ impl LanguageServer for Backend {
                     },
                 )),
                 hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+                completion_provider: Some(lsp::CompletionOptions {
+                    // `@` lists a task's versions, `:` and space start a value (a task
+                    // name after `task:`, a pick-list value after an input's key).
+                    trigger_characters: Some(vec!["@".into(), ":".into(), " ".into()]),
+                    resolve_provider: Some(false),
+                    ..Default::default()
+                }),
                 code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                     lsp::CodeActionOptions {
                         code_action_kinds: Some(vec![
@@ -256,6 +275,17 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: lsp::InitializedParams) {
+        // The task catalog is parsed on first use; parse it now, off the protocol's
+        // thread, so the first hover or completion does not wait for it and startup
+        // does not either.
+        std::thread::spawn(|| {
+            let started = std::time::Instant::now();
+            let tasks = crate::knowledge::catalog().tasks().len();
+            debug_log!(
+                "task catalog ({tasks} versions) parsed in {:?}",
+                started.elapsed()
+            );
+        });
         let table = {
             let config = self.config();
             crate::knowledge::knowledge()
@@ -388,6 +418,39 @@ impl LanguageServer for Backend {
         Ok(guarded("hover", || {
             let offset = convert::offset(&doc, position.position, encoding);
             ide::hover(&doc, &model, &config, offset).map(|h| convert::hover(&doc, &h, encoding))
+        })
+        .flatten())
+    }
+
+    async fn completion(
+        &self,
+        params: lsp::CompletionParams,
+    ) -> Result<Option<lsp::CompletionResponse>> {
+        let position = params.text_document_position;
+        let Some(doc) = self
+            .documents
+            .get(&position.text_document.uri)
+            .map(|d| d.doc.clone())
+        else {
+            return Ok(None);
+        };
+        let config = self.config();
+        let encoding = self.encoding();
+        let options = ide::CompletionOptions {
+            snippets: self.state.read().map(|s| s.snippets).unwrap_or(false),
+        };
+        Ok(guarded("completion", || {
+            let offset = convert::offset(&doc, position.position, encoding);
+            let items = ide::completions(&doc, &config, offset, options);
+            (!items.is_empty()).then(|| {
+                lsp::CompletionResponse::List(lsp::CompletionList {
+                    is_incomplete: false,
+                    items: items
+                        .iter()
+                        .map(|i| convert::completion_item(&doc, i, encoding))
+                        .collect(),
+                })
+            })
         })
         .flatten())
     }
