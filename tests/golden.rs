@@ -9,6 +9,8 @@
 //! A regression test is one new file. `AZPLS_BLESS=1 cargo test --test golden` rewrites
 //! the expected files; review the diff before committing it.
 
+mod common;
+
 use azpls::analysis::{self, Config};
 use azpls::cli::render;
 use azpls::config::Settings;
@@ -35,24 +37,6 @@ fn config_for(text: &str) -> Config {
                 .expect("valid fixture setting")
         }
         None => Config::default(),
-    }
-}
-
-fn check_expected(path: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("AZPLS_BLESS").is_some() {
-        fs::write(path, actual).unwrap();
-        return;
-    }
-    match fs::read_to_string(path) {
-        Ok(expected) if expected == actual => {}
-        Ok(expected) => failures.push(format!(
-            "{} differs\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        )),
-        Err(_) => failures.push(format!(
-            "{} is missing (AZPLS_BLESS=1 writes it)\n--- actual\n{actual}",
-            path.display()
-        )),
     }
 }
 
@@ -117,7 +101,7 @@ fn golden_fixtures_per_rule() {
                 .iter()
                 .map(|f| render::human(&shown, doc.rope(), f, false) + "\n")
                 .collect();
-            check_expected(&case.with_extension("out"), &rendered, &mut failures);
+            common::check_expected(&case.with_extension("out"), &rendered, &mut failures);
 
             let edits = analysis::fix_all(&findings, false);
             let fixed_path = case.with_extension("fixed.yml");
@@ -137,7 +121,7 @@ fn golden_fixtures_per_rule() {
                     "{}: a fix changed the number of lines",
                     case.display()
                 );
-                check_expected(&fixed_path, &fixed, &mut failures);
+                common::check_expected(&fixed_path, &fixed, &mut failures);
                 // After fixing, the fixed findings are gone.
                 let after = analysis::analyze(&Document::new(&fixed, 0), &config);
                 let fixed_left = after

@@ -1,8 +1,13 @@
 //! Editor features in editor terms (byte offsets, markdown, edits), with no LSP types:
-//! hovers and code actions. The LSP layer only converts.
+//! hovers, code actions, the outline and folding. The LSP layer only converts.
 
 pub mod actions;
+pub mod folding;
 pub mod hover;
+mod lines;
+pub mod symbols;
 
 pub use actions::{Action, ActionKind, code_actions};
+pub use folding::{Fold, FoldKind, folding_ranges};
 pub use hover::{Hover, hover};
+pub use symbols::{Symbol, SymbolKind, document_symbols};

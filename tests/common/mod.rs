@@ -241,3 +241,23 @@ pub fn corpus() -> Option<std::path::PathBuf> {
         None
     }
 }
+
+/// Compares `actual` with the snapshot at `path`, recording a readable failure; with
+/// `AZPLS_BLESS` set, writes the snapshot instead.
+pub fn check_expected(path: &std::path::Path, actual: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("AZPLS_BLESS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(expected) if expected == actual => {}
+        Ok(expected) => failures.push(format!(
+            "{} differs\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        )),
+        Err(_) => failures.push(format!(
+            "{} is missing (AZPLS_BLESS=1 writes it)\n--- actual\n{actual}",
+            path.display()
+        )),
+    }
+}
