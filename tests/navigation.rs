@@ -1,13 +1,16 @@
-//! Navigation: the outline and folding.
+//! Navigation: the outline, folding, and templates (links, definitions, hovers).
 //!
 //! - `tests/fixtures/navigation/outline/<case>.yml` is outlined and folded; `<case>.out`
 //!   is the rendering (`AZPLS_BLESS=1 cargo test --test navigation` rewrites it).
+//! - `tests/fixtures/navigation/repo/` is a small repository of templates; a `Files`
+//!   over it adds the `.git` marker a repository root has (git cannot store one).
 //! - The corpus of real pipelines (`../shared/corpus`, skipped loudly when absent) is
 //!   outlined and folded for panics and malformed ranges.
 
 mod common;
 
 use azpls::document::Document;
+use azpls::ide::templates::{self, Definition, Files, Place, Target};
 use azpls::ide::{self, Fold, Symbol};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -204,4 +207,312 @@ fn corpus_outlines_and_folds_are_well_formed() {
         "corpus: {} files, {symbols_seen} symbols, {folds_seen} folds",
         files.len()
     );
+}
+
+// ---- Templates ----
+
+/// The fixture repository on disk, with a `.git` at its root (when `git` is set).
+struct Repo {
+    root: PathBuf,
+    git: bool,
+}
+
+impl Files for Repo {
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        if path.file_name().is_some_and(|n| n == ".git") {
+            return self.git && path.parent() == Some(self.root.as_path());
+        }
+        path.exists()
+    }
+
+    fn read(&self, path: &Path) -> Option<String> {
+        fs::read_to_string(path).ok()
+    }
+}
+
+fn repo() -> Repo {
+    Repo {
+        root: fixtures().join("repo"),
+        git: true,
+    }
+}
+
+/// A document of the fixture repository, opened.
+struct Opened {
+    path: PathBuf,
+    text: String,
+    doc: Document,
+}
+
+fn open(relative: &str) -> Opened {
+    let path = fixtures().join("repo").join(relative);
+    let text = fs::read_to_string(&path).unwrap();
+    let doc = Document::new(&text, 0);
+    Opened { path, text, doc }
+}
+
+impl Opened {
+    fn place(&self) -> Place {
+        Place {
+            file: Some(self.path.clone()),
+            workspace: None,
+        }
+    }
+
+    /// Offset of the `nth` occurrence of `needle`, plus `plus`.
+    fn at(&self, needle: &str, nth: usize, plus: usize) -> usize {
+        self.text
+            .match_indices(needle)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("{needle}"))
+            .0
+            + plus
+    }
+
+    fn hover(&self, files: &dyn Files, offset: usize) -> String {
+        templates::hover(&self.doc, &self.place(), files, offset)
+            .map(|h| h.markdown)
+            .unwrap_or_default()
+    }
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(fixtures().join("repo"))
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+#[test]
+fn links_resolve_relative_then_from_the_repository_root() {
+    let ci = open("pipelines/ci.yml");
+    let links: Vec<(String, String)> = templates::links(&ci.doc, &ci.place(), &repo())
+        .iter()
+        .map(|l| (ci.text[l.span.clone()].to_string(), relative(&l.target)))
+        .collect();
+    let expected = [
+        ("/templates/vars.yml", "templates/vars.yml"),
+        (
+            "../templates/stages/deploy.yml",
+            "templates/stages/deploy.yml",
+        ),
+        ("templates/jobs/test.yml", "templates/jobs/test.yml"),
+        ("steps/local.yml", "pipelines/steps/local.yml"),
+        ("templates/steps/build.yml", "templates/steps/build.yml"),
+        ("steps/local.yml@self", "pipelines/steps/local.yml"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(links, expected);
+    // The missing file, other repositories and expressions get no link, but are references.
+    let all: Vec<String> = templates::references(&ci.doc)
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(all.len(), 10, "{all:?}");
+}
+
+#[test]
+fn extends_template_from_the_root() {
+    let ext = open("pipelines/extends.yml");
+    let links = templates::links(&ext.doc, &ext.place(), &repo());
+    assert_eq!(links.len(), 1);
+    assert_eq!(relative(&links[0].target), "templates/stages/deploy.yml");
+    assert_eq!(links[0].tooltip, "open templates/stages/deploy.yml");
+}
+
+#[test]
+fn without_git_the_workspace_is_the_root() {
+    let ci = open("pipelines/ci.yml");
+    let no_git = Repo {
+        root: fixtures().join("repo"),
+        git: false,
+    };
+    let workspace = fixtures().join("repo");
+    let place = Place {
+        file: Some(ci.path.clone()),
+        workspace: Some(workspace.clone()),
+    };
+    let target = templates::resolve(&ci.doc, &place, &no_git, "/templates/vars.yml");
+    assert_eq!(target, Target::File(workspace.join("templates/vars.yml")));
+    // No workspace and no `.git`: root-relative paths have nowhere to start.
+    let alone = Place {
+        file: Some(ci.path.clone()),
+        workspace: None,
+    };
+    assert_eq!(
+        templates::resolve(&ci.doc, &alone, &no_git, "/templates/vars.yml"),
+        Target::Missing { tried: Vec::new() }
+    );
+}
+
+#[test]
+fn definition_opens_the_template_or_the_declaration() {
+    let ci = open("pipelines/ci.yml");
+    let files = repo();
+    let go = |offset| templates::definition(&ci.doc, &ci.place(), &files, offset);
+    assert_eq!(
+        go(ci.at("templates/steps/build.yml", 0, 3)),
+        Some(Definition::File {
+            path: fixtures().join("repo/templates/steps/build.yml"),
+            line: 0
+        })
+    );
+    assert_eq!(go(ci.at("missing.yml", 0, 1)), None);
+    assert_eq!(go(ci.at("shared.yml@tools", 0, 1)), None);
+    assert_eq!(go(ci.at("${{ variables", 0, 4)), None);
+    // A key passed to a template: its declaration there.
+    assert_eq!(
+        go(ci.at("platform: x64", 0, 2)),
+        Some(Definition::File {
+            path: fixtures().join("repo/templates/steps/build.yml"),
+            line: 8
+        })
+    );
+
+    let build = open("templates/steps/build.yml");
+    let here = templates::definition(
+        &build.doc,
+        &build.place(),
+        &files,
+        build.at("parameters.configuration", 0, 12),
+    );
+    let Some(Definition::Here(span)) = here else {
+        panic!("{here:?}");
+    };
+    assert_eq!(&build.text[span.clone()], "configuration");
+    assert_eq!(line_of(&build.text, span.start), 2);
+}
+
+#[test]
+fn hovers_say_what_a_reference_is() {
+    let ci = open("pipelines/ci.yml");
+    let files = repo();
+    let found = ci.hover(&files, ci.at("templates/steps/build.yml", 0, 1));
+    assert!(
+        found.starts_with("**template** `templates/steps/build.yml`"),
+        "{found}"
+    );
+    assert!(
+        found.contains("- `configuration`: string = `Release`"),
+        "{found}"
+    );
+    assert!(found.contains("- `platform`: string (required)"), "{found}");
+    assert!(
+        found.contains("- `extraSteps`: stepList (has a default)"),
+        "{found}"
+    );
+
+    let external = ci.hover(&files, ci.at("shared.yml@tools", 0, 0));
+    assert_eq!(
+        external,
+        "**external template** `shared.yml` in repository `tools` (`contoso/pipeline-tools`)"
+    );
+    let undeclared = ci.hover(&files, ci.at("other.yml@nowhere", 0, 0));
+    assert!(
+        undeclared.contains("in repository `nowhere`"),
+        "{undeclared}"
+    );
+    assert!(
+        undeclared.contains("`resources.repositories` does not declare"),
+        "{undeclared}"
+    );
+
+    let missing = ci.hover(&files, ci.at("missing.yml", 0, 0));
+    assert_eq!(
+        missing,
+        "**template** `missing.yml` not found; looked for:\n\n- `pipelines/missing.yml`\n- `missing.yml`"
+    );
+    let expression = ci.hover(&files, ci.at("${{ variables.stepsFile }}", 0, 3));
+    assert!(
+        expression.contains("known only when the pipeline is compiled"),
+        "{expression}"
+    );
+}
+
+#[test]
+fn hover_on_a_parameter_reference_shows_its_declaration() {
+    let build = open("templates/steps/build.yml");
+    let files = repo();
+    let md = build.hover(&files, build.at("parameters.configuration", 0, 0));
+    assert_eq!(
+        md,
+        "**parameter `configuration`**: `string`\n\nBuild configuration\n\nDefault: `Release`\n\nAllowed values: `Debug`, `Release`"
+    );
+    // On the name, in the index form, and in an `each`.
+    let on_name = build.hover(&files, build.at("parameters.configuration", 0, 14));
+    assert_eq!(on_name, md);
+    let index = build.hover(&files, build.at("parameters['platform']", 0, 13));
+    assert_eq!(
+        index,
+        "**parameter `platform`**: `string`\n\nRequired: no default."
+    );
+    let each = build.hover(&files, build.at("parameters.extraSteps", 0, 11));
+    assert!(
+        each.starts_with("**parameter `extraSteps`**: `stepList`\n\nDefault:\n\n```yaml\n- script: echo extra\n- script: echo more\n```"),
+        "{each}"
+    );
+    let undeclared = build.hover(&files, build.at("parameters.undeclared", 0, 12));
+    assert_eq!(
+        undeclared,
+        "**parameter `undeclared`**\n\nNot declared in this file's `parameters:` (declared: `configuration`, `platform`, `extraSteps`)."
+    );
+
+    let old = open("templates/jobs/test.yml");
+    let md = old.hover(&files, old.at("parameters.pool", 0, 12));
+    assert_eq!(
+        md,
+        "**parameter `pool`** (untyped: declared in the mapping form)\n\nDefault: `ubuntu-latest`"
+    );
+    // The hover spans the reference, for the editor to highlight.
+    let h = templates::hover(
+        &old.doc,
+        &old.place(),
+        &files,
+        old.at("parameters.pool", 0, 12),
+    )
+    .unwrap();
+    assert_eq!(&old.text[h.span], "parameters.pool");
+}
+
+#[test]
+fn hover_on_a_key_passed_to_a_template() {
+    let ci = open("pipelines/ci.yml");
+    let files = repo();
+    let md = ci.hover(&files, ci.at("configuration: Debug", 0, 1));
+    assert!(
+        md.starts_with("**parameter `configuration`** of `templates/steps/build.yml`: `string`"),
+        "{md}"
+    );
+    let unknown = ci.hover(&files, ci.at("unknown: 1", 0, 1));
+    assert_eq!(
+        unknown,
+        "`templates/steps/build.yml` declares no parameter `unknown` (declared: `configuration`, `platform`, `extraSteps`)."
+    );
+    let old_form = ci.hover(&files, ci.at("name: unit", 0, 1));
+    assert!(
+        old_form.starts_with("**parameter `name`** of `templates/jobs/test.yml`"),
+        "{old_form}"
+    );
+    // A value is not a key; nothing is said there.
+    assert_eq!(ci.hover(&files, ci.at("Debug", 0, 2)), "");
+}
+
+#[test]
+fn references_survive_a_broken_tree() {
+    // A tab after the dash makes the whole file one ERROR node.
+    let text = "steps:\n-\tscript: x\n- template: steps/local.yml\n";
+    let doc = Document::new(text, 0);
+    assert!(doc.tree().root_node().has_error());
+    let refs = templates::references(&doc);
+    assert_eq!(refs.len(), 1);
+    assert_eq!(&text[refs[0].span.clone()], "steps/local.yml");
+    let offset = text.find("local").unwrap();
+    assert!(templates::reference_at(&doc, offset).is_some());
 }

@@ -175,6 +175,36 @@ pub fn key_is<'k>(rope: &Rope, key: Node, keys: &[&'k str]) -> Option<&'k str> {
     keys.iter().copied().find(|k| k.as_bytes() == raw)
 }
 
+/// Byte offsets of every occurrence of `needle` in the rope, also across chunk
+/// boundaries: a search over the text is far cheaper than a walk over the tree when
+/// what is looked for is rare.
+pub fn find_all(rope: &Rope, needle: &str) -> Vec<usize> {
+    let pattern = needle.as_bytes();
+    let n = pattern.len();
+    let mut found = Vec::new();
+    let mut offset = 0;
+    // The previous chunk's last bytes, where an occurrence may start.
+    let mut tail: Vec<u8> = Vec::new();
+    for chunk in rope.chunks() {
+        let bytes = chunk.as_bytes();
+        if n > 1 && !tail.is_empty() {
+            let mut window = tail.clone();
+            window.extend_from_slice(&bytes[..bytes.len().min(n - 1)]);
+            let base = offset - tail.len();
+            for (i, w) in window.windows(n).enumerate() {
+                if w == pattern && i < tail.len() {
+                    found.push(base + i);
+                }
+            }
+        }
+        found.extend(chunk.match_indices(needle).map(|(i, _)| offset + i));
+        tail.clear();
+        tail.extend_from_slice(&bytes[bytes.len().saturating_sub(n - 1)..]);
+        offset += bytes.len();
+    }
+    found
+}
+
 /// A `key: value` read from one line's text, with byte spans relative to the line's
 /// start. `value` is empty when the key's value is on later lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -388,6 +418,15 @@ mod tests {
         let e = text_pair("- ${{ if eq(a, 'b: c') }}:", 2).unwrap();
         assert_eq!(e.key, "${{ if eq(a, 'b: c') }}");
         assert!(text_pair("- just text", 2).is_none());
+    }
+
+    #[test]
+    fn find_all_across_chunks() {
+        let text = "x template: a\n".repeat(500);
+        let rope = Rope::from_str(&text);
+        assert!(rope.chunks().count() > 1);
+        let expected: Vec<usize> = text.match_indices("template").map(|(i, _)| i).collect();
+        assert_eq!(find_all(&rope, "template"), expected);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Editor features in editor terms (byte offsets, markdown, edits), with no LSP types:
-//! hovers, code actions, the outline and folding. The LSP layer only converts.
+//! hovers, code actions, the outline, folding, and template navigation. The LSP layer
+//! only converts.
 
 pub mod actions;
 pub mod folding;
 pub mod hover;
 mod lines;
 pub mod symbols;
+pub mod templates;
 
 pub use actions::{Action, ActionKind, code_actions};
 pub use folding::{Fold, FoldKind, folding_ranges};
