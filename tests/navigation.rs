@@ -6,12 +6,14 @@
 //!   over it adds the `.git` marker a repository root has (git cannot store one).
 //! - The corpus of real pipelines (`../shared/corpus`, skipped loudly when absent) is
 //!   outlined and folded for panics and malformed ranges.
+//! - One session over stdio asks the real server for all of it.
 
 mod common;
 
 use azpls::document::Document;
 use azpls::ide::templates::{self, Definition, Files, Place, Target};
 use azpls::ide::{self, Fold, Symbol};
+use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -515,4 +517,187 @@ fn references_survive_a_broken_tree() {
     assert_eq!(&text[refs[0].span.clone()], "steps/local.yml");
     let offset = text.find("local").unwrap();
     assert!(templates::reference_at(&doc, offset).is_some());
+}
+
+// ---- Over stdio ----
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+#[test]
+fn navigation_over_stdio() {
+    // A copy of the fixture repository with a real `.git`, outside this repository.
+    let workspace = std::env::temp_dir().join(format!("azpls-navigation-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&workspace);
+    copy_tree(&fixtures().join("repo"), &workspace);
+    fs::create_dir_all(workspace.join(".git")).unwrap();
+    let ci = workspace.join("pipelines/ci.yml");
+    let text = fs::read_to_string(&ci).unwrap();
+    let uri = file_uri(&ci);
+
+    let mut client = common::Client::start_in(&workspace);
+    let init = client.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&workspace),
+            "capabilities": {"textDocument": {
+                "documentSymbol": {"hierarchicalDocumentSymbolSupport": true},
+                "foldingRange": {"lineFoldingOnly": true}
+            }},
+        }),
+    );
+    client.notify("initialized", json!({}));
+    let caps = &init["capabilities"];
+    assert_eq!(caps["documentSymbolProvider"], true);
+    assert_eq!(caps["definitionProvider"], true);
+    assert_eq!(caps["foldingRangeProvider"], true);
+    assert_eq!(caps["documentLinkProvider"]["resolveProvider"], false);
+    client.open(&uri, &text, 1);
+
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "resources",
+            "variables",
+            "../templates/stages/deploy.yml",
+            "Build"
+        ]
+    );
+    let build = &symbols[3];
+    assert_eq!(build["kind"], 2, "a stage is a module");
+    assert_eq!(
+        build["selectionRange"]["start"],
+        json!({"line": 13, "character": 2})
+    );
+    let compile = &build["children"][1];
+    assert_eq!(compile["name"], "Compile");
+    assert_eq!(compile["children"].as_array().unwrap().len(), 7);
+
+    // Asked again at the same version: the same answer; after an edit, the new one.
+    let again = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(again, symbols);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"text": text.replace("stage: Build", "stage: Compile")}]}),
+    );
+    let changed = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(changed[3]["name"], "Compile");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": text}]}),
+    );
+
+    let folds = client.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        folds
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("startCharacter").is_none()),
+        "{folds}"
+    );
+
+    let line = text
+        .lines()
+        .position(|l| l.contains("templates/steps/build.yml"))
+        .unwrap();
+    let definition = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": 20}}),
+    );
+    assert_eq!(
+        definition["uri"],
+        file_uri(&workspace.join("templates/steps/build.yml"))
+    );
+    assert_eq!(
+        definition["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+
+    let links = client.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let targets: Vec<String> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["target"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(targets.len(), 6, "{links}");
+    assert!(
+        targets.contains(&file_uri(&workspace.join("templates/vars.yml"))),
+        "{targets:?}"
+    );
+    assert_eq!(
+        links[0]["range"]["start"],
+        json!({"line": 9, "character": 12})
+    );
+
+    // The parameter hover comes after the task hover, which has nothing to say here.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line + 2, "character": 10}}),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        markdown.contains("of `templates/steps/build.yml`"),
+        "{hover}"
+    );
+
+    // A client without hierarchical symbols gets a flat list with container names.
+    let mut flat_client = common::Client::start_in(&workspace);
+    flat_client.initialize(json!({}), Value::Null);
+    flat_client.open(&uri, &text, 1);
+    let flat = flat_client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let compile = flat
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Compile")
+        .unwrap();
+    assert_eq!(compile["containerName"], "Build");
+    assert_eq!(compile["location"]["uri"], uri);
+    assert_eq!(flat_client.shutdown(), Some(0));
+
+    assert_eq!(client.shutdown(), Some(0));
+    let _ = fs::remove_dir_all(&workspace);
 }
