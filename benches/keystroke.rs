@@ -2,14 +2,16 @@
 //! the median time of what the server does for one `didChange` (rope edit, tree edit,
 //! incremental reparse, incremental model update, analysis, position conversion of every
 //! finding), a full
-//! open (parse + analysis), and a hover. `cargo bench --bench keystroke`.
+//! open (parse + analysis), a hover, the outline (documentSymbol), the folding ranges and
+//! the template links.
+//! `cargo bench --bench keystroke`.
 //!
 //! The end-to-end figures over stdio, against other servers, come from
 //! `../shared/bench/lspbench.py` (see the README's Performance section).
 
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
-use azpls::ide;
+use azpls::ide::{self, templates};
 use azpls::model;
 use azpls::text::{self, Encoding};
 use std::time::{Duration, Instant};
@@ -60,8 +62,8 @@ fn main() {
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>12}  {:>12}  {:>12}  {:>9}",
-        "lines", "open", "keystroke", "hover", "findings"
+        "{:>7}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>9}",
+        "lines", "open", "keystroke", "hover", "symbols", "folding", "links", "findings"
     );
     for lines in [1_000, 10_000, 50_000] {
         let text = generate(lines);
@@ -121,11 +123,35 @@ fn main() {
                 })
                 .collect(),
         );
+        let time = |f: &dyn Fn()| {
+            median(
+                (0..runs)
+                    .map(|_| {
+                        let t = Instant::now();
+                        f();
+                        t.elapsed()
+                    })
+                    .collect(),
+            )
+        };
+        let symbols = time(&|| {
+            std::hint::black_box(ide::document_symbols(&doc));
+        });
+        let folding = time(&|| {
+            std::hint::black_box(ide::folding_ranges(&doc));
+        });
+        let links = time(&|| {
+            let place = templates::Place::default();
+            std::hint::black_box(templates::links(&doc, &place, &templates::DiskFiles));
+        });
         println!(
-            "{lines:>7}  {:>12}  {:>12}  {:>12}  {findings_count:>9}",
+            "{lines:>7}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {findings_count:>9}",
             ms(open),
             ms(keystroke),
-            ms(hover)
+            ms(hover),
+            ms(symbols),
+            ms(folding),
+            ms(links)
         );
     }
 }
