@@ -1,17 +1,18 @@
 //! Keystroke benchmark, in process: on generated pipelines of 1k, 10k and 50k lines,
 //! the median time of what the server does for one `didChange` (rope edit, tree edit,
 //! incremental reparse, incremental model update, analysis, position conversion of every
-//! finding), a full open (parse + analysis), a hover on a task, and completion of task
-//! names (every catalog version) and of a step's input names, in the second half of the
-//! document. It first prints how long parsing the task catalog takes, which the server
-//! does on a background thread after `initialized`. `cargo bench --bench keystroke`.
+//! finding), a full open (parse + analysis), a hover on a task, completion of task names
+//! (every catalog version) and of a step's input names in the second half of the document,
+//! the outline (documentSymbol), the folding ranges and the template links. It first prints
+//! how long parsing the task catalog takes, which the server does on a background thread
+//! after `initialized`. `cargo bench --bench keystroke`.
 //!
 //! The end-to-end figures over stdio, against other servers, come from
 //! `../shared/bench/lspbench.py` (see the README's Performance section).
 
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
-use azpls::ide;
+use azpls::ide::{self, templates};
 use azpls::model;
 use azpls::text::{self, Encoding};
 use std::time::{Duration, Instant};
@@ -69,8 +70,17 @@ fn main() {
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>9}",
-        "lines", "open", "keystroke", "hover", "tasks", "inputs", "findings"
+        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
+        "lines",
+        "open",
+        "keystroke",
+        "hover",
+        "tasks",
+        "inputs",
+        "symbols",
+        "folding",
+        "links",
+        "findings"
     );
     for lines in [1_000, 10_000, 50_000] {
         let text = generate(lines);
@@ -136,29 +146,47 @@ fn main() {
         let task_value = text[half..].find("- task: AzureCLI@2").unwrap() + half + 8;
         let input_key = text[half..].find("          scriptType: bash").unwrap() + half + 10;
         let options = ide::CompletionOptions { snippets: true };
-        let complete = |offset: usize, at_least: usize| {
+        for (offset, at_least) in [(task_value, 200), (input_key, 5)] {
+            let n = ide::completions(&doc, &config, offset, options).len();
+            assert!(n >= at_least, "{n} items");
+        }
+        let time = |f: &dyn Fn()| {
             median(
                 (0..runs)
                     .map(|_| {
                         let t = Instant::now();
-                        let items = ide::completions(&doc, &config, offset, options);
-                        let elapsed = t.elapsed();
-                        assert!(items.len() >= at_least, "{} items", items.len());
-                        std::hint::black_box(items);
-                        elapsed
+                        f();
+                        t.elapsed()
                     })
                     .collect(),
             )
         };
-        let tasks = complete(task_value, 200);
-        let inputs = complete(input_key, 5);
+        let tasks = time(&|| {
+            std::hint::black_box(ide::completions(&doc, &config, task_value, options));
+        });
+        let inputs = time(&|| {
+            std::hint::black_box(ide::completions(&doc, &config, input_key, options));
+        });
+        let symbols = time(&|| {
+            std::hint::black_box(ide::document_symbols(&doc));
+        });
+        let folding = time(&|| {
+            std::hint::black_box(ide::folding_ranges(&doc));
+        });
+        let links = time(&|| {
+            let place = templates::Place::default();
+            std::hint::black_box(templates::links(&doc, &place, &templates::DiskFiles));
+        });
         println!(
-            "{lines:>7}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {findings_count:>9}",
+            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
             ms(open),
             ms(keystroke),
             ms(hover),
             ms(tasks),
-            ms(inputs)
+            ms(inputs),
+            ms(symbols),
+            ms(folding),
+            ms(links)
         );
     }
 }

@@ -15,7 +15,6 @@ use azpls::analysis::{self, Config};
 use azpls::cli::render;
 use azpls::config::Settings;
 use azpls::document::Document;
-use common::check_expected;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +101,7 @@ fn golden_fixtures_per_rule() {
                 .iter()
                 .map(|f| render::human(&shown, doc.rope(), f, false) + "\n")
                 .collect();
-            check_expected(&case.with_extension("out"), &rendered, &mut failures);
+            common::check_expected(&case.with_extension("out"), &rendered, &mut failures);
 
             let edits = analysis::fix_all(&findings, false);
             let fixed_path = case.with_extension("fixed.yml");
@@ -122,7 +121,7 @@ fn golden_fixtures_per_rule() {
                     "{}: a fix changed the number of lines",
                     case.display()
                 );
-                check_expected(&fixed_path, &fixed, &mut failures);
+                common::check_expected(&fixed_path, &fixed, &mut failures);
                 // After fixing, the fixed findings are gone.
                 let after = analysis::analyze(&Document::new(&fixed, 0), &config);
                 let fixed_left = after

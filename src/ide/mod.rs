@@ -1,10 +1,17 @@
 //! Editor features in editor terms (byte offsets, markdown, edits), with no LSP types:
-//! hovers, completion and code actions. The LSP layer only converts.
+//! hovers, completion, code actions, the outline, folding, and template navigation. The LSP
+//! layer only converts.
 
 pub mod actions;
 pub mod completion;
+pub mod folding;
 pub mod hover;
+mod lines;
+pub mod symbols;
+pub mod templates;
 
 pub use actions::{Action, ActionKind, code_actions};
 pub use completion::{CompletionItem, CompletionKind, CompletionOptions, completions};
+pub use folding::{Fold, FoldKind, folding_ranges};
 pub use hover::{Hover, hover};
+pub use symbols::{Symbol, SymbolKind, document_symbols};

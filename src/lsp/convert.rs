@@ -223,3 +223,127 @@ pub fn edit(
         text: change.text.clone(),
     })
 }
+
+fn symbol_kind(kind: ide::SymbolKind) -> lsp::SymbolKind {
+    use ide::SymbolKind as K;
+    match kind {
+        K::Stage => lsp::SymbolKind::MODULE,
+        K::Job | K::Deployment => lsp::SymbolKind::CLASS,
+        K::Step => lsp::SymbolKind::FUNCTION,
+        K::Template => lsp::SymbolKind::FILE,
+        K::Hook => lsp::SymbolKind::EVENT,
+        K::Condition | K::Each => lsp::SymbolKind::OPERATOR,
+        K::Section => lsp::SymbolKind::NAMESPACE,
+        K::Parameter => lsp::SymbolKind::TYPE_PARAMETER,
+        K::Variable => lsp::SymbolKind::VARIABLE,
+        K::Resource => lsp::SymbolKind::PACKAGE,
+    }
+}
+
+/// The outline as nested document symbols.
+pub fn document_symbols(
+    doc: &Document,
+    symbols: &[ide::Symbol],
+    encoding: Encoding,
+) -> Vec<lsp::DocumentSymbol> {
+    symbols
+        .iter()
+        .map(|s| {
+            #[allow(deprecated)] // `deprecated` is a required field of the struct.
+            lsp::DocumentSymbol {
+                name: s.name.clone(),
+                detail: s.detail.clone(),
+                kind: symbol_kind(s.kind),
+                tags: None,
+                deprecated: None,
+                range: range(doc, &s.span, encoding),
+                selection_range: range(doc, &s.selection, encoding),
+                children: (!s.children.is_empty())
+                    .then(|| document_symbols(doc, &s.children, encoding)),
+            }
+        })
+        .collect()
+}
+
+/// The outline flattened, for clients without hierarchical symbols: each symbol names
+/// its parent as its container.
+pub fn flat_symbols(
+    doc: &Document,
+    uri: &lsp::Uri,
+    symbols: &[ide::Symbol],
+    encoding: Encoding,
+) -> Vec<lsp::SymbolInformation> {
+    fn add(
+        doc: &Document,
+        uri: &lsp::Uri,
+        symbols: &[ide::Symbol],
+        container: Option<&str>,
+        encoding: Encoding,
+        out: &mut Vec<lsp::SymbolInformation>,
+    ) {
+        for s in symbols {
+            #[allow(deprecated)] // `deprecated` is a required field of the struct.
+            out.push(lsp::SymbolInformation {
+                name: s.name.clone(),
+                kind: symbol_kind(s.kind),
+                tags: None,
+                deprecated: None,
+                location: lsp::Location {
+                    uri: uri.clone(),
+                    range: range(doc, &s.span, encoding),
+                },
+                container_name: container.map(str::to_string),
+            });
+            add(doc, uri, &s.children, Some(&s.name), encoding, out);
+        }
+    }
+    let mut out = Vec::new();
+    add(doc, uri, symbols, None, encoding, &mut out);
+    out
+}
+
+/// Folds are whole lines, which suits clients with `lineFoldingOnly` and the others alike.
+pub fn folding_range(fold: &ide::Fold) -> lsp::FoldingRange {
+    lsp::FoldingRange {
+        start_line: fold.start_line,
+        start_character: None,
+        end_line: fold.end_line,
+        end_character: None,
+        kind: Some(match fold.kind {
+            ide::FoldKind::Region => lsp::FoldingRangeKind::Region,
+            ide::FoldKind::Comment => lsp::FoldingRangeKind::Comment,
+        }),
+        collapsed_text: None,
+    }
+}
+
+pub fn document_link(
+    doc: &Document,
+    link: &ide::templates::Link,
+    encoding: Encoding,
+) -> Option<lsp::DocumentLink> {
+    Some(lsp::DocumentLink {
+        range: range(doc, &link.span, encoding),
+        target: Some(lsp::Uri::from_file_path(&link.target)?),
+        tooltip: Some(link.tooltip.clone()),
+        data: None,
+    })
+}
+
+pub fn definition(
+    doc: &Document,
+    uri: &lsp::Uri,
+    definition: &ide::templates::Definition,
+    encoding: Encoding,
+) -> Option<lsp::Location> {
+    match definition {
+        ide::templates::Definition::File { path, line } => Some(lsp::Location {
+            uri: lsp::Uri::from_file_path(path)?,
+            range: lsp::Range::new(lsp::Position::new(*line, 0), lsp::Position::new(*line, 0)),
+        }),
+        ide::templates::Definition::Here(span) => Some(lsp::Location {
+            uri: uri.clone(),
+            range: range(doc, span, encoding),
+        }),
+    }
+}

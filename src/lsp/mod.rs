@@ -11,7 +11,7 @@ mod convert;
 use crate::analysis::{self, Config};
 use crate::config::{self, Settings};
 use crate::document::Document;
-use crate::ide;
+use crate::ide::{self, templates};
 use crate::model::{self, Model};
 use crate::text::Encoding;
 use dashmap::DashMap;
@@ -55,6 +55,10 @@ struct State {
     root: Option<PathBuf>,
     /// The client inserts completion snippets.
     snippets: bool,
+    /// The client takes nested document symbols (else it gets a flat list).
+    hierarchical_symbols: bool,
+    /// The most folding ranges the client wants.
+    folding_limit: Option<u32>,
 }
 
 /// An open document and its model, kept up to date edit by edit.
@@ -68,6 +72,9 @@ struct Open {
 struct Backend {
     client: Client,
     documents: DashMap<lsp::Uri, Open>,
+    /// The outline of each document at a version: clients ask for it again and again
+    /// (outline view, breadcrumbs, sticky scroll, statusline plugins) between edits.
+    outlines: DashMap<lsp::Uri, (i32, Arc<Vec<ide::Symbol>>)>,
     state: RwLock<State>,
 }
 
@@ -92,6 +99,7 @@ impl Backend {
         Backend {
             client,
             documents: DashMap::new(),
+            outlines: DashMap::new(),
             state: RwLock::new(State {
                 encoding: Encoding::Utf16,
                 file_settings: Settings::default(),
@@ -99,6 +107,8 @@ impl Backend {
                 config: Config::default(),
                 root: None,
                 snippets: false,
+                hierarchical_symbols: false,
+                folding_limit: None,
             }),
         }
     }
@@ -124,6 +134,24 @@ impl Backend {
             .merge(state.editor_settings.clone());
         state.config = merged.to_config()?;
         Ok(())
+    }
+
+    /// A cheap copy of an open document, taken without holding the entry.
+    fn snapshot(&self, uri: &lsp::Uri) -> Option<Open> {
+        self.documents.get(uri).map(|d| d.clone())
+    }
+
+    /// Where a document lives, for resolving template paths: its file (for `file:` URIs)
+    /// and the workspace root.
+    fn place(&self, uri: &lsp::Uri) -> templates::Place {
+        templates::Place {
+            file: uri
+                .as_str()
+                .starts_with("file:")
+                .then(|| uri.to_file_path().map(|p| p.into_owned()))
+                .flatten(),
+            workspace: self.state.read().ok().and_then(|s| s.root.clone()),
+        }
     }
 
     async fn warn(&self, message: String) {
@@ -223,7 +251,17 @@ impl LanguageServer for Backend {
             }
             None => Settings::default(),
         };
+        let text_caps = params.capabilities.text_document.as_ref();
+        let hierarchical_symbols = text_caps
+            .and_then(|t| t.document_symbol.as_ref())
+            .and_then(|d| d.hierarchical_document_symbol_support)
+            .unwrap_or(false);
+        let folding_limit = text_caps
+            .and_then(|t| t.folding_range.as_ref())
+            .and_then(|f| f.range_limit);
         if let Ok(mut state) = self.state.write() {
+            state.hierarchical_symbols = hierarchical_symbols;
+            state.folding_limit = folding_limit;
             state.encoding = encoding;
             state.snippets = snippets;
             state.file_settings = file_settings;
@@ -253,6 +291,13 @@ impl LanguageServer for Backend {
                     trigger_characters: Some(vec!["@".into(), ":".into(), " ".into()]),
                     resolve_provider: Some(false),
                     ..Default::default()
+                }),
+                document_symbol_provider: Some(lsp::OneOf::Left(true)),
+                folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+                definition_provider: Some(lsp::OneOf::Left(true)),
+                document_link_provider: Some(lsp::DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
                 }),
                 code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                     lsp::CodeActionOptions {
@@ -316,6 +361,8 @@ impl LanguageServer for Backend {
             Open { doc: parsed, model }
         });
         if let Some(parsed) = parsed {
+            // A reopened file may reuse a version number with other text.
+            self.outlines.remove(&doc.uri);
             self.documents.insert(doc.uri.clone(), parsed);
             self.publish(doc.uri).await;
         }
@@ -353,6 +400,7 @@ impl LanguageServer for Backend {
             // The document may be half-edited: drop it rather than serve wrong results,
             // and clear what was published for it.
             self.documents.remove(&uri);
+            self.outlines.remove(&uri);
             self.client
                 .publish_diagnostics(uri.clone(), Vec::new(), None)
                 .await;
@@ -371,6 +419,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
+        self.outlines.remove(&uri);
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 
@@ -415,9 +464,12 @@ impl LanguageServer for Backend {
         };
         let config = self.config();
         let encoding = self.encoding();
+        let place = self.place(&position.text_document.uri);
         Ok(guarded("hover", || {
             let offset = convert::offset(&doc, position.position, encoding);
-            ide::hover(&doc, &model, &config, offset).map(|h| convert::hover(&doc, &h, encoding))
+            ide::hover(&doc, &model, &config, offset)
+                .or_else(|| templates::hover(&doc, &place, &templates::DiskFiles, offset))
+                .map(|h| convert::hover(&doc, &h, encoding))
         })
         .flatten())
     }
@@ -453,6 +505,112 @@ impl LanguageServer for Backend {
             })
         })
         .flatten())
+    }
+
+    async fn document_symbol(
+        &self,
+        params: lsp::DocumentSymbolParams,
+    ) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        let uri = params.text_document.uri;
+        let Some(Open { doc, .. }) = self.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        let hierarchical = self
+            .state
+            .read()
+            .map(|s| s.hierarchical_symbols)
+            .unwrap_or(false);
+        let version = doc.version();
+        let cached = self
+            .outlines
+            .get(&uri)
+            .filter(|entry| entry.0 == version)
+            .map(|entry| entry.1.clone());
+        let symbols = match cached {
+            Some(symbols) => symbols,
+            None => {
+                let Some(symbols) = guarded("documentSymbol", || ide::document_symbols(&doc))
+                else {
+                    return Ok(None);
+                };
+                let symbols = Arc::new(symbols);
+                self.outlines
+                    .insert(uri.clone(), (version, symbols.clone()));
+                symbols
+            }
+        };
+        Ok(guarded("documentSymbol", || {
+            if hierarchical {
+                lsp::DocumentSymbolResponse::Nested(convert::document_symbols(
+                    &doc, &symbols, encoding,
+                ))
+            } else {
+                lsp::DocumentSymbolResponse::Flat(convert::flat_symbols(
+                    &doc, &uri, &symbols, encoding,
+                ))
+            }
+        }))
+    }
+
+    async fn folding_range(
+        &self,
+        params: lsp::FoldingRangeParams,
+    ) -> Result<Option<Vec<lsp::FoldingRange>>> {
+        let Some(Open { doc, .. }) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let limit = self
+            .state
+            .read()
+            .ok()
+            .and_then(|s| s.folding_limit)
+            .map_or(usize::MAX, |l| l as usize);
+        Ok(guarded("foldingRange", || {
+            ide::folding_ranges(&doc)
+                .iter()
+                .take(limit)
+                .map(convert::folding_range)
+                .collect()
+        }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: lsp::GotoDefinitionParams,
+    ) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        let position = params.text_document_position_params;
+        let uri = position.text_document.uri;
+        let Some(Open { doc, .. }) = self.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        let place = self.place(&uri);
+        Ok(guarded("definition", || {
+            let offset = convert::offset(&doc, position.position, encoding);
+            templates::definition(&doc, &place, &templates::DiskFiles, offset)
+                .and_then(|d| convert::definition(&doc, &uri, &d, encoding))
+                .map(lsp::GotoDefinitionResponse::Scalar)
+        })
+        .flatten())
+    }
+
+    async fn document_link(
+        &self,
+        params: lsp::DocumentLinkParams,
+    ) -> Result<Option<Vec<lsp::DocumentLink>>> {
+        let uri = params.text_document.uri;
+        let Some(Open { doc, .. }) = self.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        let place = self.place(&uri);
+        Ok(guarded("documentLink", || {
+            templates::links(&doc, &place, &templates::DiskFiles)
+                .iter()
+                .filter_map(|l| convert::document_link(&doc, l, encoding))
+                .collect()
+        }))
     }
 
     async fn code_action(

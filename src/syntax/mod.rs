@@ -128,7 +128,23 @@ pub fn kinds() -> &'static Kinds {
 
 /// The text of a node. Borrowed when it lies in one rope chunk, which is nearly always.
 pub fn text<'r>(rope: &'r Rope, node: Node) -> Cow<'r, str> {
-    slice_text(rope.byte_slice(node.byte_range()))
+    range_text(rope, node.byte_range())
+}
+
+/// The text of a byte range, borrowed straight from its chunk when it lies in one: a
+/// chunk lookup is much cheaper than building a `RopeSlice`, which counts characters and
+/// lines, and the outline and the model read many short keys.
+pub fn range_text(rope: &Rope, range: std::ops::Range<usize>) -> Cow<'_, str> {
+    let start = range.start.min(rope.len_bytes());
+    let (chunk, chunk_start, _, _) = rope.chunk_at_byte(start);
+    if let Some(text) = range
+        .end
+        .checked_sub(chunk_start)
+        .and_then(|end| chunk.get(start - chunk_start..end))
+    {
+        return Cow::Borrowed(text);
+    }
+    slice_text(rope.byte_slice(range))
 }
 
 /// The text of a rope slice, borrowed when contiguous.

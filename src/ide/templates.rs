@@ -1,0 +1,783 @@
+//! Templates: where a `template:` reference points (links, go to definition, a hover that
+//! says what was found or where it looked), and what `parameters:` declare (hover on
+//! `${{ parameters.x }}`, and on the keys passed to a template).
+//!
+//! A reference is a `template:` key of a sequence item (steps, jobs, stages, variables,
+//! in `${{ if }}`/`${{ each }}` insertions too) or of `extends:`. Its path is resolved
+//! as Azure Pipelines does: relative to the including file's folder, and from the
+//! repository root when it starts with `/`; when the relative path does not exist, from
+//! the repository root too, which is how many repositories write it. The repository root
+//! is the nearest folder with a `.git`, else the workspace root. `file.yml@alias` lives
+//! in the repository declared under `resources.repositories` (`@self` is this one).
+//!
+//! The file system is behind [`Files`], so all of this is testable without a disk.
+
+use super::hover::Hover;
+use super::lines;
+use crate::document::Document;
+use crate::model::{self, yaml};
+use crate::syntax;
+use crate::text::Span;
+use ropey::Rope;
+use std::fmt::Write;
+use std::path::{Component, Path, PathBuf};
+use tree_sitter::Node;
+
+/// What templates need from a file system.
+pub trait Files {
+    fn is_file(&self, path: &Path) -> bool;
+    /// A file or a folder (a `.git` may be either).
+    fn exists(&self, path: &Path) -> bool;
+    fn read(&self, path: &Path) -> Option<String>;
+}
+
+/// The real file system.
+pub struct DiskFiles;
+
+impl Files for DiskFiles {
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn read(&self, path: &Path) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+/// Where the document lives: its path (none for an unsaved buffer) and the workspace root.
+#[derive(Clone, Debug, Default)]
+pub struct Place {
+    pub file: Option<PathBuf>,
+    pub workspace: Option<PathBuf>,
+}
+
+/// A `template: path` in the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateRef {
+    /// The value as written (quotes removed).
+    pub value: String,
+    /// The value's span.
+    pub span: Span,
+}
+
+/// Where a reference points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    File(PathBuf),
+    /// `path@alias`: a template in another repository.
+    Repository {
+        path: String,
+        alias: String,
+        /// The `name:` of the repository declared under `resources.repositories`.
+        name: Option<String>,
+        declared: bool,
+    },
+    /// No such file; the paths tried, in order.
+    Missing {
+        tried: Vec<PathBuf>,
+    },
+    /// `${{ }}` in the path: known only when the pipeline is compiled.
+    Expression,
+}
+
+/// A link from a reference to the file it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub span: Span,
+    pub target: PathBuf,
+    pub tooltip: String,
+}
+
+/// Where go to definition leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Definition {
+    /// A line of another file.
+    File { path: PathBuf, line: u32 },
+    /// A span of this document.
+    Here(Span),
+}
+
+/// A parameter a file declares under `parameters:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parameter {
+    pub name: String,
+    /// The name as declared (the `name:` value, or the key in the mapping form).
+    pub name_span: Span,
+    /// `type:`; `None` in the mapping form, or when omitted (then it is a string).
+    pub kind: Option<String>,
+    pub display_name: Option<String>,
+    /// The default as written (dedented YAML for mappings and lists).
+    pub default: Option<String>,
+    /// `values:`, the allowed values.
+    pub values: Vec<String>,
+    /// Declared in the older mapping form (`parameters: { x: default }`).
+    pub mapping_form: bool,
+}
+
+/// Every template reference, in document order.
+///
+/// References are few in a file, so rather than walking the tree this searches the
+/// text for `template` and looks at the tree only there.
+pub fn references(doc: &Document) -> Vec<TemplateRef> {
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    let foreign: Vec<Span> = model::document_mappings(root)
+        .into_iter()
+        .filter(|m| is_foreign(rope, *m))
+        .map(|m| m.byte_range())
+        .collect();
+    let mut found: Vec<TemplateRef> = Vec::new();
+    for at in lines::find_all(rope, "template") {
+        if foreign.iter().any(|r| r.contains(&at)) {
+            continue;
+        }
+        let from_tree = reference_from_key(rope, root, at);
+        let found_here = from_tree.or_else(|| {
+            // Lines the tree lost to an error: read the `template:` line as text.
+            root.has_error()
+                .then(|| line_reference(rope, rope.byte_to_line(at)))
+                .flatten()
+                .filter(|r| r.span.start > at)
+        });
+        if let Some(r) = found_here
+            && found.last().is_none_or(|last| last.span != r.span)
+        {
+            found.push(r);
+        }
+    }
+    found
+}
+
+/// The reference whose `template` key starts at (or just after a quote at) `at`.
+fn reference_from_key(rope: &Rope, root: Node, at: usize) -> Option<TemplateRef> {
+    let mut node = root.descendant_for_byte_range(at, at + "template".len())?;
+    // From the key's scalar up to its pair: a few steps at most.
+    for _ in 0..4 {
+        if matches!(node.kind(), "block_mapping_pair" | "flow_pair") {
+            let key = node.child_by_field_name("key")?;
+            if !key.byte_range().contains(&at) || !is_template_key(rope, key) {
+                return None;
+            }
+            let mapping = node.parent()?;
+            if !is_reference_mapping(rope, mapping) {
+                return None;
+            }
+            return reference(rope, node.child_by_field_name("value")?);
+        }
+        node = node.parent()?;
+    }
+    None
+}
+
+fn is_foreign(rope: &Rope, mapping: Node) -> bool {
+    let keys: Vec<String> = yaml::pairs(mapping)
+        .filter_map(|(k, _)| yaml::key_text(rope, k))
+        .collect();
+    model::foreign_kind(&keys).is_some()
+}
+
+fn is_template_key(rope: &Rope, key: Node) -> bool {
+    key.end_byte() - key.start_byte() <= 10
+        && yaml::key_text(rope, key).as_deref() == Some("template")
+}
+
+/// A mapping whose `template:` is a reference: a sequence item, or `extends:`'s value.
+fn is_reference_mapping(rope: &Rope, mapping: Node) -> bool {
+    let Some(wrapper) = mapping.parent() else {
+        return false;
+    };
+    let Some(holder) = wrapper.parent() else {
+        return false;
+    };
+    match (wrapper.kind(), holder.kind()) {
+        ("block_node" | "flow_node", "block_sequence_item") | ("flow_node", "flow_sequence") => {
+            true
+        }
+        ("block_node" | "flow_node", "block_mapping_pair" | "flow_pair") => holder
+            .child_by_field_name("key")
+            .and_then(|k| yaml::key_text(rope, k))
+            .is_some_and(|k| k == "extends"),
+        _ => false,
+    }
+}
+
+fn reference(rope: &Rope, value: Node) -> Option<TemplateRef> {
+    let s = yaml::scalar(rope, value)?;
+    (!s.text.trim().is_empty()).then_some(TemplateRef {
+        value: s.text,
+        span: s.span,
+    })
+}
+
+/// A `template: x` line read as text (for lines an error hid from the tree).
+fn line_reference(rope: &Rope, line: usize) -> Option<TemplateRef> {
+    let l = lines::Line::read(rope, line);
+    if !l.content {
+        return None;
+    }
+    let text = rope.byte_slice(l.start..l.end).to_string();
+    let mut at = l.indent;
+    if l.dash {
+        at += 1;
+        at += text[at..].len() - text[at..].trim_start().len();
+    }
+    let p = lines::text_pair(&text, at)?;
+    (p.key == "template" && !p.value.is_empty()).then(|| {
+        let quoted = p.value_span.len() > p.value.len();
+        let start = l.start + p.value_span.start + usize::from(quoted);
+        TemplateRef {
+            span: start..start + p.value.len(),
+            value: p.value,
+        }
+    })
+}
+
+/// The reference under a byte offset (its value), found locally.
+pub fn reference_at(doc: &Document, offset: usize) -> Option<TemplateRef> {
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    let within = |s: &Span| s.start <= offset && offset <= s.end;
+    let mut node = root.descendant_for_byte_range(offset, offset);
+    while let Some(n) = node {
+        if matches!(n.kind(), "block_mapping_pair" | "flow_pair") {
+            if let (Some(k), Some(v)) =
+                (n.child_by_field_name("key"), n.child_by_field_name("value"))
+                && is_template_key(rope, k)
+                && n.parent().is_some_and(|m| is_reference_mapping(rope, m))
+                && let Some(r) = reference(rope, v)
+                && within(&r.span)
+            {
+                return Some(r);
+            }
+            break;
+        }
+        node = n.parent();
+    }
+    if root.has_error() {
+        let offset = crate::text::floor_char_boundary(rope, offset);
+        return line_reference(rope, rope.byte_to_line(offset)).filter(|r| within(&r.span));
+    }
+    None
+}
+
+/// Resolves a reference against the file system.
+pub fn resolve(doc: &Document, place: &Place, files: &dyn Files, value: &str) -> Target {
+    let raw = value.trim();
+    if yaml::is_expression(raw) {
+        return Target::Expression;
+    }
+    let (path, alias) = match raw.rsplit_once('@') {
+        Some((p, a)) if !a.is_empty() && !a.contains(['/', '\\']) => (p, Some(a)),
+        _ => (raw, None),
+    };
+    if let Some(alias) = alias.filter(|a| *a != "self") {
+        let name = repositories(doc).into_iter().find(|(a, _)| a == alias);
+        return Target::Repository {
+            path: path.to_string(),
+            alias: alias.to_string(),
+            declared: name.is_some(),
+            name: name.and_then(|(_, n)| n),
+        };
+    }
+    let root = repository_root(place, files);
+    let dir = place.file.as_deref().and_then(Path::parent);
+    let mut candidates = Vec::new();
+    match path.strip_prefix('/') {
+        Some(rest) => candidates.extend(root.as_ref().map(|r| r.join(rest))),
+        None => {
+            candidates.extend(dir.map(|d| d.join(path)));
+            candidates.extend(root.as_ref().map(|r| r.join(path)));
+        }
+    }
+    let mut tried: Vec<PathBuf> = Vec::new();
+    for candidate in candidates.into_iter().map(|c| normalize(&c)) {
+        if files.is_file(&candidate) {
+            return Target::File(candidate);
+        }
+        if !tried.contains(&candidate) {
+            tried.push(candidate);
+        }
+    }
+    Target::Missing { tried }
+}
+
+/// The nearest folder with a `.git`, from the document's folder up; else the workspace.
+pub fn repository_root(place: &Place, files: &dyn Files) -> Option<PathBuf> {
+    let dir = place.file.as_deref().and_then(Path::parent);
+    dir.into_iter()
+        .flat_map(Path::ancestors)
+        .find(|d| files.exists(&d.join(".git")))
+        .map(Path::to_path_buf)
+        .or_else(|| place.workspace.clone())
+}
+
+/// `a/b/../c` is `a/c`, without touching the disk (the file may not exist).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `(alias, name)` of each item of `resources.repositories`.
+fn repositories(doc: &Document) -> Vec<(String, Option<String>)> {
+    let rope = doc.rope();
+    let scalar = |v: Option<Node>| v.and_then(|v| yaml::scalar(rope, v)).map(|s| s.text);
+    let mut out = Vec::new();
+    for root in model::document_mappings(doc.tree().root_node()) {
+        let Some(repos) = yaml::get(rope, root, "resources")
+            .and_then(|(_, v)| v)
+            .and_then(yaml::content)
+            .and_then(|r| yaml::get(rope, r, "repositories"))
+            .and_then(|(_, v)| v)
+            .and_then(yaml::content)
+        else {
+            continue;
+        };
+        for item in yaml::items(repos).filter(|n| yaml::is_mapping(*n)) {
+            if let Some(alias) = yaml::get(rope, item, "repository").and_then(|(_, v)| scalar(v)) {
+                out.push((
+                    alias,
+                    yaml::get(rope, item, "name").and_then(|(_, v)| scalar(v)),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Links for the references that resolve to a file.
+pub fn links(doc: &Document, place: &Place, files: &dyn Files) -> Vec<Link> {
+    let root = repository_root(place, files);
+    references(doc)
+        .into_iter()
+        .filter_map(|r| match resolve(doc, place, files, &r.value) {
+            Target::File(target) => Some(Link {
+                span: r.span,
+                tooltip: format!("open {}", shown(&target, root.as_deref())),
+                target,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Go to definition: a template reference leads to its file; `parameters.x` in an
+/// expression to its declaration; a key passed to a template to that template's
+/// declaration of it.
+pub fn definition(
+    doc: &Document,
+    place: &Place,
+    files: &dyn Files,
+    offset: usize,
+) -> Option<Definition> {
+    if let Some(r) = reference_at(doc, offset) {
+        return match resolve(doc, place, files, &r.value) {
+            Target::File(path) => Some(Definition::File { path, line: 0 }),
+            _ => None,
+        };
+    }
+    if let Some((name, _)) = parameter_at(doc.rope(), offset) {
+        return declared_parameters(doc)
+            .into_iter()
+            .find(|p| p.name.eq_ignore_ascii_case(&name))
+            .map(|p| Definition::Here(p.name_span));
+    }
+    let passed = passed_parameter_at(doc, offset)?;
+    let Target::File(path) = resolve(doc, place, files, &passed.template) else {
+        return None;
+    };
+    let text = files.read(&path)?;
+    let target = Document::new(&text, 0);
+    let p = declared_parameters(&target)
+        .into_iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&passed.name))?;
+    let line = target.rope().byte_to_line(p.name_span.start) as u32;
+    Some(Definition::File { path, line })
+}
+
+/// Hovers on a template reference, on `${{ parameters.x }}`, and on a key passed to a
+/// template under its `parameters:`.
+pub fn hover(doc: &Document, place: &Place, files: &dyn Files, offset: usize) -> Option<Hover> {
+    if let Some(r) = reference_at(doc, offset) {
+        return Some(Hover {
+            markdown: reference_hover(doc, place, files, &r.value),
+            span: r.span,
+        });
+    }
+    if let Some((name, span)) = parameter_at(doc.rope(), offset) {
+        let declared = declared_parameters(doc);
+        let mut md = String::new();
+        match declared.iter().find(|p| p.name.eq_ignore_ascii_case(&name)) {
+            Some(p) => describe(&mut md, p, None),
+            None if declared.is_empty() => {
+                let _ = write!(
+                    md,
+                    "**parameter `{name}`**\n\nThis file declares no `parameters:`."
+                );
+            }
+            None => {
+                let _ = write!(
+                    md,
+                    "**parameter `{name}`**\n\nNot declared in this file's `parameters:` (declared: {}).",
+                    names(&declared)
+                );
+            }
+        }
+        return Some(Hover { span, markdown: md });
+    }
+    let passed = passed_parameter_at(doc, offset)?;
+    let Target::File(path) = resolve(doc, place, files, &passed.template) else {
+        return None;
+    };
+    let text = files.read(&path)?;
+    let declared = declared_parameters(&Document::new(&text, 0));
+    let shown_path = shown(&path, repository_root(place, files).as_deref());
+    let mut md = String::new();
+    match declared
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&passed.name))
+    {
+        Some(p) => describe(&mut md, p, Some(&shown_path)),
+        None if declared.is_empty() => {
+            let _ = write!(md, "`{shown_path}` declares no `parameters:`.");
+        }
+        None => {
+            let _ = write!(
+                md,
+                "`{shown_path}` declares no parameter `{}` (declared: {}).",
+                passed.name,
+                names(&declared)
+            );
+        }
+    }
+    Some(Hover {
+        span: passed.span,
+        markdown: md,
+    })
+}
+
+fn names(declared: &[Parameter]) -> String {
+    declared
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn reference_hover(doc: &Document, place: &Place, files: &dyn Files, value: &str) -> String {
+    let root = repository_root(place, files);
+    match resolve(doc, place, files, value) {
+        Target::File(path) => {
+            let mut md = format!("**template** `{}`", shown(&path, root.as_deref()));
+            if let Some(text) = files.read(&path) {
+                let declared = declared_parameters(&Document::new(&text, 0));
+                if !declared.is_empty() {
+                    md.push_str("\n\nParameters:\n");
+                    for p in &declared {
+                        let _ = write!(md, "\n- `{}`", p.name);
+                        if let Some(kind) = &p.kind {
+                            let _ = write!(md, ": {kind}");
+                        }
+                        match &p.default {
+                            Some(d) if !d.contains('\n') => {
+                                let _ = write!(md, " = `{d}`");
+                            }
+                            Some(_) => md.push_str(" (has a default)"),
+                            None if !p.mapping_form => md.push_str(" (required)"),
+                            None => {}
+                        }
+                    }
+                }
+            }
+            md
+        }
+        Target::Repository {
+            path,
+            alias,
+            name,
+            declared,
+        } => {
+            let mut md = format!("**external template** `{path}` in repository `{alias}`");
+            match (name, declared) {
+                (Some(name), _) => {
+                    let _ = write!(md, " (`{name}`)");
+                }
+                (None, true) => {}
+                (None, false) => {
+                    md.push_str("\n\n`resources.repositories` does not declare this repository.")
+                }
+            }
+            md
+        }
+        Target::Missing { tried } if tried.is_empty() => format!(
+            "**template** `{value}` not found: this file has no folder yet and no repository root is known."
+        ),
+        Target::Missing { tried } => {
+            let mut md = format!("**template** `{value}` not found; looked for:\n");
+            for t in tried {
+                let _ = write!(md, "\n- `{}`", shown(&t, root.as_deref()));
+            }
+            md
+        }
+        Target::Expression => {
+            "**template** path with an expression: it is known only when the pipeline is compiled."
+                .to_string()
+        }
+    }
+}
+
+/// A path as users read it: from the repository root when inside it.
+fn shown(path: &Path, root: Option<&Path>) -> String {
+    match root.and_then(|r| path.strip_prefix(r).ok()) {
+        Some(rel) => rel.to_string_lossy().replace('\\', "/"),
+        None => path.to_string_lossy().into_owned(),
+    }
+}
+
+fn describe(md: &mut String, p: &Parameter, of: Option<&str>) {
+    let _ = write!(md, "**parameter `{}`**", p.name);
+    if let Some(of) = of {
+        let _ = write!(md, " of `{of}`");
+    }
+    let _ = match (&p.kind, p.mapping_form) {
+        (Some(kind), _) => write!(md, ": `{kind}`"),
+        (None, false) => write!(md, ": `string`"),
+        (None, true) => write!(md, " (untyped: declared in the mapping form)"),
+    };
+    if let Some(d) = &p.display_name {
+        let _ = write!(md, "\n\n{d}");
+    }
+    match &p.default {
+        Some(d) if d.contains('\n') => {
+            let _ = write!(md, "\n\nDefault:\n\n```yaml\n{d}\n```");
+        }
+        Some(d) => {
+            let _ = write!(md, "\n\nDefault: `{d}`");
+        }
+        None if p.mapping_form => {}
+        None => md.push_str("\n\nRequired: no default."),
+    }
+    if !p.values.is_empty() {
+        let values: Vec<String> = p.values.iter().map(|v| format!("`{v}`")).collect();
+        let _ = write!(md, "\n\nAllowed values: {}", values.join(", "));
+    }
+}
+
+/// `parameters.NAME` (or `parameters['NAME']`) inside a `${{ }}` under the offset: the
+/// name and the span of the whole reference.
+pub fn parameter_at(rope: &Rope, offset: usize) -> Option<(String, Span)> {
+    let offset = crate::text::floor_char_boundary(rope, offset);
+    let line = rope.byte_to_line(offset);
+    let base = rope.line_to_byte(line);
+    let text = syntax::slice_text(rope.line(line));
+    let at = offset - base;
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${{").map(|i| from + i) {
+        let close = text[open..].find("}}").map_or(text.len(), |i| open + i + 2);
+        if (open..=close).contains(&at) {
+            return reference_in(&text[open..close], at - open)
+                .map(|(name, s)| (name, base + open + s.start..base + open + s.end));
+        }
+        from = close.max(open + 3);
+    }
+    None
+}
+
+/// Within an expression's text, the `parameters.x` reference that covers `at`.
+fn reference_in(expr: &str, at: usize) -> Option<(String, Span)> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut from = 0;
+    while let Some(start) = expr[from..].find("parameters").map(|i| from + i) {
+        from = start + "parameters".len();
+        if expr[..start].ends_with(|c: char| ident(c) || c == '.') {
+            continue;
+        }
+        let rest = &expr[from..];
+        let (name, len) = if let Some(r) = rest.strip_prefix('.') {
+            let n = r.len() - r.trim_start_matches(ident).len();
+            (&r[..n], 1 + n)
+        } else if let Some(r) = rest.strip_prefix("['").or_else(|| rest.strip_prefix("[\"")) {
+            let n = r.find(['\'', '"']).unwrap_or(r.len());
+            (&r[..n], 2 + n + 2)
+        } else {
+            continue;
+        };
+        let end = (from + len).min(expr.len());
+        if !name.is_empty() && (start..=end).contains(&at) {
+            return Some((name.to_string(), start..end));
+        }
+    }
+    None
+}
+
+/// A key under a template reference's `parameters:`.
+struct Passed {
+    name: String,
+    span: Span,
+    template: String,
+}
+
+fn passed_parameter_at(doc: &Document, offset: usize) -> Option<Passed> {
+    let rope = doc.rope();
+    let mut node = doc
+        .tree()
+        .root_node()
+        .descendant_for_byte_range(offset, offset)?;
+    // The pair whose key is under the offset.
+    let pair = loop {
+        if matches!(node.kind(), "block_mapping_pair" | "flow_pair") {
+            break node;
+        }
+        node = node.parent()?;
+    };
+    let key = pair.child_by_field_name("key")?;
+    if !(key.start_byte() <= offset && offset <= key.end_byte()) {
+        return None;
+    }
+    let name = yaml::key_text(rope, key)?;
+    // pair < mapping < block_node < `parameters:` pair < the reference's mapping.
+    let params_pair = pair.parent()?.parent()?.parent()?;
+    let is_params = matches!(params_pair.kind(), "block_mapping_pair" | "flow_pair")
+        && params_pair
+            .child_by_field_name("key")
+            .and_then(|k| yaml::key_text(rope, k))
+            .is_some_and(|k| k == "parameters");
+    if !is_params {
+        return None;
+    }
+    let holder = params_pair.parent()?;
+    if !is_reference_mapping(rope, holder) {
+        return None;
+    }
+    let (_, value) = yaml::get(rope, holder, "template")?;
+    let template = yaml::scalar(rope, value?)?.text;
+    Some(Passed {
+        name,
+        span: key.byte_range(),
+        template,
+    })
+}
+
+/// The parameters the document declares at its top level.
+pub fn declared_parameters(doc: &Document) -> Vec<Parameter> {
+    let rope = doc.rope();
+    let Some(value) = model::document_mappings(doc.tree().root_node())
+        .into_iter()
+        .find_map(|m| yaml::get(rope, m, "parameters"))
+        .and_then(|(_, v)| v)
+        .and_then(yaml::content)
+    else {
+        return Vec::new();
+    };
+    let scalar = |v: Option<Node>| v.and_then(|v| yaml::scalar(rope, v)).map(|s| s.text);
+    if yaml::is_mapping(value) {
+        return yaml::pairs(value)
+            .filter_map(|(k, v)| {
+                Some(Parameter {
+                    name: yaml::key_text(rope, k)?,
+                    name_span: k.byte_range(),
+                    kind: None,
+                    display_name: None,
+                    default: v.map(|v| written(rope, v)),
+                    values: Vec::new(),
+                    mapping_form: true,
+                })
+            })
+            .collect();
+    }
+    yaml::items(value)
+        .filter(|n| yaml::is_mapping(*n))
+        .filter_map(|item| {
+            let get = |key: &str| yaml::get(rope, item, key);
+            let (_, name_node) = get("name")?;
+            let name = yaml::scalar(rope, name_node?)?;
+            let values = get("values")
+                .and_then(|(_, v)| v)
+                .and_then(yaml::content)
+                .map(|seq| {
+                    yaml::items(seq)
+                        .filter_map(|i| yaml::scalar(rope, i))
+                        .map(|s| s.text)
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(Parameter {
+                name: name.text,
+                name_span: name.span,
+                kind: get("type").and_then(|(_, v)| scalar(v)),
+                display_name: get("displayName").and_then(|(_, v)| scalar(v)),
+                default: get("default")
+                    .and_then(|(_, v)| v)
+                    .map(|v| written(rope, v)),
+                values,
+                mapping_form: false,
+            })
+        })
+        .collect()
+}
+
+/// A value as written: a scalar's text, or a block's lines without their common
+/// indentation (shortened past a few lines).
+fn written(rope: &Rope, value: Node) -> String {
+    const MAX_LINES: usize = 12;
+    if let Some(s) = yaml::scalar(rope, value).filter(|s| s.exact || s.quoted) {
+        return s.text;
+    }
+    let text = syntax::text(rope, value);
+    let column = value.start_position().column;
+    let mut out: Vec<&str> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == MAX_LINES {
+            out.push("# …");
+            break;
+        }
+        let strip = line.len() - line.trim_start_matches(' ').len();
+        out.push(if i == 0 {
+            line
+        } else {
+            &line[strip.min(column)..]
+        });
+    }
+    out.join("\n").trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_references_in_expressions() {
+        let rope =
+            Rope::from_str("x: ${{ eq(parameters.env, 'prod') }} and ${{ parameters['a b'] }}\n");
+        let text = rope.to_string();
+        let at = |needle: &str, plus: usize| text.find(needle).unwrap() + plus;
+        let (name, span) = parameter_at(&rope, at("parameters.env", 0)).unwrap();
+        assert_eq!((name.as_str(), &text[span]), ("env", "parameters.env"));
+        assert_eq!(parameter_at(&rope, at(".env", 2)).unwrap().0, "env");
+        assert_eq!(parameter_at(&rope, at("['a b']", 3)).unwrap().0, "a b");
+        assert!(parameter_at(&rope, at("eq(", 0)).is_none());
+        assert!(parameter_at(&rope, at("and", 0)).is_none());
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(
+            normalize(Path::new("/r/a/./b/../c.yml")),
+            PathBuf::from("/r/a/c.yml")
+        );
+    }
+}
