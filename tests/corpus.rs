@@ -121,6 +121,13 @@ fn incremental_retyping_matches_fresh_parse() {
                 fresh,
                 "{name}: findings after retyping"
             );
+            // The per-step memo has seen this file's steps in every form typed since:
+            // it must still agree with every rule run afresh.
+            assert_eq!(
+                fresh,
+                analysis::analyze_uncached(&doc, &model::build(&doc), &config),
+                "{name}: memoised findings"
+            );
         }
     }
 }

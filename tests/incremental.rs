@@ -90,7 +90,15 @@ fn findings(
     model: &Model,
     config: &Config,
 ) -> Vec<(String, std::ops::Range<usize>, String)> {
-    analysis::analyze_model(doc, model, config)
+    let found = analysis::analyze_model(doc, model, config);
+    // The per-step memo must give exactly what running every rule afresh gives.
+    assert_eq!(
+        found,
+        analysis::analyze_uncached(doc, model, config),
+        "memoised findings differ from a fresh run on:\n{}",
+        doc.text()
+    );
+    found
         .into_iter()
         .map(|f| (f.rule.id.to_string(), f.span, f.message))
         .collect()

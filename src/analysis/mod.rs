@@ -4,6 +4,7 @@
 //!
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
+mod memo;
 pub mod rules;
 pub mod suggest;
 pub mod suppress;
@@ -365,8 +366,66 @@ pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
     }
 }
 
-/// Every finding, before suppression comments apply.
+/// Every finding, before suppression comments apply: remembered findings for the steps
+/// seen before in the same form, the rules' for the others and for container resources.
 fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+    memo::with(config, |memo| {
+        let mut findings = Vec::new();
+        let mut unseen = Vec::new();
+        for step in &model.steps {
+            let key = memo::key(step);
+            match memo.get(&key) {
+                Some(known) => findings.extend(known.iter().cloned().map(|mut f| {
+                    memo::shift(&mut f, step.span.start as isize);
+                    f
+                })),
+                None => unseen.push((step.clone(), key)),
+            }
+        }
+        let steps: Vec<TaskStep> = unseen.iter().map(|(s, _)| s.clone()).collect();
+        let partial = Model::of(steps, model.containers.clone());
+        let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
+        for f in run_rules(doc, &partial, config) {
+            // Each step finding names its step first; container findings name none.
+            let owner = f.related.first().and_then(|r| {
+                unseen
+                    .binary_search_by_key(&r.span.start, |(s, _)| s.span.start)
+                    .ok()
+                    .filter(|&i| unseen[i].0.span == r.span)
+            });
+            match owner {
+                Some(i) => fresh[i].push(f),
+                None => findings.push(f),
+            }
+        }
+        for ((step, key), found) in unseen.iter().zip(fresh) {
+            let relative = found
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    memo::shift(&mut f, -(step.span.start as isize));
+                    f
+                })
+                .collect();
+            memo.insert(*key, relative);
+            findings.extend(found);
+        }
+        findings.sort_by_key(|f| (f.span.start, f.span.end));
+        findings
+    })
+}
+
+/// Every finding, computed afresh without the per-step memo: the reference the memoised
+/// analysis must equal (tests compare them after random edits).
+pub fn analyze_uncached(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+    let mut findings = run_rules(doc, model, config);
+    let suppressions = suppress::suppressions(doc.rope());
+    suppress::apply(doc.rope(), &mut findings, &suppressions);
+    findings
+}
+
+/// Every rule over a model.
+fn run_rules(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
     let kb = knowledge::knowledge();
     let (entries, catalogued) = lookup_steps(model, config, kb).into_iter().unzip();
     let ctx = Context {

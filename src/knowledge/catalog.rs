@@ -48,6 +48,10 @@ pub struct CatalogTask {
     #[serde(default)]
     pub help_url: Option<String>,
     pub inputs: Vec<CatalogInput>,
+    /// Indexes of the inputs a step must set (required, no default), found on first use:
+    /// rules ask on every keystroke.
+    #[serde(skip)]
+    demanded: OnceLock<Vec<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -156,6 +160,18 @@ impl CatalogTask {
     /// By name or alias, case-insensitive.
     pub fn input(&self, key: &str) -> Option<&CatalogInput> {
         self.inputs.iter().find(|i| i.accepts(key))
+    }
+
+    /// Indexes of the inputs marked required that have no default.
+    pub fn demanded(&self) -> &[usize] {
+        self.demanded.get_or_init(|| {
+            self.inputs
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.required && i.default.is_none())
+                .map(|(i, _)| i)
+                .collect()
+        })
     }
 
     /// Whether each input (by index) applies to a step: `Some(true)` when it has no

@@ -80,7 +80,7 @@ pub fn diagnostic(
     doc: &Document,
     uri: &lsp::Uri,
     finding: &Finding,
-    docs_url: &str,
+    docs: Option<&lsp::Uri>,
     encoding: Encoding,
 ) -> lsp::Diagnostic {
     let related = finding
@@ -108,9 +108,7 @@ pub fn diagnostic(
         range: range(doc, &finding.span, encoding),
         severity: Some(severity(finding.severity)),
         code: Some(lsp::NumberOrString::String(finding.rule.id.to_string())),
-        code_description: lsp::Uri::from_str(docs_url)
-            .ok()
-            .map(|href| lsp::CodeDescription { href }),
+        code_description: docs.map(|href| lsp::CodeDescription { href: href.clone() }),
         source: Some("azpls".to_string()),
         message: finding.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
@@ -118,6 +116,28 @@ pub fn diagnostic(
             .deprecated
             .then(|| vec![lsp::DiagnosticTag::DEPRECATED]),
         data,
+    }
+}
+
+/// Each rule's documentation link as a URI, parsed once per batch of diagnostics rather
+/// than once per diagnostic.
+pub struct DocLinks(Vec<(&'static str, Option<lsp::Uri>)>);
+
+impl DocLinks {
+    pub fn new(table: crate::knowledge::TableId) -> DocLinks {
+        DocLinks(
+            crate::analysis::RULES
+                .iter()
+                .map(|(rule, _)| (rule.id, lsp::Uri::from_str(&rule.url(table)).ok()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, rule: &crate::analysis::Rule) -> Option<&lsp::Uri> {
+        self.0
+            .iter()
+            .find(|(id, _)| *id == rule.id)
+            .and_then(|(_, uri)| uri.as_ref())
     }
 }
 

@@ -175,13 +175,21 @@ impl Backend {
             let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
                 return;
             };
+            let started = std::time::Instant::now();
             let diagnostics = guarded("diagnostics", || {
-                analysis::analyze_model(&doc, &model, &config)
+                let findings = analysis::analyze_model(&doc, &model, &config);
+                let analysed = started.elapsed();
+                let links = convert::DocLinks::new(config.table);
+                let diagnostics = findings
                     .iter()
-                    .map(|f| {
-                        convert::diagnostic(&doc, &uri, f, &f.rule.url(config.table), encoding)
-                    })
-                    .collect::<Vec<_>>()
+                    .map(|f| convert::diagnostic(&doc, &uri, f, links.get(f.rule), encoding))
+                    .collect::<Vec<_>>();
+                debug_log!(
+                    "{} findings: analysed in {analysed:?}, converted in {:?}",
+                    findings.len(),
+                    started.elapsed() - analysed
+                );
+                diagnostics
             })
             .unwrap_or_default();
             (doc.version(), diagnostics)
@@ -653,7 +661,7 @@ impl LanguageServer for Backend {
                                     &doc,
                                     &uri,
                                     f,
-                                    &f.rule.url(config.table),
+                                    convert::DocLinks::new(config.table).get(f.rule),
                                     encoding,
                                 )
                             })

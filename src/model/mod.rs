@@ -156,6 +156,17 @@ pub struct ContainerResource {
     pub azure_subscription: Option<(Span, Option<Scalar>)>,
 }
 
+impl Model {
+    /// A model of these steps and container resources alone (steps in span order).
+    pub fn of(steps: Vec<TaskStep>, containers: Vec<ContainerResource>) -> Model {
+        Model {
+            steps,
+            containers,
+            ..Model::default()
+        }
+    }
+}
+
 /// Reads the model out of a document.
 pub fn build(doc: &Document) -> Model {
     let rope = doc.rope();

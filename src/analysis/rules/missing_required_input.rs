@@ -73,6 +73,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 /// (`scriptLocation: inlineScript` selects AzureCLI@2's `inlineScript`). Rules that hold only
 /// through defaults or only by exclusion (`command != restore`) say nothing.
 pub fn missing(step: &TaskStep, task: &CatalogTask) -> Vec<usize> {
+    if task.demanded().is_empty() {
+        return Vec::new();
+    }
     let set = |input: &CatalogInput| -> Option<RuleValue> {
         let given = step.inputs.iter().find(|s| input.accepts(&s.name))?;
         Some(match &given.value {
@@ -84,22 +87,20 @@ pub fn missing(step: &TaskStep, task: &CatalogTask) -> Vec<usize> {
         })
     };
     let chosen = task.visibility_of(&set, false);
-    task.inputs
+    task.demanded()
         .iter()
-        .enumerate()
-        .filter(|(_, input)| {
-            input.required
-                && input.default.is_none()
-                && !step.inputs.iter().any(|s| input.accepts(&s.name))
+        .copied()
+        .filter(|&i| {
+            let input = &task.inputs[i];
+            !step.inputs.iter().any(|s| input.accepts(&s.name))
+                && match input.rule() {
+                    None => !input.conditional,
+                    // Holds, and because of a value the step chose.
+                    Some(rule) => {
+                        chosen.of(i) == Some(true)
+                            && rule.is_some_and(|r| r.selects(&|name| chosen.value(name)))
+                    }
+                }
         })
-        .filter(|&(i, input)| match input.rule() {
-            None => !input.conditional,
-            // Holds, and because of a value the step chose.
-            Some(rule) => {
-                chosen.of(i) == Some(true)
-                    && rule.is_some_and(|r| r.selects(&|name| chosen.value(name)))
-            }
-        })
-        .map(|(i, _)| i)
         .collect()
 }

@@ -2,6 +2,7 @@
 
 use crate::analysis::{Context, Docs, Finding, Fix, Rule, Severity, step_related, suggest};
 use crate::document::Edit;
+use crate::knowledge::CatalogTask;
 
 pub static RULE: Rule = Rule {
     id: "unknown-input",
@@ -22,16 +23,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if task.input(&input.name).is_some() {
                 continue;
             }
-            // Spellings of inputs the step doesn't set yet: a typo of one it already sets
-            // would be a duplicate, not a fix.
-            let unset = task
-                .inputs
-                .iter()
-                .filter(|i| !step.inputs.iter().any(|s| i.accepts(&s.name)))
-                .flat_map(|i| {
-                    std::iter::once(i.name.as_str()).chain(i.aliases.iter().map(String::as_str))
-                });
-            let suggestion = suggest::nearest(&input.name, unset);
+            // A typo of an input the step already sets would be a duplicate, not a fix.
+            let suggestion = nearest_spelling(task, &input.name)
+                .filter(|(i, _)| !step.inputs.iter().any(|s| task.inputs[*i].accepts(&s.name)))
+                .map(|(_, spelling)| spelling);
             let reference = format!("{}@{}", task.name, task.major);
             let message = match suggestion {
                 Some(s) => format!(
@@ -49,6 +44,36 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// The input spelling nearest to a key, with the input's index. Steps repeat the same keys
+/// on every keystroke, so answers are kept per task version and key.
+fn nearest_spelling(task: &'static CatalogTask, key: &str) -> Option<(usize, &'static str)> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    type Key = (*const CatalogTask, String);
+    thread_local! {
+        static NEAREST: RefCell<HashMap<Key, Option<(usize, &'static str)>>> =
+            RefCell::new(HashMap::new());
+    }
+    let cache_key = (task as *const CatalogTask, key.to_string());
+    if let Some(hit) = NEAREST.with(|n| n.borrow().get(&cache_key).copied()) {
+        return hit;
+    }
+    let spellings = task.inputs.iter().enumerate().flat_map(|(i, input)| {
+        std::iter::once((i, input.name.as_str()))
+            .chain(input.aliases.iter().map(move |a| (i, a.as_str())))
+    });
+    let found = suggest::nearest(key, spellings.clone().map(|(_, s)| s))
+        .and_then(|best| spellings.clone().find(|(_, s)| std::ptr::eq(*s, best)));
+    NEAREST.with(|n| {
+        let mut n = n.borrow_mut();
+        if n.len() >= 4096 {
+            n.clear();
+        }
+        n.insert(cache_key, found);
+    });
+    found
 }
 
 /// Renames a key, keeping its quotes; `None` when the key's text isn't the plain name
