@@ -83,7 +83,51 @@ pub fn floor_char_boundary(rope: &Rope, offset: usize) -> usize {
 
 /// Converts a byte offset to a position. Offsets inside a multi-byte character or a
 /// `\r\n` pair are moved back to the start of that character or pair.
+///
+/// Diagnostics convert thousands of offsets per keystroke, so the usual case (the offset's
+/// line starts in the same rope chunk) is read from that chunk after one lookup; the
+/// general case walks the rope.
 pub fn position(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
+    let offset = offset.min(rope.len_bytes());
+    let (chunk, chunk_start, _, chunk_line) = rope.chunk_at_byte(offset);
+    let bytes = chunk.as_bytes();
+    let mut rel = offset - chunk_start;
+    while !chunk.is_char_boundary(rel) {
+        rel -= 1;
+    }
+    let Some(newline) = bytes[..rel]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map(|i| i + 1)
+        .or(
+            // The chunk starts the line only if it is the first chunk or follows a line break,
+            // which the line index of its start tells apart from a chunk mid-line.
+            (chunk_start == 0).then_some(0),
+        )
+    else {
+        return position_walking(rope, offset, encoding);
+    };
+    let line = chunk_line + bytes[..newline].iter().filter(|&&b| b == b'\n').count();
+    // Inside a `\r\n` pair: the end of the line's content.
+    let end = if bytes.get(rel) == Some(&b'\n') && rel > newline && bytes[rel - 1] == b'\r' {
+        rel - 1
+    } else {
+        rel
+    };
+    let text = &chunk[newline..end.max(newline)];
+    let column = match encoding {
+        Encoding::Utf8 => text.len(),
+        _ if text.is_ascii() => text.len(),
+        _ => text.chars().map(|c| units(c, encoding)).sum(),
+    };
+    Position {
+        line: line as u32,
+        column: column as u32,
+    }
+}
+
+/// [`position`] by walking the rope: for lines that start in an earlier chunk.
+fn position_walking(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     let offset = floor_char_boundary(rope, offset);
     let line = rope.byte_to_line(offset);
     let start = line_start(rope, line);
@@ -182,6 +226,38 @@ pub fn contains(rope: &Rope, needle: &str) -> bool {
         tail = keep;
     }
     false
+}
+
+#[cfg(test)]
+mod fast_position_tests {
+    use super::*;
+
+    /// The chunk-local reading of a position agrees with the rope walk at every offset,
+    /// across chunk boundaries, multi-byte characters, CRLF and lone CRs.
+    #[test]
+    fn position_agrees_with_walking_the_rope() {
+        let mut text = String::new();
+        for i in 0..400 {
+            text.push_str(match i % 5 {
+                0 => "- task: AzureFileCopy@4\r\n",
+                1 => "  displayName: déploiement 🚀 été\n",
+                2 => "\r\n",
+                3 => "  inputs: { a: b }\r",
+                _ => "# ünïcödé comment that is fairly long to push lines across chunks\n",
+            });
+        }
+        let rope = Rope::from_str(&text);
+        assert!(rope.chunks().count() > 10, "the text spans many chunks");
+        for offset in 0..=text.len() + 2 {
+            for encoding in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+                assert_eq!(
+                    position(&rope, offset, encoding),
+                    position_walking(&rope, offset.min(text.len()), encoding),
+                    "offset {offset} {encoding:?}"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use crate::knowledge::{CatalogTask, Status, catalog};
 pub static RULE: Rule = Rule {
     id: "deprecated-task",
     summary: "task version that the task catalog marks deprecated",
-    explanation: "The task's own definition marks this version deprecated (its `deprecated` flag, \
-with the task's deprecation message), whatever the service connection. Where a newer version of \
+    explanation: "The task's own definition marks this version deprecated (its `deprecated` flag), \
+whatever the service connection; the message quotes the task's own deprecation text when \
+there is no successor to name. Where a newer version of \
 the same task (or of the task that took over its id under a new name, as UseNode did from \
 NodeTool) is not deprecated, the finding names the nearest one and carries the same fix as \
 wif-deprecated-version, safe when the inputs carry over. When wif-deprecated-version already \
@@ -39,10 +40,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let Some(next) = replacement {
             message.push_str(&format!("; use \"{}@{}\"", next.name, next.major));
         }
-        if let Some(why) = task
-            .deprecation_message
-            .as_deref()
-            .filter(|m| !m.is_empty())
+        // With a successor named, the task's own message adds nothing but length (the
+        // hover shows it); without one, it is the only advice there is.
+        if replacement.is_none()
+            && let Some(why) = task
+                .deprecation_message
+                .as_deref()
+                .filter(|m| !m.is_empty())
         {
             message.push_str(&format!(" (the task says: \"{}\")", why.trim()));
         }
