@@ -22,8 +22,29 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
+/// Writes a line to stderr when `AZPLS_LOG` is set (never to stdout).
+macro_rules! debug_log {
+    ($($arg:tt)*) => {
+        if std::env::var_os("AZPLS_LOG").is_some() {
+            eprintln!("azpls: {}", format_args!($($arg)*));
+        }
+    };
+}
+
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run() -> std::io::Result<()> {
+    // The task catalog is parsed on first use. Every analysis of a pipeline with steps
+    // needs it, so parse it now, off the protocol's thread, while the client is still
+    // starting up: the first diagnostics, hover or completion then don't wait for it, and
+    // the answer to `initialize` doesn't either.
+    std::thread::spawn(|| {
+        let started = std::time::Instant::now();
+        let tasks = crate::knowledge::catalog().tasks().len();
+        debug_log!(
+            "task catalog ({tasks} versions) parsed in {:?}",
+            started.elapsed()
+        );
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -34,15 +55,6 @@ pub fn run() -> std::io::Result<()> {
             .await;
     });
     Ok(())
-}
-
-/// Writes a line to stderr when `AZPLS_LOG` is set (never to stdout).
-macro_rules! debug_log {
-    ($($arg:tt)*) => {
-        if std::env::var_os("AZPLS_LOG").is_some() {
-            eprintln!("azpls: {}", format_args!($($arg)*));
-        }
-    };
 }
 
 struct State {
@@ -328,17 +340,6 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: lsp::InitializedParams) {
-        // The task catalog is parsed on first use; parse it now, off the protocol's
-        // thread, so the first hover or completion does not wait for it and startup
-        // does not either.
-        std::thread::spawn(|| {
-            let started = std::time::Instant::now();
-            let tasks = crate::knowledge::catalog().tasks().len();
-            debug_log!(
-                "task catalog ({tasks} versions) parsed in {:?}",
-                started.elapsed()
-            );
-        });
         let table = {
             let config = self.config();
             crate::knowledge::knowledge()
