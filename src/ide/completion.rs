@@ -772,7 +772,9 @@ impl Cx<'_> {
             .enumerate()
             .filter(|(_, input)| !set.iter().any(|(k, _)| input.accepts(k)))
             .map(|(n, input)| {
-                let key = input.yaml_key();
+                // The canonical name is the label and what is inserted; every alias (the
+                // key most pipelines write among them) finds it through the filter text.
+                let key = input.name.as_str();
                 let visible = match &input.visible_rule {
                     None => Some(true),
                     Some(rule) => VisibleRule::parse(rule).and_then(|r| r.eval(&value_of)),
