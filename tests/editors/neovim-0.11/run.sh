@@ -26,29 +26,8 @@ fi
 # .git marks the project root, as in a real checkout (root_markers).
 e2e_workspace
 
-started=$(date +%s%N)
-rc=0
 # Own HOME and XDG folders: no user config, plugins, shada or swap files get in.
-(cd "$work/project" &&
-  HOME="$work/home" XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
-    XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache" \
-    AZPLS_BINARY="$azpls" AZPLS_NVIM_CONFIG="$repo/editors/neovim" E2E_REPORT="$report" \
-    timeout 60 "$nvim" --headless -i NONE -u "$here/init.lua" azure-pipelines.yml \
-    -c "luafile $here/e2e.lua" >"$work/nvim.log" 2>&1) || rc=$?
-elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
-
-cat "$report"
-if [ "$rc" -ne 0 ]; then
-  [ "$rc" -eq 124 ] && echo "FAIL: Neovim did not finish within 60 s"
-  echo "FAIL: Neovim exited with $rc; its output:"
-  cat "$work/nvim.log"
-  exit 1
-fi
-if ! cmp "$work/project/azure-pipelines.yml" "$repo/tests/fixtures/editors/azure-pipelines.fixed.yml"; then
-  echo "FAIL: the saved file differs from tests/fixtures/editors/azure-pipelines.fixed.yml:"
-  diff "$repo/tests/fixtures/editors/azure-pipelines.fixed.yml" "$work/project/azure-pipelines.yml" || true
-  exit 1
-fi
-echo "ok: saved file is byte-identical to tests/fixtures/editors/azure-pipelines.fixed.yml"
-echo "PASS: neovim-0.11 in ${elapsed_ms} ms"
-keep=0
+e2e_run Neovim nvim.log env AZPLS_NVIM_CONFIG="$repo/editors/neovim" \
+  "$nvim" --headless -i NONE -u "$here/init.lua" azure-pipelines.yml -c "luafile $here/e2e.lua"
+e2e_saved "$work/project/azure-pipelines.yml"
+e2e_pass neovim-0.11
