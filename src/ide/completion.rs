@@ -13,9 +13,7 @@ use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
 use crate::document::Document;
 use crate::ide::hover::{connection_wif, input_markdown};
-use crate::knowledge::{
-    self, CatalogInput, CatalogTask, Knowledge, RuleValue, Status, VisibleRule,
-};
+use crate::knowledge::{self, CatalogInput, CatalogTask, Knowledge, RuleValue, Status};
 use crate::model::{self, TaskRef, yaml::Scalar};
 use crate::syntax;
 use crate::text::{self, Span};
@@ -498,23 +496,6 @@ fn task_documentation(kb: &Knowledge, config: &Config, task: &CatalogTask) -> St
     md
 }
 
-/// Whether an input is shown when every input has its default value.
-fn visible_by_default(task: &CatalogTask, input: &CatalogInput) -> bool {
-    let Some(rule) = &input.visible_rule else {
-        return true;
-    };
-    let value_of = |name: &str| {
-        RuleValue::Known(
-            task.input(name)
-                .and_then(|i| i.default.clone())
-                .unwrap_or_default(),
-        )
-    };
-    VisibleRule::parse(rule)
-        .and_then(|r| r.eval(&value_of))
-        .unwrap_or(false)
-}
-
 /// `${n}`, or a choice `${n|a,b|}` for pick lists and booleans.
 fn placeholder(n: usize, input: &CatalogInput) -> String {
     let choices: Vec<String> = if !input.options.is_empty() {
@@ -542,10 +523,13 @@ fn escape_choice(text: &str) -> String {
 /// `inputs:` with a placeholder for every input the step must set (required, no default,
 /// shown with the other inputs' defaults), indented under a step key at `indent`.
 fn inputs_snippet(task: &CatalogTask, indent: &str, eol: &str) -> Option<String> {
+    // Shown when every input has its default value.
+    let shown = task.visibility_of(&|_| None, true);
     let needed: Vec<&CatalogInput> = task
-        .inputs
+        .demanded()
         .iter()
-        .filter(|i| i.required && i.default.is_none() && visible_by_default(task, i))
+        .filter(|&&i| shown.of(i) == Some(true))
+        .map(|&i| &task.inputs[i])
         .collect();
     if needed.is_empty() {
         return None;
@@ -752,20 +736,16 @@ impl Cx<'_> {
         }
         let end = token_end(text, self.column);
         let has_colon = text[end..].starts_with(':');
-        let value_of = |name: &str| -> RuleValue {
-            let given = set
-                .iter()
-                .find(|(k, _)| task.input(k).is_some_and(|i| i.accepts(name)));
-            match given {
-                Some((_, v)) if model::yaml::is_expression(v) => RuleValue::Unknown,
-                Some((_, v)) => RuleValue::Known(v.clone()),
-                None => RuleValue::Known(
-                    task.input(name)
-                        .and_then(|i| i.default.clone())
-                        .unwrap_or_default(),
-                ),
-            }
+        // What the step sets, as visibility rules read it.
+        let given = |input: &CatalogInput| {
+            let (_, v) = set.iter().find(|(k, _)| input.accepts(k))?;
+            Some(if model::yaml::is_expression(v) {
+                RuleValue::Unknown
+            } else {
+                RuleValue::Known(v.clone())
+            })
         };
+        let shown = task.visibility_of(&given, true);
         let kb = knowledge::knowledge();
         task.inputs
             .iter()
@@ -775,10 +755,7 @@ impl Cx<'_> {
                 // The canonical name is the label and what is inserted; every alias (the
                 // key most pipelines write among them) finds it through the filter text.
                 let key = input.name.as_str();
-                let visible = match &input.visible_rule {
-                    None => Some(true),
-                    Some(rule) => VisibleRule::parse(rule).and_then(|r| r.eval(&value_of)),
-                };
+                let visible = shown.of(n);
                 let needed = input.required && input.default.is_none();
                 // Required inputs first, inputs the step's values hide last.
                 let rank = match visible {

@@ -100,61 +100,39 @@ fn plan(src: &CatalogTask, dst: &CatalogTask, set: &[(String, Option<String>)]) 
             None => plan.drop.push(key.clone()),
         }
     }
-    let value_of = |name: &str| -> RuleValue {
-        if let Some((_, v)) = given.iter().find(|(i, _)| i.accepts(name)) {
-            return match v {
-                Some(v) if !is_runtime_expression(v) => RuleValue::Known((*v).to_string()),
-                _ => RuleValue::Unknown,
-            };
-        }
-        // Not set: Azure Pipelines uses the default, and an empty string without one.
-        RuleValue::Known(
-            dst.input(name)
-                .and_then(|i| i.default.clone())
-                .unwrap_or_default(),
-        )
+    let rule_value = |v: &Option<&str>| match v {
+        Some(v) if !is_runtime_expression(v) => RuleValue::Known((*v).to_string()),
+        _ => RuleValue::Unknown,
     };
-    // The same, as the old version reads the step.
-    let source_value_of = |name: &str| -> RuleValue {
-        if let Some((_, v)) = set
+    // Which inputs apply, as the new version reads the step (renames included) and as the
+    // old one did; unset inputs take their defaults.
+    let dst_given = |input: &CatalogInput| {
+        given
             .iter()
-            .find(|(k, _)| src.input(k).is_some_and(|i| i.accepts(name)))
-        {
-            return match v {
-                Some(v) if !is_runtime_expression(v) => RuleValue::Known(v.clone()),
-                _ => RuleValue::Unknown,
-            };
-        }
-        RuleValue::Known(
-            src.input(name)
-                .and_then(|i| i.default.clone())
-                .unwrap_or_default(),
-        )
+            .find(|(i, _)| std::ptr::eq(*i, input))
+            .map(|(_, v)| rule_value(v))
     };
-    for input in &dst.inputs {
+    let dst_shown = dst.visibility_of(&dst_given, true);
+    let src_given = |input: &CatalogInput| {
+        set.iter()
+            .find(|(k, _)| input.accepts(k))
+            .map(|(_, v)| rule_value(&v.as_deref()))
+    };
+    let src_shown = src.visibility_of(&src_given, true);
+    for (n, input) in dst.inputs.iter().enumerate() {
         if !input.required || input.default.is_some() || taken.contains(input.name.as_str()) {
             continue;
         }
         // An input the old version required as well was missing before the move too:
         // the move doesn't make the step any worse, so it is not the fix's to add.
-        let required_before = src.inputs.iter().any(|o| {
+        let required_before = src.inputs.iter().enumerate().any(|(o_n, o)| {
             o.required
                 && o.default.is_none()
                 && (o.accepts(&input.name) || input.aliases.iter().any(|a| o.accepts(a)))
-                && match o.rule() {
-                    None => true,
-                    Some(rule) => rule.and_then(|r| r.eval(&source_value_of)).unwrap_or(false),
-                }
+                && src_shown.of(o_n) == Some(true)
         });
-        if required_before {
-            continue;
-        }
-        let visible = match input.rule() {
-            None => Some(true),
-            Some(rule) => rule.and_then(|r| r.eval(&value_of)),
-        };
         // Unknown visibility (runtime values, unfamiliar syntax) is not a reason to add.
-        if visible == Some(true) {
+        if !required_before && dst_shown.of(n) == Some(true) {
             plan.add.push(input.name.clone());
         }
     }
