@@ -371,7 +371,9 @@ pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
 fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
     memo::with(config, |memo| {
         let mut findings = Vec::new();
+        // Steps not seen in this form, with their keys, in document order.
         let mut unseen = Vec::new();
+        let mut keys = Vec::new();
         for step in &model.steps {
             let key = memo::key(step);
             match memo.get(&key) {
@@ -379,26 +381,29 @@ fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> 
                     memo::shift(&mut f, step.span.start as isize);
                     f
                 })),
-                None => unseen.push((step.clone(), key)),
+                None => {
+                    unseen.push(step.clone());
+                    keys.push(key);
+                }
             }
         }
-        let steps: Vec<TaskStep> = unseen.iter().map(|(s, _)| s.clone()).collect();
-        let partial = Model::of(steps, model.containers.clone());
+        let partial = Model::of(unseen, model.containers.clone());
+        let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
         for f in run_rules(doc, &partial, config) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen
-                    .binary_search_by_key(&r.span.start, |(s, _)| s.span.start)
+                    .binary_search_by_key(&r.span.start, |s| s.span.start)
                     .ok()
-                    .filter(|&i| unseen[i].0.span == r.span)
+                    .filter(|&i| unseen[i].span == r.span)
             });
             match owner {
                 Some(i) => fresh[i].push(f),
                 None => findings.push(f),
             }
         }
-        for ((step, key), found) in unseen.iter().zip(fresh) {
+        for ((step, key), found) in unseen.iter().zip(keys).zip(fresh) {
             let relative = found
                 .iter()
                 .cloned()
@@ -407,7 +412,7 @@ fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> 
                     f
                 })
                 .collect();
-            memo.insert(*key, relative);
+            memo.insert(key, relative);
             findings.extend(found);
         }
         findings.sort_by_key(|f| (f.span.start, f.span.end));

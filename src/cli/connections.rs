@@ -6,7 +6,7 @@
 use crate::analysis::Finding;
 use crate::document::Document;
 use crate::knowledge;
-use crate::model::{Model, TaskRef, TaskStep, yaml};
+use crate::model::{Model, TaskStep, yaml};
 
 /// The file's top-level variables with literal values, both YAML forms:
 /// `variables: {name: value}` and `variables: [- name: n, value: v]`.
@@ -59,15 +59,8 @@ pub fn resolve(value: &str, variables: &[(String, String)]) -> String {
 
 /// The AzureRM connection a step uses, if it sets one.
 pub fn of_step(step: &TaskStep, variables: &[(String, String)]) -> Option<String> {
-    let TaskRef::Named {
-        name,
-        major: Some(major),
-        ..
-    } = &step.reference
-    else {
-        return None;
-    };
-    let task = knowledge::catalog().task(name, *major)?;
+    let (name, major) = step.reference.versioned()?;
+    let task = knowledge::catalog().task(name, major)?;
     step.inputs.iter().find_map(|input| {
         let catalog_input = task.input(&input.name)?;
         if catalog_input.kind != "connectedService:AzureRM" {

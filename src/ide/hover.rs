@@ -349,16 +349,9 @@ fn input_hover(
     key: &str,
     span: Span,
 ) -> Option<Hover> {
-    let TaskRef::Named {
-        name,
-        major: Some(major),
-        ..
-    } = &step.reference
-    else {
-        return None;
-    };
+    let (name, major) = step.reference.versioned()?;
     let mut md = String::new();
-    let task = knowledge::catalog().task(name, *major);
+    let task = knowledge::catalog().task(name, major);
     let input = task.and_then(|t| t.input(key));
     match (task, input) {
         (Some(task), Some(input)) => {
@@ -373,7 +366,7 @@ fn input_hover(
         }
         _ => {}
     }
-    let wif = per_table_input_status(kb, config, name, *major, key);
+    let wif = per_table_input_status(kb, config, name, major, key);
     match (wif, input) {
         (Some(lines), _) => {
             let _ = write!(
@@ -382,7 +375,7 @@ fn input_hover(
             );
         }
         (None, Some(input)) => {
-            if let Some(line) = connection_wif(kb, config.table, name, *major, input) {
+            if let Some(line) = connection_wif(kb, config.table, name, major, input) {
                 let _ = writeln!(md, "\n{line}");
             }
         }

@@ -644,6 +644,7 @@ impl LanguageServer for Backend {
         let want_fix_all = wants(&convert::fix_all_kind());
         let actions = guarded("codeAction", || {
             let findings = analysis::analyze_model(&doc, &model, &config);
+            let links = convert::DocLinks::new(config.table);
             let span = convert::span(&doc, params.range, encoding);
             ide::code_actions(&findings, &span, !want_quick)
                 .into_iter()
@@ -658,13 +659,7 @@ impl LanguageServer for Backend {
                             .iter()
                             .map(|&i| {
                                 let f = &findings[i];
-                                convert::diagnostic(
-                                    &doc,
-                                    &uri,
-                                    f,
-                                    convert::DocLinks::new(config.table).get(f.rule),
-                                    encoding,
-                                )
+                                convert::diagnostic(&doc, &uri, f, links.get(f.rule), encoding)
                             })
                             .collect(),
                         ide::ActionKind::FixAll => Vec::new(),

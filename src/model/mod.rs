@@ -79,6 +79,18 @@ impl TaskRef {
         }
     }
 
+    /// The name and major version, when the reference has both.
+    pub fn versioned(&self) -> Option<(&str, u32)> {
+        match self {
+            TaskRef::Named {
+                name,
+                major: Some(major),
+                ..
+            } => Some((name, *major)),
+            _ => None,
+        }
+    }
+
     /// Marketplace tasks are named `publisher.extension.Task`.
     pub fn is_marketplace(&self) -> bool {
         self.name().is_some_and(|n| n.contains('.'))

@@ -69,23 +69,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 
 /// The version to move to: the nearest newer major of the same task that isn't deprecated,
 /// else of a task that took over its id under another name (NodeTool@0 -> UseNode@1).
-fn successor(task: &'static CatalogTask) -> Option<&'static CatalogTask> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        static NEXT: RefCell<HashMap<*const CatalogTask, Option<&'static CatalogTask>>> =
-            RefCell::new(HashMap::new());
-    }
-    let key = task as *const CatalogTask;
-    if let Some(hit) = NEXT.with(|n| n.borrow().get(&key).copied()) {
-        return hit;
-    }
-    let next = find_successor(task);
-    NEXT.with(|n| n.borrow_mut().insert(key, next));
-    next
-}
-
-fn find_successor(task: &CatalogTask) -> Option<&'static CatalogTask> {
+fn successor(task: &CatalogTask) -> Option<&'static CatalogTask> {
     catalog()
         .tasks()
         .iter()

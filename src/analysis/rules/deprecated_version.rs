@@ -108,12 +108,7 @@ pub fn fix(step: &TaskStep, name: &str, replacement: &str, replacement_major: u3
 }
 
 fn step_major(step: &TaskStep) -> u32 {
-    match step.reference {
-        TaskRef::Named {
-            major: Some(major), ..
-        } => major,
-        _ => 0,
-    }
+    step.reference.versioned().map_or(0, |(_, major)| major)
 }
 
 /// Says what an unsafe migration leaves to do by hand.

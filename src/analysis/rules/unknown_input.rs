@@ -46,34 +46,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// The input spelling nearest to a key, with the input's index. Steps repeat the same keys
-/// on every keystroke, so answers are kept per task version and key.
-fn nearest_spelling(task: &'static CatalogTask, key: &str) -> Option<(usize, &'static str)> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    type Key = (*const CatalogTask, String);
-    thread_local! {
-        static NEAREST: RefCell<HashMap<Key, Option<(usize, &'static str)>>> =
-            RefCell::new(HashMap::new());
-    }
-    let cache_key = (task as *const CatalogTask, key.to_string());
-    if let Some(hit) = NEAREST.with(|n| n.borrow().get(&cache_key).copied()) {
-        return hit;
-    }
+/// The input spelling nearest to a key, with the input's index.
+fn nearest_spelling<'t>(task: &'t CatalogTask, key: &str) -> Option<(usize, &'t str)> {
     let spellings = task.inputs.iter().enumerate().flat_map(|(i, input)| {
         std::iter::once((i, input.name.as_str()))
             .chain(input.aliases.iter().map(move |a| (i, a.as_str())))
     });
-    let found = suggest::nearest(key, spellings.clone().map(|(_, s)| s))
-        .and_then(|best| spellings.clone().find(|(_, s)| std::ptr::eq(*s, best)));
-    NEAREST.with(|n| {
-        let mut n = n.borrow_mut();
-        if n.len() >= 4096 {
-            n.clear();
-        }
-        n.insert(cache_key, found);
-    });
-    found
+    let best = suggest::nearest(key, spellings.clone().map(|(_, s)| s))?;
+    spellings.clone().find(|(_, s)| std::ptr::eq(*s, best))
 }
 
 /// Renames a key, keeping its quotes; `None` when the key's text isn't the plain name
