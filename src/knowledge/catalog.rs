@@ -5,7 +5,7 @@
 //! the language server should start without paying for it.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -22,11 +22,10 @@ pub struct Catalog {
     /// (id, major) -> index into `tasks`. One id can carry several names over its versions
     /// (NuGetInstaller, NuGetRestore, NuGetCommand), so the major is part of the key.
     by_id: HashMap<(String, u32), usize>,
-    /// (lowercased name, major) of versions the YAML schema still accepts but the task
-    /// repository no longer carries: they exist, without input facts.
-    retired: HashSet<(String, u32)>,
-    /// Their names as written, for messages.
-    retired_names: Vec<(String, u32)>,
+    /// (name, major) of the versions the YAML schema still accepts but the task repository
+    /// no longer carries: they exist, without input facts. Only steps the catalog doesn't
+    /// know look here, so a list will do.
+    retired: Vec<(String, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -392,27 +391,22 @@ impl Catalog {
                 return Err(format!("catalog.json: duplicate {}@{}", t.name, t.major));
             }
         }
-        let mut retired_names = Vec::with_capacity(raw.schema_only.len());
+        let mut retired = Vec::with_capacity(raw.schema_only.len());
         for v in &raw.schema_only {
             let parsed = v
                 .rsplit_once('@')
                 .and_then(|(n, m)| Some((n.to_string(), m.parse::<u32>().ok()?)));
             match parsed {
-                Some(pair) => retired_names.push(pair),
+                Some(pair) => retired.push(pair),
                 None => return Err(format!("catalog.json: bad schemaOnly entry {v:?}")),
             }
         }
-        let retired = retired_names
-            .iter()
-            .map(|(n, m)| (n.to_ascii_lowercase(), *m))
-            .collect();
         Ok(Catalog {
             commit: raw.source.commit,
             tasks: raw.tasks,
             index,
             by_id,
             retired,
-            retired_names,
         })
     }
 
@@ -440,7 +434,7 @@ impl Catalog {
         } else {
             self.tasks.iter().any(|t| t.name.eq_ignore_ascii_case(name))
                 || self
-                    .retired_names
+                    .retired
                     .iter()
                     .any(|(n, _)| n.eq_ignore_ascii_case(name))
         }
@@ -450,14 +444,17 @@ impl Catalog {
     /// still accepted by the service (PowerShell@1).
     pub fn exists(&self, name: &str, major: u32) -> bool {
         self.task(name, major).is_some()
-            || self.retired.contains(&(name.to_ascii_lowercase(), major))
+            || self
+                .retired
+                .iter()
+                .any(|(n, m)| *m == major && n.eq_ignore_ascii_case(name))
     }
 
     /// The majors that exist for a name, retired ones included, ascending.
     pub fn all_majors(&self, name: &str) -> Vec<u32> {
         let mut m = self.majors(name);
         m.extend(
-            self.retired_names
+            self.retired
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, major)| *major),
