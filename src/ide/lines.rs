@@ -5,8 +5,6 @@
 
 use crate::text::Span;
 use ropey::Rope;
-use std::num::NonZeroU16 as FieldId;
-use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// One line of the document, as indentation-based reading sees it.
@@ -255,71 +253,6 @@ fn key_end(text: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// Node kind and field ids of the grammar, looked up once: the outline compares ids
-/// rather than kind names (a name costs a C string lookup each time).
-pub struct Ids {
-    pub key: FieldId,
-    pub value: FieldId,
-    pub pairs: [u16; 2],
-    pub item: u16,
-    pub flow_node: u16,
-    pub wrappers: [u16; 2],
-    /// What may come before a wrapper's content: tags, anchors, comments.
-    pub decorations: [u16; 3],
-    pub mappings: [u16; 2],
-    pub sequences: [u16; 2],
-    pub comment: u16,
-    pub error: u16,
-}
-
-pub fn ids() -> &'static Ids {
-    static IDS: OnceLock<Ids> = OnceLock::new();
-    IDS.get_or_init(|| {
-        let lang = crate::syntax::language();
-        let id = |kind: &str| lang.id_for_node_kind(kind, true);
-        let field = |name: &str| {
-            lang.field_id_for_name(name)
-                .expect("the pinned grammar has key and value fields")
-        };
-        Ids {
-            key: field("key"),
-            value: field("value"),
-            pairs: [id("block_mapping_pair"), id("flow_pair")],
-            item: id("block_sequence_item"),
-            flow_node: id("flow_node"),
-            wrappers: [id("block_node"), id("flow_node")],
-            decorations: [id("tag"), id("anchor"), id("comment")],
-            mappings: [id("block_mapping"), id("flow_mapping")],
-            sequences: [id("block_sequence"), id("flow_sequence")],
-            comment: id("comment"),
-            error: id("ERROR"),
-        }
-    })
-}
-
-/// What a `block_node`/`flow_node` wraps (as `yaml::content`, comparing ids).
-pub fn unwrap(node: Node) -> Option<Node> {
-    let ids = ids();
-    let mut node = node;
-    while ids.wrappers.contains(&node.kind_id()) {
-        let mut cursor = node.walk();
-        if !cursor.goto_first_child() {
-            return None;
-        }
-        loop {
-            let child = cursor.node();
-            if child.is_named() && !ids.decorations.contains(&child.kind_id()) {
-                node = child;
-                break;
-            }
-            if !cursor.goto_next_sibling() {
-                return None;
-            }
-        }
-    }
-    Some(node)
 }
 
 /// The end of a node's content: block structures end after their last non-comment child,

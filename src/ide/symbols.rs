@@ -389,10 +389,10 @@ fn extends(cx: &Cx, pair_node: Node, value: Option<Node>, out: &mut Vec<Symbol>)
 }
 
 fn walk(cx: &Cx, node: Node, strategy: Option<&'static str>, out: &mut Vec<Symbol>) {
-    let Some(node) = lines::unwrap(node) else {
+    let Some(node) = yaml::content(node) else {
         return;
     };
-    let ids = lines::ids();
+    let ids = syntax::kinds();
     let id = node.kind_id();
     if id == ids.error {
         recover_node(cx, node, out);
@@ -413,7 +413,7 @@ fn for_each_item<'t>(
     out: &mut Vec<Symbol>,
     mut f: impl FnMut(Node<'t>, Node<'t>, &mut Vec<Symbol>),
 ) {
-    let ids = lines::ids();
+    let ids = syntax::kinds();
     let mut cursor = sequence.walk();
     if !cursor.goto_first_child() {
         return;
@@ -437,7 +437,7 @@ fn for_each_item<'t>(
                 }
                 cursor.goto_parent();
             }
-            if let Some(content) = value.and_then(lines::unwrap) {
+            if let Some(content) = value.and_then(yaml::content) {
                 if content.kind_id() == ids.error {
                     recover_node(cx, content, out);
                 } else {
@@ -445,7 +445,7 @@ fn for_each_item<'t>(
                 }
             }
         } else if id == ids.flow_node {
-            if let Some(content) = lines::unwrap(child) {
+            if let Some(content) = yaml::content(child) {
                 f(child, content, out);
             }
         } else if id == ids.error {
@@ -555,7 +555,7 @@ fn pair(cx: &Cx, pair: Node, strategy: Option<&'static str>, out: &mut Vec<Symbo
 
 /// The keys of an item mapping that name it, with their values.
 fn fields(cx: &Cx, mapping: Node) -> Vec<Field> {
-    let ids = lines::ids();
+    let ids = syntax::kinds();
     let mut out = Vec::new();
     let mut cursor = mapping.walk();
     if !cursor.goto_first_child() {
@@ -598,7 +598,7 @@ fn naming_pair<'t>(
     cx: &Cx,
     cursor: &mut TreeCursor<'t>,
 ) -> Option<(Node<'t>, &'static str, Option<Node<'t>>)> {
-    let ids = lines::ids();
+    let ids = syntax::kinds();
     if !cursor.goto_first_child() {
         return None;
     }

@@ -10,13 +10,24 @@ use tree_sitter::Node;
 /// Strips `block_node`/`flow_node` wrappers (and any tag or anchor on them) to reach the
 /// mapping, sequence or scalar inside.
 pub fn content(node: Node) -> Option<Node> {
+    let kinds = syntax::kinds();
     let mut node = node;
-    while matches!(node.kind(), "block_node" | "flow_node") {
+    while kinds.wrappers.contains(&node.kind_id()) {
         // Tags, anchors and comments come before the content; there are rarely any.
-        let count = node.named_child_count();
-        node = (0..count)
-            .filter_map(|i| node.named_child(i))
-            .find(|c| !matches!(c.kind(), "tag" | "anchor" | "comment"))?;
+        let mut cursor = node.walk();
+        if !cursor.goto_first_child() {
+            return None;
+        }
+        loop {
+            let child = cursor.node();
+            if child.is_named() && !kinds.decorations.contains(&child.kind_id()) {
+                node = child;
+                break;
+            }
+            if !cursor.goto_next_sibling() {
+                return None;
+            }
+        }
     }
     Some(node)
 }

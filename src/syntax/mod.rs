@@ -80,12 +80,25 @@ fn compile(name: &str, source: &str) -> Query {
     })
 }
 
-/// Node kind ids of the grammar, looked up once, for walks that compare ids rather
-/// than strings.
+/// Node kind and field ids of the grammar, looked up once, for walks that compare ids
+/// rather than strings (a kind name costs a C string lookup each time).
 pub struct Kinds {
     pub block_mapping_pair: u16,
     pub flow_pair: u16,
     containers: Vec<u16>,
+    pub key: std::num::NonZeroU16,
+    pub value: std::num::NonZeroU16,
+    pub pairs: [u16; 2],
+    pub item: u16,
+    pub flow_node: u16,
+    /// `block_node` and `flow_node`, which wrap a mapping, sequence or scalar.
+    pub wrappers: [u16; 2],
+    /// What may come before a wrapper's content: tags, anchors, comments.
+    pub decorations: [u16; 3],
+    pub mappings: [u16; 2],
+    pub sequences: [u16; 2],
+    pub comment: u16,
+    pub error: u16,
 }
 
 impl Kinds {
@@ -104,9 +117,24 @@ pub fn kinds() -> &'static Kinds {
             assert_ne!(id, 0, "node kind {kind} exists in the pinned grammar");
             id
         };
+        let field = |name: &str| {
+            lang.field_id_for_name(name)
+                .unwrap_or_else(|| panic!("field {name} exists in the pinned grammar"))
+        };
         Kinds {
             block_mapping_pair: id("block_mapping_pair"),
             flow_pair: id("flow_pair"),
+            key: field("key"),
+            value: field("value"),
+            pairs: [id("block_mapping_pair"), id("flow_pair")],
+            item: id("block_sequence_item"),
+            flow_node: id("flow_node"),
+            wrappers: [id("block_node"), id("flow_node")],
+            decorations: [id("tag"), id("anchor"), id("comment")],
+            mappings: [id("block_mapping"), id("flow_mapping")],
+            sequences: [id("block_sequence"), id("flow_sequence")],
+            comment: id("comment"),
+            error: id("ERROR"),
             containers: [
                 "stream",
                 "document",
