@@ -12,7 +12,7 @@
 use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
 use crate::document::Document;
-use crate::ide::hover::{connection_wif, input_markdown};
+use crate::ide::hover::{connection_wif, input_markdown, task_heading};
 use crate::knowledge::{self, CatalogInput, CatalogTask, Knowledge, RuleValue, Status};
 use crate::model::{self, TaskRef, yaml::Scalar};
 use crate::syntax;
@@ -456,17 +456,8 @@ fn deprecation(kb: &Knowledge, config: &Config, task: &CatalogTask) -> Option<St
 }
 
 fn task_documentation(kb: &Knowledge, config: &Config, task: &CatalogTask) -> String {
-    let mut md = format!(
-        "**{}@{}** — {}\n\n{}\n\n",
-        task.name, task.major, task.friendly_name, task.description
-    );
-    if task.deprecated {
-        let message = task
-            .deprecation_message
-            .as_deref()
-            .unwrap_or("this version is deprecated in the task catalog");
-        let _ = write!(md, "**Deprecated:** {message}\n\n");
-    }
+    let mut md = String::new();
+    task_heading(&mut md, &format!("{}@{}", task.name, task.major), task);
     let table = kb.table(config.table);
     match kb.lookup(config.table, &task.name, task.major) {
         Some(entry) => {

@@ -74,20 +74,10 @@ fn task_hover(kb: &Knowledge, config: &Config, step: &TaskStep) -> Option<Hover>
         None => name.clone(),
     };
     match task {
-        Some(task) => writeln!(
-            md,
-            "**{title}** — {}\n\n{}\n",
-            task.friendly_name, task.description
-        ),
-        None => writeln!(md, "**{title}**\n"),
-    }
-    .ok()?;
-    if let Some(task) = task.filter(|t| t.deprecated) {
-        let message = task
-            .deprecation_message
-            .as_deref()
-            .unwrap_or("this version is deprecated in the task catalog");
-        let _ = writeln!(md, "**Deprecated:** {message}\n");
+        Some(task) => task_heading(&mut md, &title, task),
+        None => {
+            let _ = writeln!(md, "**{title}**\n");
+        }
     }
     let majors = catalog.majors(name);
     versions(&mut md, name, *major, &majors, task);
@@ -451,6 +441,23 @@ fn name_of(step: &TaskStep) -> &str {
 /// What a catalog input is, in markdown, headed by the key the step writes (or would write):
 /// its label, type, whether it is required, its default, the other keys it accepts, its
 /// allowed values and when the task reads it. Shared by input hovers and completion.
+/// A task version's title, friendly name, description and, when the catalog deprecates
+/// it, the task's own message: how hovers and completion documentation begin.
+pub(crate) fn task_heading(md: &mut String, title: &str, task: &CatalogTask) {
+    let _ = write!(
+        md,
+        "**{title}** — {}\n\n{}\n\n",
+        task.friendly_name, task.description
+    );
+    if task.deprecated {
+        let message = task
+            .deprecation_message
+            .as_deref()
+            .unwrap_or("this version is deprecated in the task catalog");
+        let _ = write!(md, "**Deprecated:** {message}\n\n");
+    }
+}
+
 pub(crate) fn input_markdown(input: &CatalogInput, key: &str) -> String {
     let label = if input.label.is_empty() {
         &input.name
