@@ -783,7 +783,16 @@ fn input_visibility_chains_through_inputs_that_do_not_apply() {
     assert_eq!(applies[index("feedRestore")], Some(false));
     assert_eq!(applies[index("nugetConfigPath")], Some(true));
     // Inputs the catalog calls required that only some modes read are marked.
-    assert!(task.input("packagesDirectory").unwrap().conditional);
+    assert!(
+        catalog()
+            .task("HelmDeploy", 0)
+            .unwrap()
+            .input("azureContainerRegistry")
+            .unwrap()
+            .conditional
+    );
+    // An input whose task.json writes `"required": "false"` is not required at all.
+    assert!(!task.input("packagesDirectory").unwrap().required);
     assert!(
         !catalog()
             .task("CopyFiles", 2)
