@@ -6,9 +6,10 @@
 //! of edits. Cloning a document is cheap (the rope and the tree are reference-counted),
 //! which is how the server takes a snapshot to analyse while new edits come in.
 
-use crate::syntax;
+use crate::syntax::{self, Refusal};
 use crate::text::{self, Span};
 use ropey::Rope;
+use std::sync::Arc;
 use tree_sitter::{InputEdit, Tree};
 
 /// A replacement of a byte range by new text.
@@ -28,6 +29,12 @@ pub struct Document {
     pending: Vec<Edited>,
     /// The whole text was replaced since the last parse.
     replaced: bool,
+    /// Why the text was not parsed, when it is beyond the grammar's limits: the tree is
+    /// then empty, and stays so (no incremental edits) until the text is acceptable.
+    refusal: Option<Refusal>,
+    /// What the check of those limits reads, per line, kept up to date edit by edit
+    /// (shared with snapshots; copied only when one is still alive at the next edit).
+    limits: Arc<syntax::limits::Index>,
 }
 
 /// One applied edit, in byte offsets: `start..old_end` became `start..new_end`. Each
@@ -54,14 +61,32 @@ impl Document {
     /// Parses `text` from scratch.
     pub fn new(text: &str, version: i32) -> Self {
         let rope = Rope::from_str(text);
-        let tree = syntax::parse(&rope, None);
+        let limits = syntax::limits::Index::new(&rope);
+        let refusal = limits.refusal(&rope);
+        let tree = match refusal {
+            Some(_) => syntax::empty(),
+            None => syntax::parse_checked(&rope, None),
+        };
         Document {
             rope,
             tree,
             version,
             pending: Vec::new(),
             replaced: false,
+            refusal,
+            limits: Arc::new(limits),
         }
+    }
+
+    /// What the check of the grammar's limits keeps about the text (tests compare it
+    /// with a fresh one after edits).
+    pub fn limits(&self) -> &syntax::limits::Index {
+        &self.limits
+    }
+
+    /// Why the text is not analysed (too deep or too wide for the grammar), if it isn't.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        self.refusal.as_ref()
     }
 
     pub fn rope(&self) -> &Rope {
@@ -107,7 +132,23 @@ impl Document {
                 ..Changes::default()
             };
         }
-        let mut tree = syntax::parse(&self.rope, Some(&self.tree));
+        // Every text is checked against the grammar's limits before the C scanner sees
+        // it; a refused text keeps an empty tree, and leaving that state parses afresh.
+        let was_refused = self.refusal.is_some();
+        self.refusal = self.limits.refusal(&self.rope);
+        if self.refusal.is_some() || was_refused {
+            self.tree = if self.refusal.is_some() {
+                syntax::empty()
+            } else {
+                syntax::parse_checked(&self.rope, None)
+            };
+            self.pending.clear();
+            return Changes {
+                full: true,
+                ..Changes::default()
+            };
+        }
+        let mut tree = syntax::parse_checked(&self.rope, Some(&self.tree));
         // tree-sitter-yaml's scanner can leave an incrementally reparsed tree that differs
         // from a fresh parse when the text has errors: parse such text afresh. Past the
         // grammar's row limit the tree is an error anyway and the model reads the text in
@@ -115,7 +156,7 @@ impl Document {
         if (tree.root_node().has_error() || self.tree.root_node().has_error())
             && self.rope.len_lines() <= syntax::GRAMMAR_ROW_LIMIT
         {
-            tree = syntax::parse(&self.rope, None);
+            tree = syntax::parse_checked(&self.rope, None);
         }
         let changed = self
             .tree
@@ -142,8 +183,19 @@ impl Document {
         // boundaries so the rope and the tree see the same, valid edit.
         let start = text::floor_char_boundary(rope, edit.span.start);
         let old_end = text::floor_char_boundary(rope, edit.span.end.max(start));
-        let start_position = text::point(rope, start);
+        // A CR just before the edit ends a line or not depending on whether the edit
+        // starts with an LF, so the parser reads it as an LF or a CR (see `syntax`), and
+        // the rope's line around it may merge or split: it is part of what changed.
+        let touched = if start > 0 && rope.byte(start - 1) == b'\r' {
+            start - 1
+        } else {
+            start
+        };
+        let start_position = text::point(rope, touched);
         let old_end_position = text::point(rope, old_end);
+
+        let first_line = rope.byte_to_line(touched);
+        let old_last_line = rope.byte_to_line(old_end);
 
         let start_char = rope.byte_to_char(start);
         let old_end_char = rope.byte_to_char(old_end);
@@ -151,20 +203,31 @@ impl Document {
         rope.insert(start_char, &edit.text);
 
         let new_end = start + edit.text.len();
+        let new_last_line = rope.byte_to_line(new_end);
+        Arc::make_mut(&mut self.limits).splice(
+            rope,
+            first_line..old_last_line + 1,
+            first_line..new_last_line + 1,
+        );
+        let edited = Edited {
+            start: touched,
+            old_end,
+            new_end,
+        };
+        if self.refusal.is_some() {
+            // The tree is empty and will be replaced: nothing in it to move.
+            return edited;
+        }
         let new_end_position = text::point(rope, new_end);
         self.tree.edit(&InputEdit {
-            start_byte: start,
+            start_byte: touched,
             old_end_byte: old_end,
             new_end_byte: new_end,
             start_position,
             old_end_position,
             new_end_position,
         });
-        Edited {
-            start,
-            old_end,
-            new_end,
-        }
+        edited
     }
 }
 

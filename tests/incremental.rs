@@ -56,6 +56,10 @@ const SNIPPETS: &[&str] = &[
     "steps:\n",
     "#",
     "inputs:\n  dockerRegistryEndpoint: x\n",
+    // Deep nesting: a few of these on rows of different indentation pass the grammar's
+    // limits, so documents go in and out of the refused state.
+    "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - x\n",
+    "\r",
 ];
 
 fn char_boundary(text: &str, mut at: usize) -> usize {
@@ -155,6 +159,11 @@ fn run(seed: u64, rounds: usize, config: &Config) {
             nodes(&fresh),
             "seed {seed} round {round}: incremental tree differs from a fresh parse of {text:?}"
         );
+        assert!(
+            doc.limits() == fresh.limits(),
+            "seed {seed} round {round}: the limits index differs from a fresh one for {text:?}"
+        );
+        assert_eq!(doc.refusal(), fresh.refusal(), "seed {seed} round {round}");
         assert_model_matches_fresh(
             &doc,
             &model,
@@ -415,4 +424,60 @@ fn incremental_reparse_of_broken_text_matches_a_fresh_parse() {
     expected.replace_range(29..end, "# comment\n");
     assert_eq!(doc.text(), expected);
     assert_eq!(nodes(&doc), nodes(&Document::new(&expected, 0)));
+}
+
+/// Documents go past the grammar's limits and back as nesting is typed and deleted: the
+/// limits index kept by edits equals a fresh one, so does the refusal, and once the text
+/// is acceptable again the tree equals a fresh parse.
+#[test]
+fn refusal_follows_edits_into_and_out_of_deep_nesting() {
+    let mut rng = Rng(7);
+    let mut text = BASE.to_string();
+    let mut doc = Document::new(&text, 0);
+    let mut model: Model = model::build(&doc);
+    let (mut refused, mut accepted_after) = (0, 0);
+    for round in 0..400 {
+        let growing = (round / 50) % 2 == 0;
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| {
+                growing
+                    || text[i..]
+                        .split('\n')
+                        .next()
+                        .is_some_and(|l| l.contains("- -"))
+            })
+            .collect();
+        let Some(&at) = line_starts.get(rng.below(line_starts.len())) else {
+            continue;
+        };
+        let (span, insert) = if growing {
+            let indent = " ".repeat(rng.below(60));
+            let chain = "- ".repeat(1 + rng.below(30));
+            (at..at, format!("{indent}{chain}x\n"))
+        } else {
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+            (at..end, String::new())
+        };
+        text.replace_range(span.clone(), &insert);
+        let was_refused = doc.refusal().is_some();
+        doc.edit(Edit { span, text: insert });
+        let changes = doc.reparse(round + 1);
+        model.update(&doc, &changes);
+        let fresh = Document::new(&text, 0);
+        assert!(
+            doc.limits() == fresh.limits(),
+            "round {round}: limits index"
+        );
+        assert_eq!(doc.refusal(), fresh.refusal(), "round {round}: refusal");
+        assert_eq!(nodes(&doc), nodes(&fresh), "round {round}: tree");
+        assert_model_matches_fresh(&doc, &model, &fresh, &Config::default(), "deep");
+        refused += usize::from(doc.refusal().is_some());
+        accepted_after += usize::from(was_refused && doc.refusal().is_none());
+    }
+    assert!(refused > 0, "the test never reached the limits");
+    assert!(
+        accepted_after > 0,
+        "the test never came back from the limits"
+    );
 }

@@ -81,6 +81,8 @@ type Check = fn(&Context, &mut Vec<Finding>);
 
 /// Every rule, once, in the order their findings are reported for one position.
 pub const RULES: &[(&Rule, Check)] = &[
+    // The file itself, before anything in it.
+    (&rules::parse_limit::RULE, rules::parse_limit::check),
     (
         &rules::deprecated_version::RULE,
         rules::deprecated_version::check,

@@ -37,7 +37,7 @@ pub fn suppressions(rope: &Rope) -> Vec<Suppression> {
     }
     let text = rope.to_string();
     let mut offset = 0;
-    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+    for (line_no, line) in text::lines_inclusive(&text).enumerate() {
         if let Some(hash) = comment_start(line)
             && let Some(at) = line[hash..].find(MARKER)
         {

@@ -676,8 +676,8 @@ fn level(s: Severity) -> &'static str {
 /// A unified diff of what the fixes change. Fixes never add or remove lines, so the
 /// diff is the changed lines with three lines of context.
 pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
-    let old: Vec<&str> = before.split_inclusive('\n').collect();
-    let new: Vec<&str> = after.split_inclusive('\n').collect();
+    let old: Vec<&str> = text::lines_inclusive(before).collect();
+    let new: Vec<&str> = text::lines_inclusive(after).collect();
     let changed: Vec<usize> = (0..old.len().min(new.len()))
         .filter(|&i| old[i] != new[i])
         .collect();
@@ -702,7 +702,7 @@ pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
         ));
         for line in start..end {
             let nl = |s: &str| {
-                if s.ends_with('\n') {
+                if s.ends_with(['\n', '\r']) {
                     String::new()
                 } else {
                     "\n\\ No newline at end of file\n".to_string()

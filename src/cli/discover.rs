@@ -180,7 +180,7 @@ fn top_level_keys(doc: &Document) -> Vec<String> {
 /// A sequence item whose first key is a step keyword other than `task`.
 fn has_step_items(doc: &Document) -> bool {
     let text = doc.text();
-    text.lines().any(|line| {
+    crate::text::lines_inclusive(&text).any(|line| {
         let t = line.trim_start();
         [
             "- script:",

@@ -53,8 +53,9 @@ impl Line {
         let mut carry = String::new();
         for chunk in rope.byte_slice(from..to).chunks() {
             let mut rest = chunk;
-            while let Some(i) = rest.find('\n') {
-                let piece = &rest[..=i];
+            // Ropey never splits a `\r\n` between chunks, so a `\r` ending one is lone.
+            while let Some(end) = crate::text::line_end(rest) {
+                let piece = &rest[..end];
                 let len = if carry.is_empty() {
                     out.push(Line::parse(start, piece));
                     piece.len()
@@ -64,7 +65,7 @@ impl Line {
                     std::mem::take(&mut carry).len()
                 };
                 start += len;
-                rest = &rest[i + 1..];
+                rest = &rest[end..];
             }
             carry.push_str(rest);
         }

@@ -124,6 +124,11 @@ fn strategy_name(key: &str) -> Option<&'static str> {
 
 /// The outline of a document, in document order.
 pub fn document_symbols(doc: &Document) -> Vec<Symbol> {
+    if doc.refusal().is_some() {
+        // Beyond the grammar's limits nothing is parsed, and reading such a text in
+        // pieces would only find out the same, slowly.
+        return Vec::new();
+    }
     let rope = doc.rope();
     let root = doc.tree().root_node();
     let mut out = Vec::new();
@@ -132,7 +137,7 @@ pub fn document_symbols(doc: &Document) -> Vec<Symbol> {
         shift: 0,
         line0: 0,
         doc: rope,
-        depth: 0,
+        nesting: Default::default(),
     };
     if root.kind() == "ERROR" {
         // Parsed already, and broken: straight to the pieces. Past the grammar's row limit
@@ -166,12 +171,37 @@ struct Cx<'r> {
     /// Its first line in the document.
     line0: usize,
     doc: &'r Rope,
-    depth: usize,
+    /// Structures the walk is inside of (recovered pieces included), bounded by
+    /// [`MAX_NESTING`] for the tree walk and [`MAX_DEPTH`] for recovery.
+    nesting: std::cell::Cell<usize>,
 }
+
+/// The deepest structure the outline looks into. Real pipelines nest a few dozen levels;
+/// flow mappings can nest without end (the grammar's indentation limit does not apply to
+/// them), and the walk recurses, so the stack is what this bounds.
+const MAX_NESTING: usize = 100;
 
 impl Cx<'_> {
     fn span(&self, range: std::ops::Range<usize>) -> Span {
         range.start + self.shift..range.end + self.shift
+    }
+
+    /// Enters one more level of structure, or `None` past [`MAX_NESTING`]: the outline
+    /// then leaves out what lies deeper. The level is left when the guard drops.
+    fn deeper(&self) -> Option<Deeper<'_>> {
+        let level = self.nesting.get();
+        (level < MAX_NESTING).then(|| {
+            self.nesting.set(level + 1);
+            Deeper(&self.nesting)
+        })
+    }
+}
+
+struct Deeper<'a>(&'a std::cell::Cell<usize>);
+
+impl Drop for Deeper<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
     }
 }
 
@@ -389,6 +419,9 @@ fn extends(cx: &Cx, pair_node: Node, value: Option<Node>, out: &mut Vec<Symbol>)
 }
 
 fn walk(cx: &Cx, node: Node, strategy: Option<&'static str>, out: &mut Vec<Symbol>) {
+    let Some(_level) = cx.deeper() else {
+        return;
+    };
     let Some(node) = yaml::content(node) else {
         return;
     };
@@ -499,6 +532,9 @@ fn sequence_item(
 }
 
 fn walk_mapping(cx: &Cx, mapping: Node, strategy: Option<&'static str>, out: &mut Vec<Symbol>) {
+    let Some(_level) = cx.deeper() else {
+        return;
+    };
     let mut cursor = mapping.walk();
     for child in mapping.named_children(&mut cursor) {
         match child.kind() {
@@ -675,6 +711,9 @@ fn parameters(cx: &Cx, value: Node, out: &mut Vec<Symbol>) {
 /// `variables:` as a mapping (`x: value`) or a list (`- name:`, `- group:`, `- template:`),
 /// with `${{ if }}` insertions in either.
 fn variables(cx: &Cx, value: Node, out: &mut Vec<Symbol>) {
+    let Some(_level) = cx.deeper() else {
+        return;
+    };
     each_entry(
         cx,
         value,
@@ -849,7 +888,7 @@ fn recover_node(cx: &Cx, node: Node, out: &mut Vec<Symbol>) {
             cx.doc,
             first,
             last.min(cx.doc.len_lines()),
-            cx.depth + 1,
+            cx.nesting.get() + 1,
             out,
         );
     }
@@ -870,14 +909,14 @@ fn recover_lines(doc: &Rope, a: usize, b: usize, depth: usize, out: &mut Vec<Sym
         doc.line_to_byte(b)
     };
     let piece = Rope::from(doc.byte_slice(from..to));
-    let tree = syntax::parse(&piece, None);
-    if !tree.root_node().has_error() {
+    let (tree, refusal) = syntax::parse(&piece, None);
+    if refusal.is_none() && !tree.root_node().has_error() {
         let cx = Cx {
             rope: &piece,
             shift: from,
             line0: a,
             doc,
-            depth,
+            nesting: std::cell::Cell::new(depth),
         };
         outline_stream(&cx, tree.root_node(), out);
         return;

@@ -120,57 +120,59 @@ pub struct Parameter {
 
 /// Every template reference, in document order.
 ///
-/// References are few in a file, so rather than walking the tree this searches the
-/// text for `template` and looks at the tree only there.
+/// One walk over the mapping pairs with their ancestors in hand, so the cost is linear
+/// in the tree whatever its depth. Where the tree has errors, `template:` lines it lost
+/// are read as text.
 pub fn references(doc: &Document) -> Vec<TemplateRef> {
     let rope = doc.rope();
     let root = doc.tree().root_node();
+    if !crate::text::contains(rope, "template") {
+        return Vec::new();
+    }
     let foreign: Vec<Span> = model::document_mappings(root)
         .into_iter()
         .filter(|m| is_foreign(rope, *m))
         .map(|m| m.byte_range())
         .collect();
+    let in_foreign = |at: usize| foreign.iter().any(|r| r.contains(&at));
     let mut found: Vec<TemplateRef> = Vec::new();
-    for at in lines::find_all(rope, "template") {
-        if foreign.iter().any(|r| r.contains(&at)) {
-            continue;
+    // The lines of the keys the tree shows, references or not, so that the text
+    // fallback reads only lines the tree lost (in document order, so sorted).
+    let mut key_lines: Vec<usize> = Vec::new();
+    model::walk_pairs(
+        rope,
+        root,
+        Vec::new(),
+        is_template_key,
+        &mut |pair, stack| {
+            key_lines.push(rope.byte_to_line(pair.start_byte()));
+            if in_foreign(pair.start_byte()) {
+                return;
+            }
+            if let [.., holder, wrapper, _mapping] = stack[..]
+                && is_reference_holder(rope, wrapper, holder)
+                && let Some(r) = pair
+                    .child_by_field_name("value")
+                    .and_then(|v| reference(rope, v))
+            {
+                found.push(r);
+            }
+        },
+    );
+    if root.has_error() {
+        for at in lines::find_all(rope, "template") {
+            let line = rope.byte_to_line(at);
+            if key_lines.binary_search(&line).is_ok() || in_foreign(at) {
+                continue;
+            }
+            if let Some(r) = line_reference(rope, line).filter(|r| r.span.start > at) {
+                found.push(r);
+            }
         }
-        let from_tree = reference_from_key(rope, root, at);
-        let found_here = from_tree.or_else(|| {
-            // Lines the tree lost to an error: read the `template:` line as text.
-            root.has_error()
-                .then(|| line_reference(rope, rope.byte_to_line(at)))
-                .flatten()
-                .filter(|r| r.span.start > at)
-        });
-        if let Some(r) = found_here
-            && found.last().is_none_or(|last| last.span != r.span)
-        {
-            found.push(r);
-        }
+        found.sort_by_key(|r| r.span.start);
     }
+    found.dedup_by(|a, b| a.span == b.span);
     found
-}
-
-/// The reference whose `template` key starts at (or just after a quote at) `at`.
-fn reference_from_key(rope: &Rope, root: Node, at: usize) -> Option<TemplateRef> {
-    let mut node = root.descendant_for_byte_range(at, at + "template".len())?;
-    // From the key's scalar up to its pair: a few steps at most.
-    for _ in 0..4 {
-        if matches!(node.kind(), "block_mapping_pair" | "flow_pair") {
-            let key = node.child_by_field_name("key")?;
-            if !key.byte_range().contains(&at) || !is_template_key(rope, key) {
-                return None;
-            }
-            let mapping = node.parent()?;
-            if !is_reference_mapping(rope, mapping) {
-                return None;
-            }
-            return reference(rope, node.child_by_field_name("value")?);
-        }
-        node = node.parent()?;
-    }
-    None
 }
 
 fn is_foreign(rope: &Rope, mapping: Node) -> bool {
@@ -185,14 +187,9 @@ fn is_template_key(rope: &Rope, key: Node) -> bool {
         && yaml::key_text(rope, key).as_deref() == Some("template")
 }
 
-/// A mapping whose `template:` is a reference: a sequence item, or `extends:`'s value.
-fn is_reference_mapping(rope: &Rope, mapping: Node) -> bool {
-    let Some(wrapper) = mapping.parent() else {
-        return false;
-    };
-    let Some(holder) = wrapper.parent() else {
-        return false;
-    };
+/// Given a mapping's parent (`wrapper`) and grandparent (`holder`): is a `template:` in
+/// that mapping a reference? It is in a sequence item, and in `extends:`'s value.
+fn is_reference_holder(rope: &Rope, wrapper: Node, holder: Node) -> bool {
     match (wrapper.kind(), holder.kind()) {
         ("block_node" | "flow_node", "block_sequence_item") | ("flow_node", "flow_sequence") => {
             true
@@ -203,6 +200,12 @@ fn is_reference_mapping(rope: &Rope, mapping: Node) -> bool {
             .is_some_and(|k| k == "extends"),
         _ => false,
     }
+}
+
+/// Is `path[i]` (a mapping, with its ancestors before it) one whose `template:` is a
+/// reference?
+fn is_reference_mapping(rope: &Rope, path: &[Node], i: usize) -> bool {
+    i >= 2 && is_reference_holder(rope, path[i - 1], path[i - 2])
 }
 
 fn reference(rope: &Rope, value: Node) -> Option<TemplateRef> {
@@ -241,21 +244,22 @@ pub fn reference_at(doc: &Document, offset: usize) -> Option<TemplateRef> {
     let rope = doc.rope();
     let root = doc.tree().root_node();
     let within = |s: &Span| s.start <= offset && offset <= s.end;
-    let mut node = root.descendant_for_byte_range(offset, offset);
-    while let Some(n) = node {
-        if matches!(n.kind(), "block_mapping_pair" | "flow_pair") {
-            if let (Some(k), Some(v)) =
-                (n.child_by_field_name("key"), n.child_by_field_name("value"))
-                && is_template_key(rope, k)
-                && n.parent().is_some_and(|m| is_reference_mapping(rope, m))
-                && let Some(r) = reference(rope, v)
-                && within(&r.span)
-            {
-                return Some(r);
-            }
-            break;
+    let path = syntax::path_to(root, offset, offset);
+    // The innermost pair around the offset.
+    if let Some(i) = path
+        .iter()
+        .rposition(|n| matches!(n.kind(), "block_mapping_pair" | "flow_pair"))
+    {
+        let n = path[i];
+        if let (Some(k), Some(v)) = (n.child_by_field_name("key"), n.child_by_field_name("value"))
+            && is_template_key(rope, k)
+            && i >= 1
+            && is_reference_mapping(rope, &path, i - 1)
+            && let Some(r) = reference(rope, v)
+            && within(&r.span)
+        {
+            return Some(r);
         }
-        node = n.parent();
     }
     if root.has_error() {
         let offset = crate::text::floor_char_boundary(rope, offset);
@@ -633,36 +637,29 @@ struct Passed {
 
 fn passed_parameter_at(doc: &Document, offset: usize) -> Option<Passed> {
     let rope = doc.rope();
-    let mut node = doc
-        .tree()
-        .root_node()
-        .descendant_for_byte_range(offset, offset)?;
+    let path = syntax::path_to(doc.tree().root_node(), offset, offset);
     // The pair whose key is under the offset.
-    let pair = loop {
-        if matches!(node.kind(), "block_mapping_pair" | "flow_pair") {
-            break node;
-        }
-        node = node.parent()?;
-    };
+    let at = path
+        .iter()
+        .rposition(|n| matches!(n.kind(), "block_mapping_pair" | "flow_pair"))?;
+    let pair = path[at];
     let key = pair.child_by_field_name("key")?;
     if !(key.start_byte() <= offset && offset <= key.end_byte()) {
         return None;
     }
     let name = yaml::key_text(rope, key)?;
     // pair < mapping < block_node < `parameters:` pair < the reference's mapping.
-    let params_pair = pair.parent()?.parent()?.parent()?;
+    let params_at = at.checked_sub(3)?;
+    let params_pair = path[params_at];
     let is_params = matches!(params_pair.kind(), "block_mapping_pair" | "flow_pair")
         && params_pair
             .child_by_field_name("key")
             .and_then(|k| yaml::key_text(rope, k))
             .is_some_and(|k| k == "parameters");
-    if !is_params {
+    if !is_params || params_at == 0 || !is_reference_mapping(rope, &path, params_at - 1) {
         return None;
     }
-    let holder = params_pair.parent()?;
-    if !is_reference_mapping(rope, holder) {
-        return None;
-    }
+    let holder = path[params_at - 1];
     let (_, value) = yaml::get(rope, holder, "template")?;
     let template = yaml::scalar(rope, value?)?.text;
     Some(Passed {
@@ -740,7 +737,8 @@ fn written(rope: &Rope, value: Node) -> String {
     let text = syntax::text(rope, value);
     let column = value.start_position().column;
     let mut out: Vec<&str> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in crate::text::lines_inclusive(&text).enumerate() {
+        let line = line.trim_end_matches(['\n', '\r']);
         if i == MAX_LINES {
             out.push("# …");
             break;

@@ -301,16 +301,10 @@ impl Model {
         let len = rope.len_bytes();
         for d in &dirty {
             let (start, end) = (d.start.min(len), d.end.min(len));
-            let Some(node) = root.descendant_for_byte_range(start, end) else {
+            let mut ancestors = syntax::path_to(root, start, end);
+            let Some(node) = ancestors.pop() else {
                 continue;
             };
-            let mut ancestors = Vec::new();
-            let mut up = node.parent();
-            while let Some(n) = up {
-                ancestors.push(n);
-                up = n.parent();
-            }
-            ancestors.reverse();
             // The outermost step around the region, or the node itself.
             let scope_at = (0..ancestors.len()).find(|&i| {
                 let n = ancestors[i];
@@ -416,21 +410,37 @@ fn walk_task_pairs<'t>(
     ancestors: Vec<Node<'t>>,
     found: &mut impl FnMut(Node<'t>, Node<'t>),
 ) {
+    walk_pairs(rope, root, ancestors, is_task_key, &mut |pair, stack| {
+        if let [.., item, wrapper, mapping] = stack[..]
+            && item_of_sequence(item, wrapper)
+        {
+            found(pair, mapping);
+        }
+    });
+}
+
+/// Calls `found` with every mapping pair under `root` whose key `wanted` accepts, and
+/// the pair's ancestors (outermost first, `ancestors` of `root` included), in document
+/// order. One cursor and an explicit stack: no recursion, and no `Node::parent` (a
+/// search from the root in tree-sitter), so the cost is linear in the nodes visited.
+pub fn walk_pairs<'t>(
+    rope: &Rope,
+    root: Node<'t>,
+    ancestors: Vec<Node<'t>>,
+    wanted: impl Fn(&Rope, Node) -> bool,
+    found: &mut impl FnMut(Node<'t>, &[Node<'t>]),
+) {
     let kinds = syntax::kinds();
     let mut cursor = root.walk();
-    // The ancestors of the cursor's node, so no `Node::parent` (a walk from the root in
-    // tree-sitter) is needed to know whether a mapping is a sequence item.
     let mut stack = ancestors;
     'outer: loop {
         let node = cursor.node();
         let id = node.kind_id();
         let descend = if id == kinds.block_mapping_pair || id == kinds.flow_pair {
             if let Some(key) = node.child_by_field_name("key")
-                && is_task_key(rope, key)
-                && let [.., item, wrapper, mapping] = stack[..]
-                && item_of_sequence(item, wrapper)
+                && wanted(rope, key)
             {
-                found(node, mapping);
+                found(node, &stack);
             }
             true
         } else {
@@ -474,17 +484,17 @@ fn is_task_key(rope: &Rope, key: Node) -> bool {
 pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
     let rope = doc.rope();
     let root = doc.tree().root_node();
-    let mut node = root.descendant_for_byte_range(offset, offset)?;
-    // Climb to the nearest enclosing mapping that is a sequence item with a task key.
-    let item = loop {
-        if yaml::is_mapping(node)
-            && is_sequence_item(node)
-            && yaml::get(rope, node, "task").is_some()
-        {
-            break node;
-        }
-        node = node.parent()?;
-    };
+    let path = syntax::path_to(root, offset, offset);
+    // The nearest enclosing mapping that is a sequence item with a task key.
+    let item = (2..path.len())
+        .rev()
+        .map(|i| (i, path[i]))
+        .find_map(|(i, node)| {
+            (yaml::is_mapping(node)
+                && item_of_sequence(path[i - 2], path[i - 1])
+                && yaml::get(rope, node, "task").is_some())
+            .then_some(node)
+        })?;
     let foreign = foreign_documents(rope, root);
     if foreign.iter().any(|r| r.contains(&item.start_byte())) {
         return None;
@@ -492,12 +502,12 @@ pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
     let queries = syntax::queries();
     let mut cursor = QueryCursor::new();
     cursor.set_byte_range(item.byte_range());
+    // Only the item's own pairs (its children), not those of steps nested in it.
+    cursor.set_max_start_depth(Some(1));
     let mut matches = cursor.matches(&queries.tasks, item, syntax::RopeText(rope));
     while let Some(m) = matches.next() {
-        for capture in m.captures.iter().filter(|c| c.index == queries.tasks_pair) {
-            if capture.node.parent() == Some(item) {
-                return step(rope, capture.node, item);
-            }
+        if let Some(capture) = m.captures.iter().find(|c| c.index == queries.tasks_pair) {
+            return step(rope, capture.node, item);
         }
     }
     None
@@ -626,8 +636,16 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
 /// Inputs, including those inside `${{ if }}` / `${{ else }}` insertions in the inputs
 /// mapping. False when some keys can't be known before the run: an `${{ each }}` or
 /// `${{ insert }}`, a key that is itself an expression, or a conditional whose body is not a
-/// mapping.
+/// mapping, or conditionals nested deeper than anyone writes them (which also bounds the
+/// walk's stack).
 fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) -> bool {
+    collect_inputs_within(rope, map, out, 0)
+}
+
+/// Conditionals nested in `inputs:` deeper than this are not read.
+const MAX_INPUT_CONDITIONALS: usize = 32;
+
+fn collect_inputs_within(rope: &Rope, map: Node, out: &mut Vec<Input>, depth: usize) -> bool {
     let mut readable = true;
     for (k, v) in yaml::pairs(map) {
         let Some(name) = yaml::key_text(rope, k) else {
@@ -637,8 +655,8 @@ fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) -> bool {
         if yaml::is_expression(&name) {
             let inner = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n));
             match inner {
-                Some(inner) if yaml::is_conditional(&name) => {
-                    readable &= collect_inputs(rope, inner, out);
+                Some(inner) if yaml::is_conditional(&name) && depth < MAX_INPUT_CONDITIONALS => {
+                    readable &= collect_inputs_within(rope, inner, out, depth + 1);
                 }
                 _ => readable = false,
             }
@@ -653,16 +671,8 @@ fn collect_inputs(rope: &Rope, map: Node, out: &mut Vec<Input>) -> bool {
     readable
 }
 
-/// Is this mapping an item of a sequence (a step, job or stage position)?
-fn is_sequence_item(mapping: Node) -> bool {
-    mapping
-        .parent()
-        .and_then(|wrapper| Some((wrapper.parent()?, wrapper)))
-        .is_some_and(|(item, wrapper)| item_of_sequence(item, wrapper))
-}
-
 /// Given a mapping's parent (`wrapper`) and grandparent (`item`): is it a sequence item?
-fn item_of_sequence(item: Node, wrapper: Node) -> bool {
+pub fn item_of_sequence(item: Node, wrapper: Node) -> bool {
     matches!(
         (wrapper.kind(), item.kind()),
         ("block_node" | "flow_node", "block_sequence_item") | ("flow_node", "flow_sequence")

@@ -10,6 +10,9 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node, Parser, Query, TextProvider, Tree};
 
+pub mod limits;
+pub use limits::Refusal;
+
 /// The most lines tree-sitter-yaml 0.7.2 parses: its scanner keeps the row in an
 /// `int16_t`, so from line 32,768 on the whole tree turns into one error.
 pub const GRAMMAR_ROW_LIMIT: usize = 32_767;
@@ -30,16 +33,33 @@ thread_local! {
     });
 }
 
-/// Parses `rope`, reusing `old` (already `edit`ed to match) for an incremental parse.
-pub fn parse(rope: &Rope, old: Option<&Tree>) -> Tree {
+/// Parses `rope`, reusing `old` (already `edit`ed to match) for an incremental parse,
+/// unless the text is beyond what the grammar's scanner survives ([`limits`]): then the
+/// tree is that of an empty text, and the refusal says why.
+pub fn parse(rope: &Rope, old: Option<&Tree>) -> (Tree, Option<Refusal>) {
+    match limits::check(rope) {
+        Some(refusal) => (empty(), Some(refusal)),
+        None => (parse_checked(rope, old), None),
+    }
+}
+
+/// The tree of an empty text: what a refused text gets, so that every reader of the
+/// tree simply finds nothing.
+pub fn empty() -> Tree {
+    parse_checked(&Rope::new(), None)
+}
+
+/// Parses text that [`limits::check`] accepted. Never call it on other text: the C
+/// scanner aborts the process on some inputs.
+pub(crate) fn parse_checked(rope: &Rope, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
-        let mut read = |byte: usize, _| -> &[u8] {
+        let mut read = |byte: usize, _| -> Cow<'_, [u8]> {
             if byte >= rope.len_bytes() {
-                return &[];
+                return Cow::Borrowed(&[]);
             }
             let (chunk, start, _, _) = rope.chunk_at_byte(byte);
-            &chunk.as_bytes()[byte - start..]
+            as_lf_lines(rope, byte, &chunk.as_bytes()[byte - start..])
         };
         // With a language set, no timeout and no cancellation flag, tree-sitter always
         // returns a tree; the fallback to a fresh parse only guards against a bad old tree.
@@ -48,6 +68,30 @@ pub fn parse(rope: &Rope, old: Option<&Tree>) -> Tree {
             .or_else(|| parser.parse_with_options(&mut read, None, None))
             .expect("tree-sitter returns a tree when no timeout or cancellation is set")
     })
+}
+
+/// The bytes tree-sitter reads at `at`: the text, with each lone CR read as an LF.
+///
+/// YAML and LSP both end lines at LF, CRLF and a lone CR, and so do the rope's lines;
+/// tree-sitter counts rows at LFs only. Reading lone CRs as LFs (one byte for one byte,
+/// so offsets are unchanged) makes tree-sitter's rows the rope's lines.
+fn as_lf_lines<'r>(rope: &Rope, at: usize, bytes: &'r [u8]) -> Cow<'r, [u8]> {
+    if !bytes.contains(&b'\r') {
+        return Cow::Borrowed(bytes);
+    }
+    let mut owned = bytes.to_vec();
+    for i in 0..owned.len() {
+        if owned[i] == b'\r' {
+            let next = match owned.get(i + 1) {
+                Some(&b) => Some(b),
+                None => rope.get_byte(at + i + 1),
+            };
+            if next != Some(b'\n') {
+                owned[i] = b'\n';
+            }
+        }
+    }
+    Cow::Owned(owned)
 }
 
 /// The queries of `queries/`, compiled once.
@@ -154,6 +198,45 @@ pub fn kinds() -> &'static Kinds {
     })
 }
 
+/// The nodes from `root` down to the smallest node that covers `start..end` (the node
+/// `Node::descendant_for_byte_range` finds), in order: the ancestors of a position
+/// without `Node::parent`, which searches down from the root on every call, so that a
+/// climb to the root costs O(depth), not O(depth²) (deeply nested flow text would
+/// otherwise hang a keystroke).
+pub fn path_to<'t>(root: Node<'t>, start: usize, end: usize) -> Vec<Node<'t>> {
+    let mut path = vec![root];
+    if start > end {
+        return path;
+    }
+    let mut cursor = root.walk();
+    'descend: while cursor.goto_first_child() {
+        loop {
+            // The same tests as tree-sitter's own descent: the child reaches the end of
+            // the range, passes its start (or touches it, when empty), and starts before it.
+            let child = cursor.node();
+            let child_end = child.end_byte();
+            let empty = child.start_byte() == child_end;
+            let before = if empty {
+                child_end < start
+            } else {
+                child_end <= start
+            };
+            if child_end < end || before {
+                if cursor.goto_next_sibling() {
+                    continue;
+                }
+                break 'descend;
+            }
+            if start < child.start_byte() {
+                break 'descend;
+            }
+            path.push(child);
+            continue 'descend;
+        }
+    }
+    path
+}
+
 /// The text of a node. Borrowed when it lies in one rope chunk, which is nearly always.
 pub fn text<'r>(rope: &'r Rope, node: Node) -> Cow<'r, str> {
     range_text(rope, node.byte_range())
@@ -251,10 +334,38 @@ mod tests {
         }
     }
 
+    /// `path_to` ends where tree-sitter's own descent does, at every offset and for
+    /// short ranges, in valid, broken, flow and multi-document text.
+    #[test]
+    fn path_to_agrees_with_descendant_for_byte_range() {
+        let texts = [
+            "steps:\n- task: A@1\n  inputs:\n    x: 'y' # c\n- { task: B@2, inputs: {a: [1, {b: c}]} }\n",
+            "a: |\n  text\n---\n- - x\n  - ? k\n    : v\n",
+            "steps:\n-\ttask: [\n  : : :\n\"unterminated",
+            "\u{feff}é: 😀\r\nb: [\r\n",
+        ];
+        for text in texts {
+            let rope = Rope::from_str(text);
+            let (tree, _) = parse(&rope, None);
+            let root = tree.root_node();
+            for start in 0..=text.len() {
+                for end in start..=(start + 3).min(text.len()) {
+                    let path = path_to(root, start, end);
+                    let expected = root.descendant_for_byte_range(start, end).unwrap();
+                    assert_eq!(path.last(), Some(&expected), "{start}..{end} in {text:?}");
+                    for pair in path.windows(2) {
+                        assert_eq!(pair[1].parent(), Some(pair[0]), "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn broken_yaml_still_parses() {
         let rope = Rope::from_str("steps:\n-\ttask: [\n  : : :\n\"unterminated");
-        let tree = parse(&rope, None);
+        let (tree, refusal) = parse(&rope, None);
         assert!(tree.root_node().has_error());
+        assert_eq!(refusal, None);
     }
 }

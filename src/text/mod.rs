@@ -2,10 +2,10 @@
 //! uses everywhere) and line/column positions in UTF-8, UTF-16 or UTF-32 code units
 //! (what editors and terminals use).
 //!
-//! Lines end at `\n` (a `\r\n` pair belongs to the line it ends). That is how ropey
-//! (built without its CR and Unicode line-break features) and tree-sitter both count
-//! rows, so a rope line, a tree-sitter row and an LSP line are the same thing. A lone
-//! `\r` is therefore not a line break here; YAML files practically never use one.
+//! Lines end at `\n`, `\r\n` or a lone `\r`, as LSP and YAML both say (a `\r\n` pair
+//! belongs to the line it ends). Ropey, built with its `cr_lines` feature, counts lines
+//! the same way, and the parser is fed lone CRs as LFs (see `syntax`), so a rope line, a
+//! tree-sitter row and an LSP line are the same thing.
 //!
 //! Every conversion looks at one line only: the line is found through the rope's
 //! index (O(log n)) and the column is counted inside that line, never from the start
@@ -60,7 +60,7 @@ fn line_start(rope: &Rope, line: usize) -> usize {
     }
 }
 
-/// The byte offset where the content of `line` ends, before its `\n` or `\r\n`.
+/// The byte offset where the content of `line` ends, before its `\n`, `\r\n` or `\r`.
 fn line_content_end(rope: &Rope, line: usize) -> usize {
     let start = line_start(rope, line);
     let end = line_start(rope, line + 1);
@@ -68,11 +68,26 @@ fn line_content_end(rope: &Rope, line: usize) -> usize {
     let mut len = slice.len_bytes();
     if len > 0 && slice.byte(len - 1) == b'\n' {
         len -= 1;
-        if len > 0 && slice.byte(len - 1) == b'\r' {
-            len -= 1;
-        }
+    }
+    if len > 0 && slice.byte(len - 1) == b'\r' {
+        len -= 1;
     }
     start + len
+}
+
+/// Where the last line that starts in `bytes[..end]` starts, and how many line breaks
+/// come before it. A `\r` at `end - 1` is a break: callers never end inside a `\r\n`.
+fn last_line_start(bytes: &[u8], end: usize) -> (usize, usize) {
+    let mut start = 0;
+    let mut breaks = 0;
+    for i in 0..end {
+        let b = bytes[i];
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            start = i + 1;
+            breaks += 1;
+        }
+    }
+    (start, breaks)
 }
 
 /// The largest char boundary at or before `offset`, clamped to the text.
@@ -95,33 +110,25 @@ pub fn position(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     while !chunk.is_char_boundary(rel) {
         rel -= 1;
     }
-    let Some(newline) = bytes[..rel]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map(|i| i + 1)
-        .or(
-            // The chunk starts the line only if it is the first chunk or follows a line break,
-            // which the line index of its start tells apart from a chunk mid-line.
-            (chunk_start == 0).then_some(0),
-        )
-    else {
+    // Inside a `\r\n` pair: the end of the line's content. (Ropey never splits a pair
+    // between chunks.)
+    if rel > 0 && bytes[rel - 1] == b'\r' && bytes.get(rel) == Some(&b'\n') {
+        rel -= 1;
+    }
+    let (line_start, breaks) = last_line_start(bytes, rel);
+    // The chunk starts the line only if it is the first chunk or follows a line break,
+    // which the line index of its start tells apart from a chunk mid-line.
+    if breaks == 0 && chunk_start != 0 {
         return position_walking(rope, offset, encoding);
-    };
-    let line = chunk_line + bytes[..newline].iter().filter(|&&b| b == b'\n').count();
-    // Inside a `\r\n` pair: the end of the line's content.
-    let end = if bytes.get(rel) == Some(&b'\n') && rel > newline && bytes[rel - 1] == b'\r' {
-        rel - 1
-    } else {
-        rel
-    };
-    let text = &chunk[newline..end.max(newline)];
+    }
+    let text = &chunk[line_start..rel];
     let column = match encoding {
         Encoding::Utf8 => text.len(),
         _ if text.is_ascii() => text.len(),
         _ => text.chars().map(|c| units(c, encoding)).sum(),
     };
     Position {
-        line: line as u32,
+        line: (chunk_line + breaks) as u32,
         column: column as u32,
     }
 }
@@ -183,6 +190,33 @@ pub fn span(rope: &Rope, range: &LineRange, encoding: Encoding) -> Span {
     let start = offset(rope, range.start, encoding);
     let end = offset(rope, range.end, encoding).max(start);
     start..end
+}
+
+/// Where the first line of `text` ends: just after its `\n`, `\r\n` or lone `\r`, or
+/// `None` when `text` has no line break. A `\r` at the very end counts as a lone CR.
+pub fn line_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let i = bytes.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    Some(if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+        i + 2
+    } else {
+        i + 1
+    })
+}
+
+/// The lines of `text`, each with its line break (the last one may have none), split as
+/// LSP and YAML split them: at `\n`, `\r\n` and a lone `\r`.
+pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = line_end(rest).unwrap_or(rest.len());
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        Some(line)
+    })
 }
 
 /// The tree-sitter point (row, byte column) of a byte offset.
@@ -320,6 +354,33 @@ mod tests {
         );
         // The '\r' is the end of line 0's content: a column past it clamps there.
         assert_eq!(offset(&rope, pos(0, 99), Encoding::Utf16), 4);
+        roundtrip(text);
+    }
+
+    #[test]
+    fn a_lone_cr_is_a_line_break_as_lsp_and_yaml_say() {
+        let text = "a: 1\rb: 2\r\nc: \u{e9}\rd";
+        let rope = Rope::from_str(text);
+        assert_eq!(rope.len_lines(), 4);
+        assert_eq!(
+            position(&rope, text.find('b').unwrap(), Encoding::Utf16),
+            pos(1, 0)
+        );
+        assert_eq!(
+            position(&rope, text.find('c').unwrap(), Encoding::Utf16),
+            pos(2, 0)
+        );
+        assert_eq!(
+            position(&rope, text.find('d').unwrap(), Encoding::Utf16),
+            pos(3, 0)
+        );
+        // The lone CR ends line 0's content: a column past it clamps there.
+        assert_eq!(offset(&rope, pos(0, 99), Encoding::Utf16), 4);
+        assert_eq!(
+            offset(&rope, pos(2, 99), Encoding::Utf16),
+            text.rfind('\r').unwrap()
+        );
+        assert_eq!(point(&rope, text.find('d').unwrap()).row, 3);
         roundtrip(text);
     }
 

@@ -5,6 +5,7 @@ pub mod container_resource;
 pub mod deprecated_task;
 pub mod deprecated_version;
 pub mod missing_required_input;
+pub mod parse_limit;
 pub mod planned_support;
 pub mod unknown_input;
 pub mod unknown_task;
