@@ -5,6 +5,8 @@
 //! - `<case>.fixed.yml` is the text after every safe fix ("fix all"); it must exist
 //!   exactly when the case has a safe fix.
 //! - A first line `# azpls: wif.table = "DATE"` selects a table for that case.
+//! - Each case is analysed where it lives, so template paths are checked against this
+//!   repository (or, in a copy without `.git`, against the case's own folder).
 //!
 //! A regression test is one new file. `AZPLS_BLESS=1 cargo test --test golden` rewrites
 //! the expected files; review the diff before committing it.
@@ -15,6 +17,8 @@ use azpls::analysis::{self, Config};
 use azpls::cli::render;
 use azpls::config::Settings;
 use azpls::document::Document;
+use azpls::ide::templates;
+use azpls::model;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +74,17 @@ fn golden_fixtures_per_rule() {
             let text = fs::read_to_string(&case).unwrap();
             let config = config_for(&text);
             let doc = Document::new(&text, 0);
-            let findings = analysis::analyze(&doc, &config);
+            // Analysed where it lives, as the editor and `check` do, so the rules about
+            // template paths see the repository.
+            let place = templates::Place {
+                file: Some(case.clone()),
+                workspace: None,
+            };
+            let env = analysis::Environment {
+                place: &place,
+                files: &templates::DiskFiles,
+            };
+            let findings = analysis::analyze_in(&doc, &model::build(&doc), &config, &env);
             let of_rule = findings.iter().filter(|f| f.rule.id == rule.id).count();
             if name.starts_with("positive") {
                 positives += 1;

@@ -234,6 +234,10 @@ impl Files for Repo {
     fn read(&self, path: &Path) -> Option<String> {
         fs::read_to_string(path).ok()
     }
+
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        fs::canonicalize(path).ok()
+    }
 }
 
 fn repo() -> Repo {
@@ -343,13 +347,29 @@ fn without_git_the_workspace_is_the_root() {
     };
     let target = templates::resolve(&ci.doc, &place, &no_git, "/templates/vars.yml");
     assert_eq!(target, Target::File(workspace.join("templates/vars.yml")));
-    // No workspace and no `.git`: root-relative paths have nowhere to start.
+    // No workspace and no `.git`: the file's own folder is all it may read.
     let alone = Place {
         file: Some(ci.path.clone()),
         workspace: None,
     };
+    let folder = ci.path.parent().unwrap();
     assert_eq!(
         templates::resolve(&ci.doc, &alone, &no_git, "/templates/vars.yml"),
+        Target::Missing {
+            tried: vec![folder.join("templates/vars.yml")]
+        }
+    );
+    assert_eq!(
+        templates::resolve(&ci.doc, &alone, &no_git, "steps/local.yml"),
+        Target::File(folder.join("steps/local.yml"))
+    );
+    assert_eq!(
+        templates::resolve(&ci.doc, &alone, &no_git, "../templates/vars.yml"),
+        Target::Outside
+    );
+    // Nothing known at all (an unsaved buffer, no workspace): nothing is read.
+    assert_eq!(
+        templates::resolve(&ci.doc, &Place::default(), &no_git, "steps/local.yml"),
         Target::Missing { tried: Vec::new() }
     );
 }
@@ -700,4 +720,111 @@ fn navigation_over_stdio() {
 
     assert_eq!(client.shutdown(), Some(0));
     let _ = fs::remove_dir_all(&workspace);
+}
+
+/// A repository on disk, made for one test, removed after it.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("azpls-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.0.join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Templates are read only inside the repository that holds the pipeline, as Azure
+/// Pipelines reads them: `../` past its root, absolute paths and links that lead out are
+/// refused without asking the disk whether they exist, and oversized files are not read.
+#[test]
+#[cfg(unix)]
+fn templates_never_leave_the_repository() {
+    let scratch = Scratch::new("confined");
+    let secret = "parameters:\n- name: password\n  default: hunter2\n";
+    scratch.write("outside/secret.yml", secret);
+    fs::create_dir_all(scratch.0.join("repo/.git")).unwrap();
+    scratch.write("repo/templates/ok.yml", "parameters:\n- name: region\n");
+    let big = format!(
+        "parameters:\n- name: size\n  default: big\n# {}\n",
+        "x".repeat(templates::MAX_TEMPLATE_BYTES as usize)
+    );
+    scratch.write("repo/templates/big.yml", &big);
+    std::os::unix::fs::symlink(
+        scratch.0.join("outside/secret.yml"),
+        scratch.0.join("repo/templates/link.yml"),
+    )
+    .unwrap();
+    let escapes = [
+        "../../outside/secret.yml",
+        "/../outside/secret.yml",
+        "//etc/passwd",
+        &format!("{}etc/passwd", "../".repeat(8)),
+        "../../outside/does-not-exist.yml",
+        "templates/link.yml",
+    ];
+    let mut text = String::from("steps:\n");
+    for t in escapes
+        .iter()
+        .chain(&["../templates/ok.yml", "/templates/big.yml"])
+    {
+        text.push_str(&format!(
+            "- template: {t}\n  parameters:\n    password: x\n"
+        ));
+    }
+    let path = scratch.write("repo/pipelines/azure-pipelines.yml", &text);
+    let doc = Document::new(&text, 0);
+    let place = Place {
+        file: Some(path),
+        workspace: None,
+    };
+    let files = templates::DiskFiles;
+    for t in escapes {
+        assert_eq!(
+            templates::resolve(&doc, &place, &files, t),
+            Target::Outside,
+            "{t}"
+        );
+        let at = text.find(t).unwrap();
+        let hover = templates::hover(&doc, &place, &files, at).unwrap().markdown;
+        assert!(hover.contains("outside this repository"), "{t}: {hover}");
+        assert!(
+            !hover.contains("hunter2") && !hover.contains("etc/passwd\n"),
+            "{hover}"
+        );
+        assert_eq!(templates::definition(&doc, &place, &files, at), None, "{t}");
+        // The key passed to it leads nowhere either, and shows nothing of the file.
+        let key = at + text[at..].find("password").unwrap();
+        assert_eq!(
+            templates::definition(&doc, &place, &files, key),
+            None,
+            "{t}"
+        );
+        assert!(templates::hover(&doc, &place, &files, key).is_none(), "{t}");
+    }
+    let linked: Vec<String> = templates::links(&doc, &place, &files)
+        .iter()
+        .map(|l| text[l.span.clone()].to_string())
+        .collect();
+    assert_eq!(linked, ["../templates/ok.yml", "/templates/big.yml"]);
+    // A file past the size limit is linked but not read.
+    let at = text.find("/templates/big.yml").unwrap();
+    let hover = templates::hover(&doc, &place, &files, at).unwrap().markdown;
+    assert!(!hover.contains("size"), "{hover}");
+    let at = text.find("../templates/ok.yml").unwrap();
+    let hover = templates::hover(&doc, &place, &files, at).unwrap().markdown;
+    assert!(hover.contains("region"), "{hover}");
 }

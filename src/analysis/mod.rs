@@ -10,6 +10,7 @@ pub mod suggest;
 pub mod suppress;
 
 use crate::document::{Document, Edit};
+use crate::ide::templates;
 use crate::knowledge::{self, CatalogTask, Knowledge, TableId, TaskEntry};
 use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::text::Span;
@@ -109,6 +110,11 @@ pub const RULES: &[(&Rule, Check)] = &[
         &rules::missing_required_input::RULE,
         rules::missing_required_input::check,
     ),
+    // Templates, where the document's place is known.
+    (
+        &rules::template_outside::RULE,
+        rules::template_outside::check,
+    ),
 ];
 
 /// Looks a rule up by id.
@@ -187,11 +193,20 @@ impl Finding {
     }
 }
 
+/// Where a document lives, for the rules that look past it (template references). The
+/// analysis itself stays pure: the file system is behind [`templates::Files`].
+pub struct Environment<'a> {
+    pub place: &'a templates::Place,
+    pub files: &'a dyn templates::Files,
+}
+
 /// Everything a rule may look at.
 pub struct Context<'a> {
     pub doc: &'a Document,
     pub model: &'a Model,
     pub config: &'a Config,
+    /// Where the document lives, when the caller knows (the editor and `check` do).
+    pub env: Option<&'a Environment<'a>>,
     pub knowledge: &'static Knowledge,
     /// The table row of each step (by index into `model.steps`), looked up once for all
     /// rules.
@@ -350,6 +365,16 @@ pub fn analyze_model(doc: &Document, model: &Model, config: &Config) -> Vec<Find
     report(doc, model, config).findings
 }
 
+/// Analyses a document whose model is already built, knowing where it lives.
+pub fn analyze_in(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+    env: &Environment,
+) -> Vec<Finding> {
+    report_in(doc, model, config, Some(env)).findings
+}
+
 /// Findings, and the suppression comments that silenced none of them.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
@@ -359,7 +384,18 @@ pub struct Report {
 
 /// Analyses a document and applies its `# azpls: ignore[...]` comments.
 pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
-    let mut findings = unsuppressed(doc, model, config);
+    report_in(doc, model, config, None)
+}
+
+/// [`report`], with the rules that need to know where the document lives when `env`
+/// says so.
+pub fn report_in(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+    env: Option<&Environment>,
+) -> Report {
+    let mut findings = unsuppressed(doc, model, config, env);
     let suppressions = suppress::suppressions(doc.rope());
     let unused_suppressions = suppress::apply(doc.rope(), &mut findings, &suppressions);
     Report {
@@ -370,7 +406,12 @@ pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
 
 /// Every finding, before suppression comments apply: remembered findings for the steps
 /// seen before in the same form, the rules' for the others and for container resources.
-fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+fn unsuppressed(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+    env: Option<&Environment>,
+) -> Vec<Finding> {
     memo::with(config, |memo| {
         let mut findings = Vec::new();
         // Steps not seen in this form, with their keys, in document order.
@@ -392,7 +433,7 @@ fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> 
         let partial = Model::of(unseen, model.containers.clone());
         let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
-        for f in run_rules(doc, &partial, config) {
+        for f in run_rules(doc, &partial, config, env) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen
@@ -425,20 +466,26 @@ fn unsuppressed(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
 /// analysis must equal (tests compare them after random edits).
 pub fn analyze_uncached(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
-    let mut findings = run_rules(doc, model, config);
+    let mut findings = run_rules(doc, model, config, None);
     let suppressions = suppress::suppressions(doc.rope());
     suppress::apply(doc.rope(), &mut findings, &suppressions);
     findings
 }
 
 /// Every rule over a model.
-fn run_rules(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
+fn run_rules(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+    env: Option<&Environment>,
+) -> Vec<Finding> {
     let kb = knowledge::knowledge();
     let (entries, catalogued) = lookup_steps(model, config, kb).into_iter().unzip();
     let ctx = Context {
         doc,
         model,
         config,
+        env,
         knowledge: kb,
         entries,
         catalogued,

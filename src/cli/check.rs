@@ -6,6 +6,7 @@ use super::{connections, discover, render};
 use crate::analysis::suppress::Suppression;
 use crate::analysis::{self, Config, Finding, Severity};
 use crate::document::Document;
+use crate::ide::templates;
 use crate::model;
 use crate::text::{self, Encoding};
 use std::collections::BTreeMap;
@@ -280,7 +281,18 @@ fn analyse_model(
     options: &Options,
     config: &Config,
 ) -> Checked {
-    let report = analysis::report(&doc, model, config);
+    // Template references are checked against the repository that holds the file (its
+    // `.git`), else against the folder `check` runs in.
+    let real = |p: &Path| std::fs::canonicalize(p).ok();
+    let place = templates::Place {
+        file: real(path),
+        workspace: std::env::current_dir().ok().as_deref().and_then(real),
+    };
+    let env = analysis::Environment {
+        place: &place,
+        files: &templates::DiskFiles,
+    };
+    let report = analysis::report_in(&doc, model, config, Some(&env));
     let mut findings = report.findings;
     let mut conns = connections::of_findings(&doc, model, &findings);
     if !options.connections.is_empty() {

@@ -23,12 +23,19 @@ use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 use tree_sitter::Node;
 
+/// The most a template may weigh to be read: far more than any template, far less than
+/// what a hostile repository could make an editor hold.
+pub const MAX_TEMPLATE_BYTES: u64 = 4 << 20;
+
 /// What templates need from a file system.
 pub trait Files {
     fn is_file(&self, path: &Path) -> bool;
     /// A file or a folder (a `.git` may be either).
     fn exists(&self, path: &Path) -> bool;
+    /// The text of a regular file of at most [`MAX_TEMPLATE_BYTES`], if it is UTF-8.
     fn read(&self, path: &Path) -> Option<String>;
+    /// The path with every symbolic link resolved, if it exists.
+    fn canonical(&self, path: &Path) -> Option<PathBuf>;
 }
 
 /// The real file system.
@@ -44,7 +51,28 @@ impl Files for DiskFiles {
     }
 
     fn read(&self, path: &Path) -> Option<String> {
-        std::fs::read_to_string(path).ok()
+        use std::io::Read;
+        let file = std::fs::File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() > MAX_TEMPLATE_BYTES {
+            return None;
+        }
+        // The file may grow between the check and the read: read no more than the limit.
+        let mut text = String::new();
+        file.take(MAX_TEMPLATE_BYTES)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    }
+
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        // A root found from a relative path may be the empty path: the current folder.
+        let path = if path.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            path
+        };
+        std::fs::canonicalize(path).ok()
     }
 }
 
@@ -80,6 +108,9 @@ pub enum Target {
     Missing {
         tried: Vec<PathBuf>,
     },
+    /// The path leaves the repository (`../`, an absolute path, or a link to elsewhere):
+    /// Azure Pipelines does not read it, and neither does azpls.
+    Outside,
     /// `${{ }}` in the path: known only when the pipeline is compiled.
     Expression,
 }
@@ -274,11 +305,8 @@ pub fn resolve(doc: &Document, place: &Place, files: &dyn Files, value: &str) ->
     if yaml::is_expression(raw) {
         return Target::Expression;
     }
-    let (path, alias) = match raw.rsplit_once('@') {
-        Some((p, a)) if !a.is_empty() && !a.contains(['/', '\\']) => (p, Some(a)),
-        _ => (raw, None),
-    };
-    if let Some(alias) = alias.filter(|a| *a != "self") {
+    let (path, alias) = split_alias(raw);
+    if let Some(alias) = alias {
         let name = repositories(doc).into_iter().find(|(a, _)| a == alias);
         return Target::Repository {
             path: path.to_string(),
@@ -287,26 +315,112 @@ pub fn resolve(doc: &Document, place: &Place, files: &dyn Files, value: &str) ->
             name: name.and_then(|(_, n)| n),
         };
     }
-    let root = repository_root(place, files);
-    let dir = place.file.as_deref().and_then(Path::parent);
-    let mut candidates = Vec::new();
-    match path.strip_prefix('/') {
-        Some(rest) => candidates.extend(root.as_ref().map(|r| r.join(rest))),
-        None => {
-            candidates.extend(dir.map(|d| d.join(path)));
-            candidates.extend(root.as_ref().map(|r| r.join(path)));
-        }
-    }
+    let Some((root, candidates)) = candidates(place, files, path) else {
+        return Target::Missing { tried: Vec::new() };
+    };
     let mut tried: Vec<PathBuf> = Vec::new();
-    for candidate in candidates.into_iter().map(|c| normalize(&c)) {
+    for candidate in candidates {
+        let Some(candidate) = candidate else {
+            return Target::Outside;
+        };
         if files.is_file(&candidate) {
-            return Target::File(candidate);
+            // A link inside the repository may lead out of it.
+            let inside = match (files.canonical(&root), files.canonical(&candidate)) {
+                (Some(root), Some(target)) => target.starts_with(root),
+                _ => false,
+            };
+            return if inside {
+                Target::File(candidate)
+            } else {
+                Target::Outside
+            };
         }
         if !tried.contains(&candidate) {
             tried.push(candidate);
         }
     }
     Target::Missing { tried }
+}
+
+/// The folder a document's templates must stay in, and where a reference's path may
+/// be, in order (`None` for a path that leaves that folder). Worked out from the text
+/// alone: a path that leaves the folder is refused before the disk is asked anything, so
+/// nothing tells whether such a path exists. `None` when no folder is known.
+fn candidates(
+    place: &Place,
+    files: &dyn Files,
+    path: &str,
+) -> Option<(PathBuf, Vec<Option<PathBuf>>)> {
+    // Without a repository or workspace, the document's own folder bounds what it reads.
+    let root = repository_root(place, files).or_else(|| {
+        place
+            .file
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    })?;
+    // The document's folder, relative to the root (none when it lies elsewhere, or when
+    // its path climbs with `..` and can't be compared lexically).
+    let dir = place
+        .file
+        .as_deref()
+        .and_then(Path::parent)
+        .and_then(|d| d.strip_prefix(&root).ok())
+        .filter(|d| d.components().all(|c| matches!(c, Component::Normal(_))));
+    let mut candidates = Vec::new();
+    match path.strip_prefix('/') {
+        Some(rest) => candidates.push(within(&root, Path::new(""), rest)),
+        None => {
+            if let Some(dir) = dir {
+                candidates.push(within(&root, dir, path));
+            }
+            candidates.push(within(&root, Path::new(""), path));
+        }
+    }
+    Some((root, candidates))
+}
+
+/// Whether a reference's path, as written, leaves the repository (or the folder that
+/// bounds the document): what the `template-outside-repository` rule reports. No disk
+/// access but the search for the repository root, so it is cheap enough per keystroke;
+/// links that lead out are caught by [`resolve`] when the file is opened.
+pub fn leaves_repository(place: &Place, files: &dyn Files, value: &str) -> bool {
+    let raw = value.trim();
+    let (path, alias) = split_alias(raw);
+    if yaml::is_expression(raw) || alias.is_some() {
+        return false;
+    }
+    candidates(place, files, path).is_some_and(|(_, c)| c.iter().any(Option::is_none))
+}
+
+/// `path@alias` split into the path and the alias of another repository (`@self` names
+/// this one: no alias).
+fn split_alias(raw: &str) -> (&str, Option<&str>) {
+    match raw.rsplit_once('@') {
+        Some((p, a)) if !a.is_empty() && !a.contains(['/', '\\']) => {
+            (p, (a != "self").then_some(a))
+        }
+        _ => (raw, None),
+    }
+}
+
+/// `root/dir/path` with `.` and `..` worked out, if it stays inside `root`; `None` when it
+/// climbs above it or `path` is absolute.
+fn within(root: &Path, dir: &Path, path: &str) -> Option<PathBuf> {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in dir.components().chain(Path::new(path).components()) {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::Normal(part) => parts.push(part),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    let mut out = root.to_path_buf();
+    out.extend(parts);
+    Some(out)
 }
 
 /// The nearest folder with a `.git`, from the document's folder up; else the workspace.
@@ -317,23 +431,6 @@ pub fn repository_root(place: &Place, files: &dyn Files) -> Option<PathBuf> {
         .find(|d| files.exists(&d.join(".git")))
         .map(Path::to_path_buf)
         .or_else(|| place.workspace.clone())
-}
-
-/// `a/b/../c` is `a/c`, without touching the disk (the file may not exist).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// `(alias, name)` of each item of `resources.repositories`.
@@ -541,6 +638,12 @@ fn reference_hover(doc: &Document, place: &Place, files: &dyn Files, value: &str
             "**template** path with an expression: it is known only when the pipeline is compiled."
                 .to_string()
         }
+        Target::Outside => format!(
+            "**template** `{value}` is outside this repository. Azure Pipelines reads a \
+             template from the repository of the file that includes it (or from another \
+             repository declared under `resources.repositories`, as `path@alias`); azpls does \
+             not open it."
+        ),
     }
 }
 
@@ -772,10 +875,19 @@ mod tests {
     }
 
     #[test]
-    fn normalize_is_lexical() {
+    fn paths_are_worked_out_lexically_and_kept_inside_the_root() {
+        let root = Path::new("/r");
         assert_eq!(
-            normalize(Path::new("/r/a/./b/../c.yml")),
-            PathBuf::from("/r/a/c.yml")
+            within(root, Path::new("a"), "./b/../c.yml"),
+            Some(PathBuf::from("/r/a/c.yml"))
         );
+        assert_eq!(
+            within(root, Path::new("a"), "../c.yml"),
+            Some(PathBuf::from("/r/c.yml"))
+        );
+        // Climbing past the root does not stop at it, as `/..` would on a disk: it is out.
+        assert_eq!(within(root, Path::new("a"), "../../c.yml"), None);
+        assert_eq!(within(root, Path::new(""), &"../".repeat(8)), None);
+        assert_eq!(within(root, Path::new(""), "/etc/passwd"), None);
     }
 }

@@ -188,8 +188,13 @@ impl Backend {
                 return;
             };
             let started = std::time::Instant::now();
+            let place = self.place(&uri);
             let diagnostics = guarded("diagnostics", || {
-                let findings = analysis::analyze_model(&doc, &model, &config);
+                let env = analysis::Environment {
+                    place: &place,
+                    files: &templates::DiskFiles,
+                };
+                let findings = analysis::analyze_in(&doc, &model, &config, &env);
                 let analysed = started.elapsed();
                 let links = convert::DocLinks::new(config.table);
                 let diagnostics = findings
@@ -642,8 +647,13 @@ impl LanguageServer for Backend {
         };
         let want_quick = wants(&lsp::CodeActionKind::QUICKFIX);
         let want_fix_all = wants(&convert::fix_all_kind());
+        let place = self.place(&uri);
         let actions = guarded("codeAction", || {
-            let findings = analysis::analyze_model(&doc, &model, &config);
+            let env = analysis::Environment {
+                place: &place,
+                files: &templates::DiskFiles,
+            };
+            let findings = analysis::analyze_in(&doc, &model, &config, &env);
             let links = convert::DocLinks::new(config.table);
             let span = convert::span(&doc, params.range, encoding);
             ide::code_actions(&findings, &span, !want_quick)

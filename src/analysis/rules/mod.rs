@@ -7,6 +7,7 @@ pub mod deprecated_version;
 pub mod missing_required_input;
 pub mod parse_limit;
 pub mod planned_support;
+pub mod template_outside;
 pub mod unknown_input;
 pub mod unknown_task;
 pub mod unknown_version;
