@@ -7,4 +7,6 @@ pub mod connections;
 pub mod discover;
 pub mod escape;
 pub mod explain;
+pub mod fix;
 pub mod render;
+pub mod report;
