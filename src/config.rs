@@ -16,6 +16,7 @@
 //! ```
 
 use crate::analysis::{self, Config, Severity};
+use crate::cli::escape;
 use crate::knowledge;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -23,6 +24,9 @@ use std::path::{Path, PathBuf};
 
 /// The name of the configuration file, looked up from the checked path upwards.
 pub const FILE_NAME: &str = "azpls.toml";
+
+/// How much of a bad value an error message quotes.
+const QUOTED: usize = 40;
 
 /// Settings as written by the user; every field optional.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -58,9 +62,21 @@ pub struct WifSettings {
 }
 
 impl Settings {
-    /// Parses an `azpls.toml` text.
+    /// Parses an `azpls.toml` text. Errors are one line: where, and toml's message, escaped and cut to a sane length
+    /// (toml's own rendering echoes the whole offending line).
     pub fn from_toml(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            let message = escape::shorten(e.message().trim(), 200);
+            match e.span() {
+                Some(span) => {
+                    let before = text.get(..span.start).unwrap_or(text);
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    format!("line {line}, column {column}: {message}")
+                }
+                None => message,
+            }
+        })
     }
 
     /// Reads settings sent by an editor. Accepts `{"azpls": {...}}` or the bare object,
@@ -103,7 +119,8 @@ impl Settings {
             config.table = kb.table_by_date(date).ok_or_else(|| {
                 let known: Vec<&str> = kb.tables().iter().map(|t| t.date.as_str()).collect();
                 format!(
-                    "unknown wif.table \"{date}\"; use one of: {}",
+                    "unknown wif.table {}; use one of: {}",
+                    escape::quote(date, QUOTED),
                     known.join(", ")
                 )
             })?;
@@ -112,7 +129,8 @@ impl Settings {
             if analysis::rule(id).is_none() {
                 let known: Vec<&str> = analysis::RULES.iter().map(|(r, _)| r.id).collect();
                 return Err(format!(
-                    "unknown rule \"{id}\" in [rules]; rules are: {}",
+                    "unknown rule {} in [rules]; rules are: {}",
+                    escape::quote(id, QUOTED),
                     known.join(", ")
                 ));
             }
@@ -133,18 +151,23 @@ fn parse_level(level: &str) -> Result<Option<Severity>, String> {
         "warning" | "warn" => Severity::Warning,
         "info" | "information" => Severity::Info,
         "hint" => Severity::Hint,
-        other => {
+        _ => {
             return Err(format!(
-                "unknown rule level \"{other}\"; use off, error, warning, info or hint"
+                "unknown rule level {}; use off, error, warning, info or hint",
+                escape::quote(level, QUOTED)
             ));
         }
     }))
 }
 
-/// The nearest `azpls.toml` in `start` (a file's folder, or a folder) or above it.
+/// The nearest `azpls.toml` for `start` (a file, or a folder): in its folder or above,
+/// up to the repository root (the first folder that holds `.git`, a folder or a file):
+/// a configuration outside the repository is someone else's. Relative paths are made
+/// absolute first, so `.` looks in the parents of the current folder too.
 pub fn find_file(start: &Path) -> Option<PathBuf> {
+    let start = absolute(start);
     let mut dir = if start.is_dir() {
-        Some(start)
+        Some(start.as_path())
     } else {
         start.parent()
     };
@@ -153,9 +176,30 @@ pub fn find_file(start: &Path) -> Option<PathBuf> {
         if candidate.is_file() {
             return Some(candidate);
         }
+        if std::fs::symlink_metadata(d.join(".git")).is_ok() {
+            return None;
+        }
         dir = d.parent();
     }
     None
+}
+
+/// `path` made absolute and without `.` or `..` components (read as written, without
+/// following links), so that climbing its parents climbs the folders the user meant.
+pub fn absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut clean = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    clean
 }
 
 /// Loads the settings that apply to `start`: the nearest `azpls.toml`, or defaults.
@@ -163,14 +207,14 @@ pub fn find_file(start: &Path) -> Option<PathBuf> {
 pub fn load_for(start: &Path) -> Result<(Settings, Option<PathBuf>), String> {
     match find_file(start) {
         None => Ok((Settings::default(), None)),
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let settings =
-                Settings::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok((settings, Some(path)))
-        }
+        Some(path) => Ok((load(&path)?, Some(path))),
     }
+}
+
+/// Reads and parses one `azpls.toml`. Errors name the file.
+pub fn load(path: &Path) -> Result<Settings, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Settings::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -205,6 +249,33 @@ mod tests {
                 .contains("wif-deprecated-version")
         );
         assert!(Settings::from_toml("[wif]\ntabel = 1\n").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lookup_stops_at_the_repository_root() {
+        let top = std::env::temp_dir().join(format!("azpls-config-{}", std::process::id()));
+        let repo = top.join("repo");
+        std::fs::create_dir_all(repo.join("a/b")).unwrap();
+        std::fs::write(top.join(FILE_NAME), "").unwrap();
+        std::fs::write(repo.join(".git"), "gitdir: elsewhere\n").unwrap();
+        let found = find_file(&repo.join("a/b/x.yml"));
+        std::fs::write(repo.join(FILE_NAME), "").unwrap();
+        let inside = find_file(&repo.join("a/b/../b"));
+        let _ = std::fs::remove_dir_all(&top);
+        assert_eq!(
+            found, None,
+            "the file above the repository is not its configuration"
+        );
+        assert_eq!(inside, Some(repo.join(FILE_NAME)));
+        assert_eq!(absolute(Path::new("/x/./y/../z")), Path::new("/x/z"));
+    }
+
+    #[test]
+    fn toml_errors_are_one_line_with_the_position() {
+        let e = Settings::from_toml("[wif]\ntabel = 1\n").unwrap_err();
+        assert!(e.starts_with("line 2, column 1: unknown field"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use azpls::analysis;
 use azpls::config::{self, Settings};
 use clap::{Parser, Subcommand};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,7 +52,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Files or folders to check (default: the current folder).
+    /// Files or folders to check (default: the current folder); - reads standard input.
+    /// A file named here is checked whatever its name or type (a FIFO, /dev/stdin).
+    /// Each path takes its settings from the nearest azpls.toml in its folder or above,
+    /// up to the repository root (the folder with .git).
     paths: Vec<PathBuf>,
     /// Output format: human, concise, json, sarif, github, azure.
     #[arg(long, default_value = "human", value_name = "FORMAT")]
@@ -76,6 +78,10 @@ struct CheckArgs {
     /// Apply the unsafe fixes too (implies --fix).
     #[arg(long)]
     unsafe_fixes: bool,
+    /// Fix files that --fix leaves alone for safety, too: files with other hard links (the
+    /// other names keep the old text) and read-only files (implies --fix).
+    #[arg(long)]
+    fix_anyway: bool,
     /// Print the unified diff of what --fix would change, and change nothing.
     #[arg(long)]
     diff: bool,
@@ -118,6 +124,7 @@ fn server() -> ExitCode {
 fn check(args: CheckArgs) -> ExitCode {
     use azpls::analysis::Severity;
     use azpls::cli::check::{self, Format, Options};
+    use azpls::cli::escape;
     use std::io::IsTerminal;
     let usage = |message: String| {
         eprintln!("error: {message}");
@@ -125,8 +132,8 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let Some(format) = Format::parse(&args.format) else {
         return usage(format!(
-            "unknown --format \"{}\"; use human, concise, json, sarif, github or azure",
-            args.format
+            "unknown --format {}; use human, concise, json, sarif, github or azure",
+            escape::quote(&args.format, 40)
         ));
     };
     let severity = match args.severity.as_str() {
@@ -136,11 +143,13 @@ fn check(args: CheckArgs) -> ExitCode {
         "hint" => Severity::Hint,
         other => {
             return usage(format!(
-                "unknown --severity \"{other}\"; use error, warning, info or hint"
+                "unknown --severity {}; use error, warning, info or hint",
+                escape::quote(other, 40)
             ));
         }
     };
-    if args.diff && (args.fix || args.unsafe_fixes) {
+    let fix = args.fix || args.unsafe_fixes || args.fix_anyway;
+    if args.diff && fix {
         return usage("--diff shows what --fix would do; use one or the other".to_string());
     }
     let paths = if args.paths.is_empty() {
@@ -148,95 +157,38 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         args.paths
     };
-    let (settings, config_file) = match config::load_for(&paths[0]) {
-        Ok(found) => found,
-        Err(e) => return usage(e),
-    };
-    let config_dir = config_file
-        .as_deref()
-        .and_then(|f| f.parent())
-        .map(|d| d.to_path_buf())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let config_dir = std::path::absolute(&config_dir).unwrap_or(config_dir);
-    let files = match check::FileRules::new(
-        &config_dir,
-        &settings.files.include,
-        &settings.files.exclude,
-    ) {
-        Ok(rules) => rules,
-        Err(e) => return usage(e),
-    };
-    let cli_settings = Settings {
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && fix {
+        return usage(
+            "--fix cannot write to standard input (-); use --diff to see the fixes".to_string(),
+        );
+    }
+    let overrides = Settings {
         wif: config::WifSettings {
             table: args.wif_table,
         },
         ..Settings::default()
     };
-    let config = match settings.merge(cli_settings).to_config() {
-        Ok(config) => config,
-        Err(e) => return usage(e),
+    let mut options = match Options::new(paths, format, &overrides) {
+        Ok(options) => options,
+        Err(e) => return usage(escape::text(&e).into_owned()),
     };
-    let color = format == Format::Human
+    options.severity = severity;
+    options.all_yaml = args.all_yaml;
+    options.verbose = args.verbose;
+    options.fix = fix;
+    options.unsafe_fixes = args.unsafe_fixes;
+    options.fix_anyway = args.fix_anyway;
+    options.diff = args.diff;
+    options.report_unused_ignores = args.report_unused_ignores;
+    options.connections = args.connections;
+    options.color = format == Format::Human
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let options = Options {
-        paths,
-        format,
-        severity,
-        all_yaml: args.all_yaml,
-        verbose: args.verbose,
-        fix: args.fix || args.unsafe_fixes,
-        unsafe_fixes: args.unsafe_fixes,
-        diff: args.diff,
-        report_unused_ignores: args.report_unused_ignores,
-        color,
-        connections: args.connections,
-        files,
-        progress: matches!(format, Format::Human | Format::Concise)
-            && std::io::stderr().is_terminal(),
-    };
+    options.progress = format.is_human() && std::io::stderr().is_terminal();
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let stderr = std::io::stderr();
-    let result = (|| -> std::io::Result<u8> {
-        let mut outcome = check::analyse(&options, &config, &mut stderr.lock())?;
-        if options.diff {
-            for c in &outcome.checked {
-                if let Some(fixed) = &c.fixed_text {
-                    write!(
-                        out,
-                        "{}",
-                        check::unified_diff(
-                            &c.path.display().to_string(),
-                            &c.rope.to_string(),
-                            fixed
-                        )
-                    )?;
-                }
-            }
-        } else if options.fix {
-            // What changed, before the report of what remains: on stdout for people, on
-            // stderr when stdout carries a machine format.
-            let human = matches!(options.format, Format::Human | Format::Concise);
-            for line in outcome.checked.iter().flat_map(|c| &c.applied) {
-                if human {
-                    writeln!(out, "fixed {line}")?;
-                } else {
-                    writeln!(stderr.lock(), "fixed {line}")?;
-                }
-            }
-            let errors = check::write_fixes(&mut outcome, &options, &config);
-            outcome.errors.extend(errors);
-        }
-        check::print(&outcome, &options, &config, &mut out)?;
-        if !matches!(options.format, Format::Human | Format::Concise) {
-            for e in &outcome.errors {
-                writeln!(stderr.lock(), "error: {e}")?;
-            }
-        }
-        Ok(check::exit_code(&outcome, &options))
-    })();
-    match result {
+    match check::run(&options, &mut stdout.lock(), &mut stderr.lock()) {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => usage(e.to_string()),

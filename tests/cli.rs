@@ -4,25 +4,13 @@
 //! nothing but version tokens and `check` agreeing with what the server publishes.
 
 mod common;
+#[path = "cli/support.rs"]
+mod support;
 
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn azpls(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_azpls"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run azpls")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use std::path::Path;
+use std::process::Command;
+use support::{ROOT, TempDir, azpls, stdout};
 
 fn golden(name: &str, actual: &str) {
     let path = Path::new(ROOT).join("tests/cli").join(name);
@@ -67,7 +55,7 @@ fn machine_formats_are_valid_json_with_the_documented_shape() {
 
 #[test]
 fn exit_codes() {
-    let dir = tempdir("exit");
+    let dir = TempDir::new("exit");
     std::fs::write(
         dir.join("clean.yml"),
         "steps:\n- task: AzureCLI@2\n  inputs:\n    azureSubscription: sc\n    scriptType: bash\n    scriptLocation: inlineScript\n    inlineScript: az account show\n",
@@ -106,7 +94,7 @@ fn exit_codes() {
 
 #[test]
 fn folders_take_pipelines_and_skip_other_yaml() {
-    let dir = tempdir("walk");
+    let dir = TempDir::new("walk");
     std::fs::create_dir_all(dir.join(".github/workflows")).unwrap();
     std::fs::create_dir_all(dir.join("k8s")).unwrap();
     std::fs::create_dir_all(dir.join("ignored")).unwrap();
@@ -143,7 +131,7 @@ fn folders_take_pipelines_and_skip_other_yaml() {
 
 #[test]
 fn fix_and_diff_change_only_version_tokens() {
-    let dir = tempdir("fix");
+    let dir = TempDir::new("fix");
     let original = "\u{feff}steps:\r\n- task: \"AzureFileCopy@4\"  # keep\r\n  inputs:\r\n    SourcePath: a\r\n- task: AzureNLBManagement@1\r\n";
     std::fs::write(dir.join("azure-pipelines.yml"), original).unwrap();
     // The steps are sketches: keep the catalog's complaints about them out of the count.
@@ -186,7 +174,7 @@ fn fix_and_diff_change_only_version_tokens() {
 
 #[test]
 fn unused_ignores_are_reported_when_asked() {
-    let dir = tempdir("ignores");
+    let dir = TempDir::new("ignores");
     std::fs::write(
         dir.join("azure-pipelines.yml"),
         "steps:\n- task: AzureCLI@2 # azpls: ignore[wif-unsupported-task]\n  inputs:\n    azureSubscription: sc\n    scriptType: bash\n    scriptPath: run.sh\n",
@@ -242,13 +230,6 @@ fn explain_codes_and_logs() {
     );
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("azpls-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// On a copy of every corpus file: `--unsafe-fixes` changes nothing but task references
 /// (`Name@N`) and input keys, line for line; everything else stays byte for byte.
 #[test]
@@ -256,13 +237,19 @@ fn fix_on_the_corpus_changes_only_task_references_and_input_keys() {
     let Some(corpus) = common::corpus() else {
         return;
     };
-    let dir = tempdir("corpus-fix");
+    let dir = TempDir::new("corpus-fix");
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&corpus).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
             let name = path.file_name().unwrap().to_owned();
             std::fs::copy(&path, dir.join(&name)).unwrap();
+            // The corpus may be read-only, and the copy with it: --fix leaves read-only
+            // files alone.
+            let mut permissions = std::fs::metadata(dir.join(&name)).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(dir.join(&name), permissions).unwrap();
             names.push(name);
         }
     }
@@ -425,7 +412,7 @@ fn connection_filter_limits_findings_to_steps_using_it() {
 /// look like a pipeline; `[wif]` and `[rules]` apply to check as well.
 #[test]
 fn config_file_includes_excludes_and_rules() {
-    let dir = tempdir("config");
+    let dir = TempDir::new("config");
     std::fs::create_dir_all(dir.join("vendor")).unwrap();
     std::fs::create_dir_all(dir.join("deploy")).unwrap();
     std::fs::write(
@@ -485,7 +472,7 @@ fn config_file_includes_excludes_and_rules() {
 /// Unsafe fixes say what each leaves to change by hand.
 #[test]
 fn unsafe_fixes_name_the_inputs_left_to_change() {
-    let dir = tempdir("unsafe");
+    let dir = TempDir::new("unsafe");
     std::fs::copy(
         Path::new(ROOT)
             .join("tests/fixtures/wif-deprecated-version/positive-unsafe-input-changes.yml"),

@@ -7,6 +7,7 @@ use crate::analysis::Finding;
 use crate::document::Document;
 use crate::knowledge;
 use crate::model::{Model, TaskStep, yaml};
+use crate::text::Span;
 
 /// The file's top-level variables with literal values, both YAML forms:
 /// `variables: {name: value}` and `variables: [- name: n, value: v]`.
@@ -71,27 +72,73 @@ pub fn of_step(step: &TaskStep, variables: &[(String, String)]) -> Option<String
 }
 
 /// The connection of each finding (by the step or container resource it belongs to).
+/// Linear in the findings: each looks its step up by binary search, and each step's
+/// connection is worked out once.
 pub fn of_findings(doc: &Document, model: &Model, findings: &[Finding]) -> Vec<Option<String>> {
     let vars = variables(doc);
+    let steps = Enclosing::new(model.steps.iter().map(|s| s.span.clone()));
+    let containers = Enclosing::new(model.containers.iter().map(|c| c.span.clone()));
+    let mut step_connections: Vec<Option<Option<String>>> = vec![None; model.steps.len()];
     findings
         .iter()
         .map(|f| {
-            if let Some(step) = model
-                .steps
-                .iter()
-                .find(|s| s.span.start <= f.span.start && f.span.end <= s.span.end)
-            {
-                return of_step(step, &vars);
+            if let Some(i) = steps.first_around(&f.span) {
+                return step_connections[i]
+                    .get_or_insert_with(|| of_step(&model.steps[i], &vars))
+                    .clone();
             }
-            model
-                .containers
-                .iter()
-                .find(|c| c.span.start <= f.span.start && f.span.end <= c.span.end)
-                .and_then(|c| c.azure_subscription.as_ref())
+            containers
+                .first_around(&f.span)
+                .and_then(|i| model.containers[i].azure_subscription.as_ref())
                 .and_then(|(_, v)| v.as_ref())
                 .map(|v| resolve(&v.text, &vars))
         })
         .collect()
+}
+
+/// Spans (steps, containers) indexed to answer "the first one, in order of start, that
+/// encloses this span" in O(log n): sorted by start, with the running maximum of their
+/// ends, which first reaches a span's end at the first span long enough to enclose it.
+struct Enclosing {
+    /// (start, original index), by start.
+    starts: Vec<(usize, usize)>,
+    /// The largest end among `starts[..=i]`.
+    max_end: Vec<usize>,
+}
+
+impl Enclosing {
+    fn new(spans: impl Iterator<Item = Span>) -> Enclosing {
+        let mut spans: Vec<(usize, usize, usize)> = spans
+            .enumerate()
+            .map(|(i, s)| (s.start, s.end, i))
+            .collect();
+        spans.sort_by_key(|&(start, _, i)| (start, i));
+        let mut max = 0;
+        let max_end = spans
+            .iter()
+            .map(|&(_, end, _)| {
+                max = max.max(end);
+                max
+            })
+            .collect();
+        Enclosing {
+            starts: spans.iter().map(|&(start, _, i)| (start, i)).collect(),
+            max_end,
+        }
+    }
+
+    fn first_around(&self, span: &Span) -> Option<usize> {
+        // Candidates start at or before the span; the first of them reaching its end
+        // encloses it.
+        let candidates = self
+            .starts
+            .partition_point(|&(start, _)| start <= span.start);
+        let first = self.max_end[..candidates].partition_point(|&end| end < span.end);
+        self.starts
+            .get(first)
+            .filter(|_| first < candidates)
+            .map(|&(_, i)| i)
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +163,20 @@ mod tests {
                 Some("$(other)".to_string()),
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn the_first_enclosing_span_is_found_among_nested_and_disjoint_ones() {
+        let index = Enclosing::new([10..20, 0..5, 12..15, 30..40].into_iter());
+        assert_eq!(index.first_around(&(13..14)), Some(0), "outer before inner");
+        assert_eq!(index.first_around(&(1..2)), Some(1));
+        assert_eq!(index.first_around(&(18..25)), None, "crosses an end");
+        assert_eq!(index.first_around(&(35..40)), Some(3));
+        assert_eq!(index.first_around(&(6..7)), None, "between spans");
+        assert_eq!(
+            Enclosing::new(std::iter::empty()).first_around(&(0..1)),
+            None
         );
     }
 

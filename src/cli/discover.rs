@@ -28,21 +28,57 @@ fn skip(reason: impl Into<String>) -> Decision {
     }
 }
 
-/// The YAML files under `roots` (files given directly are kept whatever their name), in
-/// path order.
-pub fn yaml_files(roots: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for root in roots {
-        if root.is_file() {
-            files.push(root.clone());
+/// A file to check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    /// Which of the given paths it was found under (the first, when several lead to it).
+    pub root: usize,
+    /// Named on the command line: checked whatever its name, type or content.
+    pub given: bool,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// In path order.
+    pub files: Vec<Found>,
+    pub errors: Vec<String>,
+    /// Symbolic links met while walking, which are not followed (in path order).
+    pub links: Vec<PathBuf>,
+}
+
+/// The name that stands for standard input.
+pub const STDIN: &str = "-";
+
+/// The YAML files under `roots`. A root that is not a folder is taken whatever its name
+/// and type (a FIFO, `/dev/stdin`, `-` for standard input): it was named to be checked.
+pub fn yaml_files(roots: &[PathBuf]) -> Walk {
+    let mut walk = Walk::default();
+    for (index, root) in roots.iter().enumerate() {
+        let found = |path: PathBuf, given| Found {
+            path,
+            root: index,
+            given,
+        };
+        if root.as_os_str() == STDIN {
+            walk.files.push(found(root.clone(), true));
             continue;
         }
-        if !root.exists() {
-            errors.push(format!("{}: no such file or directory", root.display()));
-            continue;
+        match std::fs::metadata(root) {
+            Err(_) => {
+                walk.errors
+                    .push(format!("{}: no such file or directory", root.display()));
+                continue;
+            }
+            Ok(meta) if !meta.is_dir() => {
+                walk.files.push(found(root.clone(), true));
+                continue;
+            }
+            Ok(_) => {}
         }
-        let found = Mutex::new(Vec::new());
+        let files = Mutex::new(Vec::new());
+        let links = Mutex::new(Vec::new());
         let failed = Mutex::new(Vec::new());
         ignore::WalkBuilder::new(root)
             .follow_links(false)
@@ -53,27 +89,44 @@ pub fn yaml_files(roots: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
                     match entry {
                         Ok(e) => {
                             let path = e.path();
-                            if e.file_type().is_some_and(|t| t.is_file()) && is_yaml(path) {
-                                found
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .push(path.to_path_buf());
+                            match e.file_type() {
+                                Some(t) if t.is_file() && is_yaml(path) => {
+                                    push(&files, path.to_path_buf())
+                                }
+                                Some(t) if t.is_symlink() => push(&links, path.to_path_buf()),
+                                _ => {}
                             }
                         }
-                        Err(err) => failed
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(err.to_string()),
+                        Err(err) => push(&failed, err.to_string()),
                     }
                     ignore::WalkState::Continue
                 })
             });
-        files.extend(found.into_inner().unwrap_or_else(|p| p.into_inner()));
-        errors.extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
+        walk.files
+            .extend(drain(files).into_iter().map(|p| found(p, false)));
+        walk.links.extend(drain(links));
+        walk.errors.extend(drain(failed));
     }
-    files.sort();
-    files.dedup();
-    (files, errors)
+    // Path order; a file reached twice is kept once: as named, if it was, else from its
+    // first root.
+    walk.files.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then(b.given.cmp(&a.given))
+            .then(a.root.cmp(&b.root))
+    });
+    walk.files.dedup_by(|later, first| later.path == first.path);
+    walk.links.sort();
+    walk.links.dedup();
+    walk
+}
+
+fn push<T>(list: &Mutex<Vec<T>>, item: T) {
+    list.lock().unwrap_or_else(|p| p.into_inner()).push(item);
+}
+
+fn drain<T>(list: Mutex<Vec<T>>) -> Vec<T> {
+    list.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
 fn is_yaml(path: &Path) -> bool {

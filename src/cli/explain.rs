@@ -3,6 +3,7 @@
 //! `-` it reads a pipeline log on stdin and explains every known message it recognises,
 //! with the line it matched.
 
+use super::escape;
 use crate::knowledge::{ErrorEntry, Knowledge, TableId};
 use std::fmt::Write as _;
 use std::io::{BufRead, Write};
@@ -50,8 +51,8 @@ pub fn code(
         codes.sort_unstable();
         codes.dedup();
         return Ok(Outcome::Unknown(format!(
-            "no error \"{}\" in the document's error tables; known codes: {}",
-            query.trim(),
+            "no error {} in the document's error tables; known codes: {}",
+            escape::quote(query.trim(), 40),
             codes.join(", ")
         )));
     }
@@ -87,7 +88,8 @@ pub fn log(
             .collect::<Vec<_>>();
         for e in best {
             found = true;
-            writeln!(out, "line {}: {}", i + 1, line.trim())?;
+            // The log's line as text, never as a logging command for the agent running us.
+            writeln!(out, "line {}: {}", i + 1, escape::text(line.trim()))?;
             write!(out, "{}", render(kb, e))?;
         }
     }

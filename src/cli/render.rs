@@ -1,6 +1,9 @@
 //! Human output in the style of rustc and ruff: `file:line:col: severity: message [id]`,
 //! the source line with the token underlined, the related step, and a `help:` line.
+//! Everything from the input is shown through [`escape::text`]; the underline follows
+//! the escaped line.
 
+use super::escape;
 use crate::analysis::Finding;
 use crate::text::{self, Encoding};
 use ropey::Rope;
@@ -36,41 +39,61 @@ pub fn human(path: &str, rope: &Rope, finding: &Finding, color: bool) -> String 
         "{}: {severity}: {}",
         style.paint(
             "1",
-            &format!("{path}:{}:{}", start.line + 1, start.column + 1)
+            &format!(
+                "{}:{}:{}",
+                escape::line_start(path),
+                start.line + 1,
+                start.column + 1
+            )
         ),
-        finding.full_message()
+        escape::text(&finding.full_message())
     );
     let line_no = (start.line + 1).to_string();
     let gutter = " ".repeat(line_no.len());
-    let line = text::line_text(rope, start.line as usize);
-    let shown = line.replace('\t', " ");
-    let width = if end.line == start.line {
-        (end.column - start.column).max(1)
+    let line: Vec<char> = text::line_text(rope, start.line as usize)
+        .replace('\t', " ")
+        .chars()
+        .collect();
+    let from = (start.column as usize).min(line.len());
+    let to = if end.line == start.line {
+        (end.column as usize).clamp(from, line.len())
     } else {
-        (shown.chars().count() as u32)
-            .saturating_sub(start.column)
-            .max(1)
+        line.len()
+    };
+    // Widths as printed: an escaped character takes several columns.
+    let width = |chars: &[char]| {
+        escape::text(&chars.iter().collect::<String>())
+            .chars()
+            .count()
     };
     let _ = writeln!(out, "{gutter} |");
-    let _ = writeln!(out, "{line_no} | {shown}");
+    let _ = writeln!(
+        out,
+        "{line_no} | {}",
+        escape::text(&line.iter().collect::<String>())
+    );
     let _ = writeln!(
         out,
         "{gutter} | {}{}",
-        " ".repeat(start.column as usize),
-        style.paint("1;33", &"^".repeat(width as usize))
+        " ".repeat(width(&line[..from])),
+        style.paint("1;33", &"^".repeat(width(&line[from..to]).max(1)))
     );
     for related in &finding.related {
         let at = text::position(rope, related.span.start, Encoding::Utf32);
         let _ = writeln!(
             out,
             "{gutter} = note: in {} at line {}",
-            related.label,
+            escape::text(&related.label),
             at.line + 1
         );
     }
     if let Some(fix) = &finding.fix {
         let kind = if fix.safe { "safe fix" } else { "unsafe fix" };
-        let _ = writeln!(out, "{gutter} = help: {} ({kind})", fix.title);
+        let _ = writeln!(
+            out,
+            "{gutter} = help: {} ({kind})",
+            escape::text(&fix.title)
+        );
     }
     out
 }
