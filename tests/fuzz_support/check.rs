@@ -183,8 +183,8 @@ pub fn problems(run: &Run, format: &str, inputs: &[Input]) -> Vec<Problem> {
             super::excerpt(&stdout, 500),
         ));
     }
-    out.extend(ci_commands(&stdout, format, "stdout"));
-    out.extend(ci_commands(&stderr, "(stderr)", "stderr"));
+    out.extend(ci_commands(&stdout, format, "stdout", true));
+    out.extend(ci_commands(&stderr, format, "stderr", false));
     match format {
         "json" => match serde_json::from_str::<Value>(&stdout) {
             Ok(report) => out.extend(json_problems(&report, inputs)),
@@ -216,19 +216,20 @@ fn agent_lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// `##vso[` anywhere in a line is a command to the Azure Pipelines agent (it reads stdout
 /// and stderr alike), and `::` at the start of a line is one to GitHub's runner. Only the
-/// `azure` and `github` formats may print them, one well-formed command per line.
-fn ci_commands(text: &str, format: &str, stream: &str) -> Vec<Problem> {
+/// `azure` and `github` formats may print them, on stdout (`own`), one well-formed command
+/// per line.
+fn ci_commands(text: &str, format: &str, stream: &str, own: bool) -> Vec<Problem> {
     let mut out = Vec::new();
     for line in agent_lines(text) {
         let azure = line.contains("##vso[");
         let github = line.trim_start().starts_with("::");
-        if azure && !(format == "azure" && well_formed_logissue(line)) {
+        if azure && !(own && format == "azure" && well_formed_logissue(line)) {
             out.push(problem(
                 format!("--format {format}: an Azure Pipelines logging command (##vso[) the input put in {stream}"),
                 format!("line: {}", super::excerpt(line, 300)),
             ));
         }
-        if github && !(format == "github" && well_formed_workflow_command(line)) {
+        if github && !(own && format == "github" && well_formed_workflow_command(line)) {
             out.push(problem(
                 format!("--format {format}: a GitHub workflow command (::) the input put at the start of a line of {stream}"),
                 format!("line: {}", super::excerpt(line, 300)),

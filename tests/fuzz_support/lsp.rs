@@ -26,7 +26,7 @@ enum Incoming {
 /// Why a session could not go on.
 #[derive(Debug)]
 pub enum Trouble {
-    /// No answer in time: what was awaited.
+    /// No answer within the timeout: what was awaited.
     Hang(String),
     /// The process ended: how, and the line of stderr that says why.
     Died {
@@ -52,6 +52,8 @@ pub struct Server {
     published: HashMap<String, (Option<i64>, Value)>,
     /// The method of the last message sent, for reports.
     pub last_sent: String,
+    /// How long to wait for an answer.
+    pub timeout: Duration,
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {
@@ -177,6 +179,7 @@ impl Server {
             next_id: 1,
             published: HashMap::new(),
             last_sent: String::new(),
+            timeout: TIMEOUT,
         }
     }
 
@@ -231,12 +234,19 @@ impl Server {
     /// Handles messages until one matches `wanted`: server requests get a null result,
     /// diagnostics are remembered, anything else is let go.
     fn wait(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Result<Value, Trouble> {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let message = match self.incoming.recv_timeout(left) {
                 Ok(Incoming::Message(m)) => m,
-                Ok(Incoming::NotProtocol(what)) => return Err(Trouble::NotProtocol(what)),
+                Ok(Incoming::NotProtocol(what)) => {
+                    // Output cut short by a crash is the crash's doing.
+                    std::thread::sleep(Duration::from_millis(100));
+                    if let Ok(Some(_)) = self.child.try_wait() {
+                        return Err(self.death());
+                    }
+                    return Err(Trouble::NotProtocol(what));
+                }
                 Ok(Incoming::TooDeep(start)) => return Err(Trouble::TooDeep(start)),
                 Ok(Incoming::Closed) | Err(RecvTimeoutError::Disconnected) => {
                     return Err(self.death());
@@ -246,10 +256,7 @@ impl Server {
                     if let Ok(Some(_)) = self.child.try_wait() {
                         return Err(self.death());
                     }
-                    return Err(Trouble::Hang(format!(
-                        "no {what} within {} s",
-                        TIMEOUT.as_secs()
-                    )));
+                    return Err(Trouble::Hang(format!("no {what}")));
                 }
             };
             if message["method"] == "textDocument/publishDiagnostics" {
