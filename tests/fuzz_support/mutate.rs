@@ -103,15 +103,16 @@ pub fn random(rng: &mut Rng) -> Mutation {
     match rng.below(100) {
         0 => HugeLine,
         1 => ManyLines,
-        2..=11 => deep(rng),
+        2..=11 => deep(rng, 3000),
         _ => *rng.pick(SMALL),
     }
 }
 
-/// Deep nesting of any kind, indented only where its size stays reasonable.
-pub fn deep(rng: &mut Rng) -> Mutation {
+/// Deep nesting of any kind; indented only up to `indented_max` levels, where its size
+/// (quadratic in the depth) stays reasonable.
+pub fn deep(rng: &mut Rng, indented_max: usize) -> Mutation {
     let depth = depth(rng);
-    if depth > 3000 || rng.one_in(2) {
+    if depth > indented_max || rng.one_in(2) {
         rng.pick(&ONE_LINE)(depth)
     } else {
         rng.pick(&INDENTED)(depth)
