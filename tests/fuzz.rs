@@ -318,13 +318,12 @@ impl CheckFuzz<'_> {
         };
         let inputs: Vec<&Input> = with_fixes.iter().map(|(c, _)| &c.input).collect();
         let (dir, run) = self.run("fix", "json", &[flag], &inputs);
-        if let Some(p) = check::crash(&run) {
+        if check::crash(&run).is_some() {
             for (case, _) in &with_fixes {
                 if let Some(p) = self.alone("json", &[flag], &case.input).pop() {
                     self.report(case, "json", &[flag], p);
                 }
             }
-            let _ = p;
             return;
         }
         for (case, findings) in &with_fixes {
@@ -543,8 +542,11 @@ fn random_range(rng: &mut Rng, doc: &Doc) -> Value {
     let start = random_position(rng, doc);
     let end = match rng.below(4) {
         0 => start,
-        1 => (start.0, start.1.saturating_add(rng.below(10))),
-        2 => (start.0.saturating_add(1 + rng.below(3)), rng.below(20)),
+        1 => (start.0, (start.1 + rng.below(10)).min(UINTEGER_MAX)),
+        2 => (
+            (start.0 + 1 + rng.below(3)).min(UINTEGER_MAX),
+            rng.below(20),
+        ),
         _ => random_position(rng, doc).max(start),
     };
     json!({"start": position(start), "end": position(end)})

@@ -257,7 +257,7 @@ pub fn shell_word(bytes: &[u8]) -> String {
         && bytes
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@+,".contains(b));
-    if plain && bytes[0] != b'-' {
+    if plain {
         return String::from_utf8_lossy(bytes).into_owned();
     }
     let mut out = String::from("$'");
