@@ -30,7 +30,7 @@
 //! budget runs a prefix or an extension of the same sequence.
 //!
 //! On failure each distinct problem is printed once with what to run: the input (shrunk)
-//! is written under the target's tmp folder, `fuzz-failures/seed-N/`, with the exact
+//! is written under the target's tmp folder, `fuzz-failures/seed-N/<test>/`, with the exact
 //! `azpls check` command, or, for the server, the session's stdin as `session.lsp`, to
 //! replay with `azpls server < session.lsp`. Without the corpus (`../shared/corpus`,
 //! `AZPLS_CORPUS`, `AZPLS_SHARED`) both tests say SKIP and fuzz a few built-in pipelines.
@@ -202,10 +202,11 @@ impl CheckFuzz<'_> {
                 .map(|c| c.about.as_str())
                 .collect::<Vec<_>>()
                 .join("\n  ");
-            let reproducer = self
-                .budget
-                .failures_dir
-                .join(format!("check-batch-{}", cases[0].number));
+            let reproducer = self.budget.failures_dir.join(format!(
+                "check-{}-batch-{}",
+                self.failures.distinct() + 1,
+                cases[0].number
+            ));
             write_inputs(&reproducer, &inputs);
             let command = command_line(&reproducer, format, &[], &inputs);
             for p in problems {
@@ -227,10 +228,12 @@ impl CheckFuzz<'_> {
             return;
         }
         let shrunk = self.shrink(&case.input, format, extra, &p.signature);
-        let dir = self
-            .budget
-            .failures_dir
-            .join(format!("check-case-{}", case.number));
+        // One folder per failure: one case may show several.
+        let dir = self.budget.failures_dir.join(format!(
+            "check-{}-case-{}",
+            self.failures.distinct() + 1,
+            case.number
+        ));
         write_inputs(&dir, &[&shrunk]);
         write_inputs(&dir.join("unshrunk"), &[&case.input]);
         let command = command_line(&dir, format, extra, &[&shrunk]);
@@ -331,10 +334,11 @@ impl CheckFuzz<'_> {
                 .unwrap_or_default();
             for p in check::fix_problems(&case.input, findings, unsafe_fixes, &after) {
                 let signature = format!("check: {}", p.signature);
-                let reproducer = self
-                    .budget
-                    .failures_dir
-                    .join(format!("check-fix-{}", case.number));
+                let reproducer = self.budget.failures_dir.join(format!(
+                    "check-{}-fix-{}",
+                    self.failures.distinct() + 1,
+                    case.number
+                ));
                 if self.failures.is_new(&signature) {
                     write_inputs(&reproducer, &[&case.input]);
                     let expected = check::apply_fixes(

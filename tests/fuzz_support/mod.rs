@@ -43,7 +43,12 @@ impl Budget {
             .unwrap_or(60.0);
         let share = Duration::from_secs_f64(total.max(0.0) / 2.0);
         let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let failures_dir = tmp.join("fuzz-failures").join(format!("seed-{seed}"));
+        // Per test, and emptied first: what is there is this run's.
+        let failures_dir = tmp
+            .join("fuzz-failures")
+            .join(format!("seed-{seed}"))
+            .join(part);
+        let _ = std::fs::remove_dir_all(&failures_dir);
         let work_dir = tmp
             .join("fuzz-work")
             .join(format!("{part}-{}", std::process::id()));
@@ -206,6 +211,11 @@ impl Failures {
             seed,
             seen: BTreeMap::new(),
         }
+    }
+
+    /// How many distinct failures so far: numbers reproducer folders apart.
+    pub fn distinct(&self) -> usize {
+        self.seen.len()
     }
 
     /// Whether this signature is new (the caller then shrinks and writes a reproducer).
