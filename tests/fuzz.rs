@@ -587,7 +587,8 @@ fn trouble(server: &Server, t: Trouble, context: &str) -> Stop {
             format!("waited {} s\n{stderr}", server.timeout.as_secs()),
         ),
         Trouble::Died { status, key } => {
-            let last = if context.is_empty() && (key.is_empty() || key.contains("overflowed")) {
+            let said_little = key.is_empty() || key.contains("overflowed");
+            let last = if context.is_empty() && said_little && !server.last_sent.is_empty() {
                 format!(" (last sent: {})", server.last_sent)
             } else {
                 String::new()
@@ -997,6 +998,11 @@ fn finish_session(
     });
     let stderr = server.stderr();
     let transcript = std::mem::take(&mut server.transcript);
+    let waits: String = server
+        .waits
+        .iter()
+        .map(|(offset, wait)| wait.line(*offset) + "\n")
+        .collect();
     drop(server);
     let mut found = Vec::new();
     if let Err(s) = stopped {
@@ -1016,13 +1022,17 @@ fn finish_session(
         let _ = std::fs::remove_dir_all(reproducer);
         std::fs::create_dir_all(reproducer).unwrap();
         std::fs::write(reproducer.join("session.lsp"), &transcript).unwrap();
+        std::fs::write(reproducer.join("session.waits"), &waits).unwrap();
         for (name, text) in documents {
             std::fs::write(reproducer.join(name), text).unwrap();
         }
+        let session = reproducer.join("session.lsp");
         let command = format!(
-            "{} server < {}",
+            "AZPLS_FUZZ_REPLAY={} cargo test --test fuzz replays_a_session -- --nocapture\n\
+             (or, where pacing does not matter: {} server < {})",
+            shell_path(&session),
             shell_path(Path::new(env!("CARGO_BIN_EXE_azpls"))),
-            shell_path(&reproducer.join("session.lsp"))
+            shell_path(&session),
         );
         failures.record(s.signature, || {
             format!("{about}\nreplay: {command}\n{}", s.detail)
@@ -1088,4 +1098,38 @@ fn server_survives_random_edits() {
         started.elapsed().as_secs_f64()
     );
     failures.finish(&summary);
+}
+
+/// Replays a failed session (`AZPLS_FUZZ_REPLAY=.../session.lsp`, beside its
+/// `session.waits`), message by message, waiting where the session waited: some failures
+/// need the server to finish one message before the next arrives, which `azpls server <
+/// session.lsp` does not wait for. Does nothing without the variable.
+#[test]
+fn replays_a_session_when_asked() {
+    let Some(path) = std::env::var_os("AZPLS_FUZZ_REPLAY").map(PathBuf::from) else {
+        return;
+    };
+    let transcript = std::fs::read(&path).expect("read the session");
+    let waits: Vec<(usize, lsp::Wait)> = std::fs::read_to_string(path.with_extension("waits"))
+        .expect("read session.waits beside the session")
+        .lines()
+        .map(|l| lsp::Wait::parse(l).expect("a line of session.waits"))
+        .collect();
+    let dir = std::env::temp_dir();
+    let mut server = Server::start(&dir);
+    let outcome = server.replay(&transcript, &waits);
+    // Whatever came last gets its moment before the verdict.
+    std::thread::sleep(Duration::from_secs(1));
+    let outcome = outcome.and_then(|()| server.ended().map_or(Ok(()), Err));
+    let outcome = outcome.map_err(|t| trouble(&server, t, ""));
+    let stderr = server.stderr();
+    match outcome {
+        Err(s) => panic!("replayed: {}\n{}", s.signature, s.detail),
+        Ok(()) if stderr.contains("panicked at") => panic!("replayed: a caught panic\n{stderr}"),
+        Ok(()) => eprintln!(
+            "replayed {} bytes, {} waits: no failure",
+            transcript.len(),
+            waits.len()
+        ),
+    }
 }

@@ -13,6 +13,37 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// What a client waited for.
+#[derive(Clone, Debug)]
+pub enum Wait {
+    Answer(i64),
+    Diagnostics { uri: String, version: i64 },
+}
+
+impl Wait {
+    /// One line of a `session.waits` file: `OFFSET answer ID` or `OFFSET diagnostics VERSION URI`.
+    pub fn line(&self, offset: usize) -> String {
+        match self {
+            Wait::Answer(id) => format!("{offset} answer {id}"),
+            Wait::Diagnostics { uri, version } => format!("{offset} diagnostics {version} {uri}"),
+        }
+    }
+
+    pub fn parse(line: &str) -> Option<(usize, Wait)> {
+        let mut words = line.splitn(4, ' ');
+        let offset = words.next()?.parse().ok()?;
+        let wait = match words.next()? {
+            "answer" => Wait::Answer(words.next()?.parse().ok()?),
+            "diagnostics" => Wait::Diagnostics {
+                version: words.next()?.parse().ok()?,
+                uri: words.next()?.to_string(),
+            },
+            _ => return None,
+        };
+        Some((offset, wait))
+    }
+}
+
 enum Incoming {
     Message(Value),
     /// Bytes on stdout that are not a JSON-RPC frame.
@@ -47,6 +78,9 @@ pub struct Server {
     stderr: Arc<Mutex<Vec<u8>>>,
     /// Every byte written to the server's stdin, in order.
     pub transcript: Vec<u8>,
+    /// Where in the transcript the client waited, and for what: a replay waits there too,
+    /// since some failures need the server to be done with one message before the next.
+    pub waits: Vec<(usize, Wait)>,
     next_id: i64,
     /// The last diagnostics published for each URI, with their version.
     published: HashMap<String, (Option<i64>, Value)>,
@@ -176,6 +210,7 @@ impl Server {
             incoming,
             stderr,
             transcript: Vec::new(),
+            waits: Vec::new(),
             next_id: 1,
             published: HashMap::new(),
             last_sent: String::new(),
@@ -207,17 +242,30 @@ impl Server {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let response = self.wait(&format!("answer to {method}"), |m| {
-            m["id"] == id && m.get("method").is_none()
-        })?;
+        let response = self.answer(id, method)?;
         match response.get("error") {
             Some(error) => Err(Trouble::Error(format!("{method}: {error}"))),
             None => Ok(response["result"].clone()),
         }
     }
 
+    /// Waits for the response to request `id`.
+    fn answer(&mut self, id: i64, method: &str) -> Result<Value, Trouble> {
+        self.waits.push((self.transcript.len(), Wait::Answer(id)));
+        self.wait(&format!("answer to {method}"), |m| {
+            m["id"] == id && m.get("method").is_none()
+        })
+    }
+
     /// Waits for the diagnostics of `uri` at `version`.
     pub fn diagnostics(&mut self, uri: &str, version: i64) -> Result<Value, Trouble> {
+        self.waits.push((
+            self.transcript.len(),
+            Wait::Diagnostics {
+                uri: uri.to_string(),
+                version,
+            },
+        ));
         if let Some((Some(v), d)) = self.published.get(uri) {
             if *v == version {
                 return Ok(d.clone());
@@ -229,6 +277,26 @@ impl Server {
                 && m["params"]["version"] == version
         })?;
         Ok(message["params"]["diagnostics"].clone())
+    }
+
+    /// Whether the process has ended, and how.
+    pub fn ended(&mut self) -> Option<Trouble> {
+        matches!(self.child.try_wait(), Ok(Some(_))).then(|| self.death())
+    }
+
+    /// Sends a recorded session again, waiting where it waited.
+    pub fn replay(&mut self, transcript: &[u8], waits: &[(usize, Wait)]) -> Result<(), Trouble> {
+        let mut sent = 0;
+        for (offset, wait) in waits {
+            self.send_raw(transcript[sent..*offset].to_vec());
+            sent = *offset;
+            match wait {
+                Wait::Answer(id) => self.answer(*id, "a request").map(drop)?,
+                Wait::Diagnostics { uri, version } => self.diagnostics(uri, *version).map(drop)?,
+            }
+        }
+        self.send_raw(transcript[sent..].to_vec());
+        Ok(())
     }
 
     /// Handles messages until one matches `wanted`: server requests get a null result,
