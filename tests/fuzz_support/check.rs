@@ -256,13 +256,14 @@ fn ci_commands(text: &str, format: &str, stream: &str, own: bool) -> Vec<Problem
     out
 }
 
-/// `##vso[task.logissue type=..;sourcepath=..;linenumber=N;columnnumber=N;code=..]message`,
-/// with no other command in the line: what `--format azure` promises.
+/// `##vso[task.logissue type=..;sourcepath=..;linenumber=N;columnnumber=N;code=..]message`:
+/// what `--format azure` promises. The agent runs the first command of a line only, so the
+/// message may quote anything; a property may not end early (a `;` or `]` in a path).
 fn well_formed_logissue(line: &str) -> bool {
     let Some(rest) = line.strip_prefix("##vso[task.logissue ") else {
         return false;
     };
-    let Some((properties, message)) = rest.split_once(']') else {
+    let Some((properties, _message)) = rest.split_once(']') else {
         return false;
     };
     let keys: Vec<(&str, &str)> = properties
@@ -275,9 +276,7 @@ fn well_formed_logissue(line: &str) -> bool {
         .iter()
         .filter(|(k, _)| k.ends_with("number"))
         .all(|(_, v)| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
-    names == ["type", "sourcepath", "linenumber", "columnnumber", "code"]
-        && numbers
-        && !message.contains("##vso[")
+    names == ["type", "sourcepath", "linenumber", "columnnumber", "code"] && numbers
 }
 
 /// `::warning file=..,line=N,col=N,endLine=N,endColumn=N,title=..::message`.
