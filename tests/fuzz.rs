@@ -11,8 +11,8 @@
 //!   checked by `azpls check --all-yaml` in batches. A run passes with exit code 0, 1 or
 //!   2, no signal, no panic, output valid for its format (JSON consistent with the files'
 //!   bytes, lines and columns; at most the format's own CI commands), and `--fix` on a
-//!   copy changing nothing but its edits. A failing batch is re-run file by file to find
-//!   the culprit, which is then shrunk line by line.
+//!   copy changing nothing but its edits. A failing batch is split in halves until the
+//!   file at fault is found, which is then shrunk line by line.
 //! - `server_survives_random_edits`: `azpls server` with corpus documents open, under
 //!   random incremental `didChange` edits (UTF-16 positions inside surrogate pairs, past
 //!   line ends and past the end, CRLF and lone CR, deep nesting typed in) interleaved with
@@ -31,8 +31,10 @@
 //!
 //! On failure each distinct problem is printed once with what to run: the input (shrunk)
 //! is written under the target's tmp folder, `fuzz-failures/seed-N/<test>/`, with the exact
-//! `azpls check` command, or, for the server, the session's stdin as `session.lsp`, to
-//! replay with `azpls server < session.lsp`. Without the corpus (`../shared/corpus`,
+//! `azpls check` command, or, for the server, the session's stdin as `session.lsp` and
+//! where the client waited as `session.waits`, which `replays_a_session_when_asked` sends
+//! again as it ran (`AZPLS_FUZZ_REPLAY=.../session.lsp cargo test --test fuzz
+//! replays_a_session -- --nocapture`). Without the corpus (`../shared/corpus`,
 //! `AZPLS_CORPUS`, `AZPLS_SHARED`) both tests say SKIP and fuzz a few built-in pipelines.
 #![cfg(unix)]
 

@@ -1,7 +1,7 @@
 //! A strict LSP client for fuzzing the real `azpls server`: it never blocks on the server
 //! (writes go through their own thread, every wait has a timeout), insists that stdout
-//! carries nothing but well-framed JSON-RPC, keeps every byte it sent so a session can be
-//! replayed with `azpls server < session.lsp`, and stops the server by its own handle.
+//! carries nothing but well-framed JSON-RPC, keeps every byte it sent and where it waited
+//! so a session can be replayed as it ran, and stops the server by its own handle.
 
 use super::TIMEOUT;
 use serde_json::{Value, json};
