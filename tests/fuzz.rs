@@ -788,9 +788,11 @@ impl Session<'_> {
         let uri = self.open[0].uri.clone();
         let frames = lsp::malformed_frames(&uri);
         let (name, bytes) = self.rng.pick(&frames).clone();
-        self.server.send_raw(bytes);
         let params = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}});
-        match self.server.request("textDocument/hover", params) {
+        match self
+            .server
+            .request_after(bytes, "textDocument/hover", params)
+        {
             Ok(_) => Ok(()),
             Err(t) => Err(trouble(&self.server, t, &format!(" after {name}"))),
         }
@@ -1061,11 +1063,10 @@ fn every_malformed_frame(budget: &Budget, failures: &mut Failures) -> usize {
                 .initialize(&root, false)
                 .map_err(|t| trouble(&server, t, ""))?;
             server.open(&uri, text, 0);
-            server.send_raw(bytes.clone());
             let params =
                 json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 9}});
             server
-                .request("textDocument/hover", params)
+                .request_after(bytes.clone(), "textDocument/hover", params)
                 .map_err(|t| trouble(&server, t, &format!(" after {name}")))?;
             Ok(())
         })();

@@ -239,9 +239,22 @@ impl Server {
 
     /// Sends a request and waits for its result.
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Trouble> {
+        self.request_after(Vec::new(), method, params)
+    }
+
+    /// Sends `before` and a request in one write (so the server reads them together, as
+    /// it would from a fast client) and waits for the request's result.
+    pub fn request_after(
+        &mut self,
+        before: Vec<u8>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Trouble> {
         let id = self.next_id;
         self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.last_sent = method.to_string();
+        self.send_raw([before, frame(message.to_string().as_bytes())].concat());
         let response = self.answer(id, method)?;
         match response.get("error") {
             Some(error) => Err(Trouble::Error(format!("{method}: {error}"))),
