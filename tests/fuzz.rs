@@ -1,7 +1,8 @@
-//! Fuzzing the real binary: everything that comes in is untrusted (DESIGN habit 16), and
-//! the failures that matter most here (an abort in the grammar's C scanner, a stack
-//! overflow, a hang) kill or freeze the process, so every input goes to `azpls` in a
-//! subprocess and a crash or a hang is a test failure with a reproducer, not a dead test.
+//! Fuzzing the real binary: everything that comes in is untrusted (pipeline text, file
+//! names, JSON-RPC frames), and the failures that matter most here (an abort in the
+//! grammar's C scanner, a stack overflow, a hang) kill or freeze the process, so every
+//! input goes to `azpls` in a subprocess and a crash or a hang is a test failure with a
+//! reproducer, not a dead test.
 //!
 //! - `check_survives_mutated_pipelines`: the shared corpus of real pipelines, mutated
 //!   (byte flips, lines deleted and duplicated, tabs in indentation, nesting 300, 3,000

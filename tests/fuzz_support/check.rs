@@ -477,7 +477,8 @@ pub fn apply_fixes(original: &[u8], edits: &[(usize, usize, String)]) -> Vec<u8>
 }
 
 /// Problems of a `--fix` run: the rewritten file must be exactly the original with the
-/// fix edits of the findings applied (habit 4: nothing else changes).
+/// fix edits of the findings applied: comments, quotes, line endings and everything else
+/// stay as they were.
 pub fn fix_problems(
     input: &Input,
     findings: &[Value],
