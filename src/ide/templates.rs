@@ -150,14 +150,26 @@ pub struct Parameter {
 }
 
 /// Every template reference, in document order.
-///
-/// One walk over the mapping pairs with their ancestors in hand, so the cost is linear
-/// in the tree whatever its depth. Where the tree has errors, `template:` lines it lost
-/// are read as text.
 pub fn references(doc: &Document) -> Vec<TemplateRef> {
+    references_where(doc, |_| true)
+}
+
+/// Past this many `template` words in a text, one walk over the whole tree is cheaper
+/// than a lookup per word (and keeps hostile texts linear).
+const MANY_WORDS: usize = 2_000;
+
+/// The template references whose line, read from the `template` word on, passes `keep`:
+/// a cheap test on the text that spares the tree lookup for the others (the analysis
+/// runs on every keystroke and wants only paths that could leave the repository).
+///
+/// The words are found in the text, and each is looked up in the tree from the root
+/// down (no climb through `Node::parent`); with very many words, one walk over the tree
+/// does it instead. Where the tree has errors, `template:` lines it lost are read as text.
+pub fn references_where(doc: &Document, keep: impl Fn(&str) -> bool) -> Vec<TemplateRef> {
     let rope = doc.rope();
     let root = doc.tree().root_node();
-    if !crate::text::contains(rope, "template") {
+    let words = lines::find_all(rope, "template");
+    if words.is_empty() {
         return Vec::new();
     }
     let foreign: Vec<Span> = model::document_mappings(root)
@@ -166,18 +178,32 @@ pub fn references(doc: &Document) -> Vec<TemplateRef> {
         .map(|m| m.byte_range())
         .collect();
     let in_foreign = |at: usize| foreign.iter().any(|r| r.contains(&at));
-    let mut found: Vec<TemplateRef> = Vec::new();
-    // The lines of the keys the tree shows, references or not, so that the text
-    // fallback reads only lines the tree lost (in document order, so sorted).
-    let mut key_lines: Vec<usize> = Vec::new();
+    // The rest of the word's line.
+    let rest = |at: usize| {
+        let line = rope.byte_to_line(at);
+        let end = rope
+            .try_line_to_byte(line + 1)
+            .unwrap_or_else(|_| rope.len_bytes());
+        syntax::range_text(rope, at..end)
+    };
+    let keep = |at: usize| !in_foreign(at) && keep(&rest(at));
+    if words.len() > MANY_WORDS {
+        by_walk(rope, root, keep)
+    } else {
+        by_words(rope, root, &words, keep)
+    }
+}
+
+/// The references of one walk over every pair of the tree.
+fn by_walk(rope: &Rope, root: Node, keep: impl Fn(usize) -> bool) -> Vec<TemplateRef> {
+    let mut found = Vec::new();
     model::walk_pairs(
         rope,
         root,
         Vec::new(),
         is_template_key,
         &mut |pair, stack| {
-            key_lines.push(rope.byte_to_line(pair.start_byte()));
-            if in_foreign(pair.start_byte()) {
+            if !keep(pair.start_byte()) {
                 return;
             }
             if let [.., holder, wrapper, _mapping] = stack[..]
@@ -190,20 +216,55 @@ pub fn references(doc: &Document) -> Vec<TemplateRef> {
             }
         },
     );
-    if root.has_error() {
-        for at in lines::find_all(rope, "template") {
-            let line = rope.byte_to_line(at);
-            if key_lines.binary_search(&line).is_ok() || in_foreign(at) {
-                continue;
-            }
-            if let Some(r) = line_reference(rope, line).filter(|r| r.span.start > at) {
-                found.push(r);
-            }
-        }
-        found.sort_by_key(|r| r.span.start);
-    }
-    found.dedup_by(|a, b| a.span == b.span);
     found
+}
+
+/// The references at the `template` words of the text, each looked up from the root.
+fn by_words(
+    rope: &Rope,
+    root: Node,
+    words: &[usize],
+    keep: impl Fn(usize) -> bool,
+) -> Vec<TemplateRef> {
+    let mut found: Vec<TemplateRef> = Vec::new();
+    for &at in words {
+        if !keep(at) {
+            continue;
+        }
+        let from_tree = reference_from_key(rope, root, at);
+        let found_here = from_tree.or_else(|| {
+            // Lines the tree lost to an error: read the `template:` line as text.
+            root.has_error()
+                .then(|| line_reference(rope, rope.byte_to_line(at)))
+                .flatten()
+                .filter(|r| r.span.start > at)
+        });
+        if let Some(r) = found_here
+            && found.last().is_none_or(|last| last.span != r.span)
+        {
+            found.push(r);
+        }
+    }
+    found
+}
+
+/// The reference whose `template` key starts at (or just after a quote at) `at`.
+fn reference_from_key(rope: &Rope, root: Node, at: usize) -> Option<TemplateRef> {
+    let path = syntax::path_to(root, at, at + "template".len());
+    // From the key's scalar up to its pair: a few steps at most.
+    let i = (path.len().saturating_sub(4)..path.len())
+        .rev()
+        .find(|&i| matches!(path[i].kind(), "block_mapping_pair" | "flow_pair"))?;
+    let pair = path[i];
+    let key = pair.child_by_field_name("key")?;
+    if !key.byte_range().contains(&at)
+        || !is_template_key(rope, key)
+        || i == 0
+        || !is_reference_mapping(rope, &path, i - 1)
+    {
+        return None;
+    }
+    reference(rope, pair.child_by_field_name("value")?)
 }
 
 fn is_foreign(rope: &Rope, mapping: Node) -> bool {
@@ -872,6 +933,27 @@ mod tests {
         assert_eq!(parameter_at(&rope, at("['a b']", 3)).unwrap().0, "a b");
         assert!(parameter_at(&rope, at("eq(", 0)).is_none());
         assert!(parameter_at(&rope, at("and", 0)).is_none());
+    }
+
+    /// Looking references up word by word finds what one walk over the tree finds.
+    #[test]
+    fn word_lookups_and_the_tree_walk_agree() {
+        let texts = [
+            "steps:\n- template: a.yml\n  parameters: {template: no}\n- {template: 'b.yml'}\n",
+            "extends:\n  template: x.yml\njobs:\n- template: \"j.yml\"\n- job: template\n  steps:\n  - template: s.yml@r\n",
+            "a:\n  template: not-a-reference.yml\nvariables:\n- template: v.yml\n",
+        ];
+        for text in texts {
+            let doc = Document::new(text, 0);
+            let rope = doc.rope();
+            let root = doc.tree().root_node();
+            let words = lines::find_all(rope, "template");
+            assert_eq!(
+                by_words(rope, root, &words, |_| true),
+                by_walk(rope, root, |_| true),
+                "{text}"
+            );
+        }
     }
 
     #[test]
