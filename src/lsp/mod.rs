@@ -7,6 +7,9 @@
 //! for what the user should see, `window/logMessage` and `window/showMessage`.
 
 mod convert;
+mod framing;
+mod logging;
+mod stdio;
 
 use crate::analysis::{self, Config};
 use crate::config::{self, Settings};
@@ -20,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
-use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+use tower_lsp_server::{Client, LanguageServer, LspService};
 
 /// Writes a line to stderr when `AZPLS_LOG` is set (never to stdout).
 macro_rules! debug_log {
@@ -31,8 +34,9 @@ macro_rules! debug_log {
     };
 }
 
-/// Runs the server on stdin/stdout until the client says `exit`.
+/// Runs the server on stdin/stdout until the client says `exit` or closes stdin.
 pub fn run() -> std::io::Result<()> {
+    logging::init();
     // The task catalog is parsed on first use. Every analysis of a pipeline with steps
     // needs it, so parse it now, off the protocol's thread, while the client is still
     // starting up: the first diagnostics, hover or completion then don't wait for it, and
@@ -50,11 +54,8 @@ pub fn run() -> std::io::Result<()> {
         .build()?;
     runtime.block_on(async {
         let (service, socket) = LspService::new(Backend::new);
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
-    });
-    Ok(())
+        stdio::serve(service, socket).await
+    })
 }
 
 struct State {
