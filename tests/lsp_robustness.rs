@@ -1,6 +1,6 @@
 //! End-to-end over stdio against the real binary: frames the protocol's codec cannot
 //! decode are answered with a JSON-RPC error (or, for lone surrogates, repaired) and the
-//! session goes on; garbage between frames is skipped.
+//! session goes on; garbage between frames is skipped; the exit code follows LSP.
 
 mod common;
 
@@ -191,6 +191,36 @@ fn tower_lsp_server_logs_reach_stderr() {
 }
 
 #[test]
+fn exit_without_shutdown_exits_with_1() {
+    let mut client = started();
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait_exit(), Some(1));
+}
+
+#[test]
+fn shutdown_then_exit_exits_with_0() {
+    let client = started();
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn stdin_closing_without_shutdown_exits_with_1() {
+    let mut client = started();
+    // Half a frame, then the end of the stream.
+    client.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\"");
+    client.close_stdin();
+    assert_eq!(client.wait_exit(), Some(1));
+}
+
+#[test]
+fn stdin_closing_after_shutdown_exits_with_0() {
+    let mut client = started();
+    client.request("shutdown", Value::Null);
+    client.close_stdin();
+    assert_eq!(client.wait_exit(), Some(0));
+}
+
+#[test]
 fn requests_before_the_end_of_stdin_are_still_answered() {
     let mut client = Client::start();
     client.send_raw(&framed(
@@ -199,4 +229,5 @@ fn requests_before_the_end_of_stdin_are_still_answered() {
     client.close_stdin();
     let reply = client.wait_for(|m| m["id"] == 1);
     assert!(reply["result"]["capabilities"].is_object(), "{reply}");
+    assert_eq!(client.wait_exit(), Some(1));
 }

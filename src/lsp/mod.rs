@@ -20,6 +20,8 @@ use crate::text::Encoding;
 use dashmap::DashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
@@ -34,8 +36,9 @@ macro_rules! debug_log {
     };
 }
 
-/// Runs the server on stdin/stdout until the client says `exit` or closes stdin.
-pub fn run() -> std::io::Result<()> {
+/// Runs the server on stdin/stdout until the client says `exit` or closes stdin. The
+/// exit code is 0 when the client asked for `shutdown` first, else 1 (as LSP says).
+pub fn run() -> std::io::Result<ExitCode> {
     logging::init();
     // The task catalog is parsed on first use. Every analysis of a pipeline with steps
     // needs it, so parse it now, off the protocol's thread, while the client is still
@@ -52,9 +55,16 @@ pub fn run() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let shut_down = Arc::new(AtomicBool::new(false));
+    let flag = shut_down.clone();
     runtime.block_on(async {
-        let (service, socket) = LspService::new(Backend::new);
+        let (service, socket) = LspService::new(|client| Backend::new(client, flag));
         stdio::serve(service, socket).await
+    })?;
+    Ok(if shut_down.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 
@@ -89,6 +99,8 @@ struct Backend {
     /// (outline view, breadcrumbs, sticky scroll, statusline plugins) between edits.
     outlines: DashMap<lsp::Uri, (i32, Arc<Vec<ide::Symbol>>)>,
     state: RwLock<State>,
+    /// Set by `shutdown`: the exit code is 0 only if it came before `exit`.
+    shut_down: Arc<AtomicBool>,
 }
 
 /// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
@@ -108,9 +120,10 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
 }
 
 impl Backend {
-    fn new(client: Client) -> Self {
+    fn new(client: Client, shut_down: Arc<AtomicBool>) -> Self {
         Backend {
             client,
+            shut_down,
             documents: DashMap::new(),
             outlines: DashMap::new(),
             state: RwLock::new(State {
@@ -360,6 +373,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down.store(true, Ordering::SeqCst);
         Ok(())
     }
 
