@@ -58,8 +58,10 @@ pub fn run() -> std::io::Result<ExitCode> {
     let shut_down = Arc::new(AtomicBool::new(false));
     let flag = shut_down.clone();
     runtime.block_on(async {
-        let (service, socket) = LspService::new(|client| Backend::new(client, flag));
-        stdio::serve(service, socket).await
+        let stdio = stdio::Stdio::new();
+        let outbox = stdio.outbox();
+        let (service, socket) = LspService::new(|client| Backend::new(client, outbox, flag));
+        stdio.serve(service, socket).await
     })?;
     Ok(if shut_down.load(Ordering::SeqCst) {
         ExitCode::SUCCESS
@@ -82,6 +84,8 @@ struct State {
     hierarchical_symbols: bool,
     /// The most folding ranges the client wants.
     folding_limit: Option<u32>,
+    /// What diagnostics carry, from the client's capabilities.
+    extras: convert::Extras,
 }
 
 /// An open document and its model, kept up to date edit by edit.
@@ -94,6 +98,8 @@ struct Open {
 
 struct Backend {
     client: Client,
+    /// Where `publishDiagnostics` goes (see [`stdio::Outbox`]).
+    outbox: stdio::Outbox,
     documents: DashMap<lsp::Uri, Open>,
     /// The outline of each document at a version: clients ask for it again and again
     /// (outline view, breadcrumbs, sticky scroll, statusline plugins) between edits.
@@ -120,9 +126,10 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
 }
 
 impl Backend {
-    fn new(client: Client, shut_down: Arc<AtomicBool>) -> Self {
+    fn new(client: Client, outbox: stdio::Outbox, shut_down: Arc<AtomicBool>) -> Self {
         Backend {
             client,
+            outbox,
             shut_down,
             documents: DashMap::new(),
             outlines: DashMap::new(),
@@ -135,6 +142,7 @@ impl Backend {
                 snippets: false,
                 hierarchical_symbols: false,
                 folding_limit: None,
+                extras: convert::Extras::default(),
             }),
         }
     }
@@ -190,35 +198,37 @@ impl Backend {
             .await;
     }
 
-    /// Analyses the current snapshot of a document and publishes its diagnostics, unless
-    /// a newer version arrived while analysing.
-    async fn publish(&self, uri: lsp::Uri) {
+    /// Analyses a snapshot of a document; no diagnostics if analysis fails (logged).
+    fn diagnostics(&self, uri: &lsp::Uri, open: &Open) -> Vec<lsp::Diagnostic> {
         let config = self.config();
         let encoding = self.encoding();
+        let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
+        let started = std::time::Instant::now();
+        guarded("diagnostics", || {
+            let findings = analysis::analyze_model(&open.doc, &open.model, &config);
+            let analysed = started.elapsed();
+            let diagnostics =
+                convert::diagnostics(&open.doc, uri, &findings, config.table, extras, encoding);
+            debug_log!(
+                "{} findings: analysed in {analysed:?}, converted in {:?}",
+                findings.len(),
+                started.elapsed() - analysed
+            );
+            diagnostics
+        })
+        .unwrap_or_default()
+    }
+
+    /// Publishes a document's diagnostics, unless a newer version arrived while
+    /// analysing.
+    async fn publish(&self, uri: lsp::Uri) {
         // The snapshot is dropped before awaiting, so an edit arriving meanwhile updates
         // the model in place instead of copying it.
         let (version, diagnostics) = {
-            let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
+            let Some(open) = self.snapshot(&uri) else {
                 return;
             };
-            let started = std::time::Instant::now();
-            let diagnostics = guarded("diagnostics", || {
-                let findings = analysis::analyze_model(&doc, &model, &config);
-                let analysed = started.elapsed();
-                let links = convert::DocLinks::new(config.table);
-                let diagnostics = findings
-                    .iter()
-                    .map(|f| convert::diagnostic(&doc, &uri, f, links.get(f.rule), encoding))
-                    .collect::<Vec<_>>();
-                debug_log!(
-                    "{} findings: analysed in {analysed:?}, converted in {:?}",
-                    findings.len(),
-                    started.elapsed() - analysed
-                );
-                diagnostics
-            })
-            .unwrap_or_default();
-            (doc.version(), diagnostics)
+            (open.doc.version(), self.diagnostics(&uri, &open))
         };
         // Analysis runs synchronously today, so no edit lands between the snapshot and
         // here; the check keeps stale results out should it ever run on another thread.
@@ -226,8 +236,22 @@ impl Backend {
         if current != Some(version) {
             return;
         }
-        self.client
-            .publish_diagnostics(uri, diagnostics, Some(version))
+        self.send_diagnostics(uri, diagnostics, Some(version)).await;
+    }
+
+    async fn send_diagnostics(
+        &self,
+        uri: lsp::Uri,
+        diagnostics: Vec<lsp::Diagnostic>,
+        version: Option<i32>,
+    ) {
+        let params = lsp::PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        };
+        self.outbox
+            .notify::<lsp::notification::PublishDiagnostics>(&params)
             .await;
     }
 
@@ -293,7 +317,17 @@ impl LanguageServer for Backend {
         let folding_limit = text_caps
             .and_then(|t| t.folding_range.as_ref())
             .and_then(|f| f.range_limit);
+        let published = text_caps.and_then(|t| t.publish_diagnostics.as_ref());
+        let extras = convert::Extras {
+            related: published
+                .and_then(|c| c.related_information)
+                .unwrap_or(false),
+            links: published
+                .and_then(|c| c.code_description_support)
+                .unwrap_or(false),
+        };
         if let Ok(mut state) = self.state.write() {
+            state.extras = extras;
             state.hierarchical_symbols = hierarchical_symbols;
             state.folding_limit = folding_limit;
             state.encoding = encoding;
@@ -425,9 +459,7 @@ impl LanguageServer for Backend {
             // and clear what was published for it.
             self.documents.remove(&uri);
             self.outlines.remove(&uri);
-            self.client
-                .publish_diagnostics(uri.clone(), Vec::new(), None)
-                .await;
+            self.send_diagnostics(uri.clone(), Vec::new(), None).await;
             self.warn(format!(
                 "could not apply an edit to {}; reopen the file",
                 uri.as_str()
@@ -444,7 +476,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
         self.outlines.remove(&uri);
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.send_diagnostics(uri, Vec::new(), None).await;
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
@@ -479,11 +511,7 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
         let position = params.text_document_position_params;
-        let Some(Open { doc, model }) = self
-            .documents
-            .get(&position.text_document.uri)
-            .map(|d| d.clone())
-        else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&position.text_document.uri) else {
             return Ok(None);
         };
         let config = self.config();
@@ -642,11 +670,12 @@ impl LanguageServer for Backend {
         params: lsp::CodeActionParams,
     ) -> Result<Option<lsp::CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&uri) else {
             return Ok(None);
         };
         let config = self.config();
         let encoding = self.encoding();
+        let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
         let only = params.context.only.clone();
         let wants = |kind: &lsp::CodeActionKind| match &only {
             None => true,
@@ -658,26 +687,64 @@ impl LanguageServer for Backend {
         let want_quick = wants(&lsp::CodeActionKind::QUICKFIX);
         let want_fix_all = wants(&convert::fix_all_kind());
         let actions = guarded("codeAction", || {
+            use ide::ActionKind::{FixAll, QuickFix};
             let findings = analysis::analyze_model(&doc, &model, &config);
-            let links = convert::DocLinks::new(config.table);
+            // The client's diagnostics in the request, each with the finding it is of:
+            // diagnostics carry no fix, so the fix is found again by range and code.
+            let theirs: Vec<(usize, &lsp::Diagnostic)> = params
+                .context
+                .diagnostics
+                .iter()
+                .filter(|_| want_quick)
+                .filter_map(|d| {
+                    let span = convert::span(&doc, d.range, encoding);
+                    let of = |f: &analysis::Finding| convert::is_diagnostic_of(d, &span, f);
+                    Some((findings.iter().position(of)?, d))
+                })
+                .collect();
             let span = convert::span(&doc, params.range, encoding);
-            ide::code_actions(&findings, &span, !want_quick)
+            let mut actions = ide::code_actions(&findings, &span, !want_quick);
+            // A diagnostic the client asks about may lie outside the range (a cursor at
+            // the start of its line): offer its fix too.
+            for &(i, _) in &theirs {
+                if !actions
+                    .iter()
+                    .any(|a| a.kind == QuickFix && a.fixes.contains(&i))
+                {
+                    let fix = ide::code_actions(&findings, &findings[i].span, false)
+                        .into_iter()
+                        .find(|a| a.kind == QuickFix && a.fixes == [i]);
+                    actions.extend(fix);
+                }
+            }
+            // Quick fixes first, fix-all last, as `ide` orders them.
+            actions.sort_by_key(|a| a.kind == FixAll);
+            actions
                 .into_iter()
                 .filter(|a| match a.kind {
-                    ide::ActionKind::QuickFix => want_quick,
-                    ide::ActionKind::FixAll => want_fix_all,
+                    QuickFix => want_quick,
+                    FixAll => want_fix_all,
                 })
                 .map(|action| {
+                    // The diagnostics it fixes: the client's own when it sent them.
                     let diagnostics = match action.kind {
-                        ide::ActionKind::QuickFix => action
+                        QuickFix => action
                             .fixes
                             .iter()
-                            .map(|&i| {
-                                let f = &findings[i];
-                                convert::diagnostic(&doc, &uri, f, links.get(f.rule), encoding)
+                            .map(|&i| match theirs.iter().find(|(of, _)| *of == i) {
+                                Some((_, d)) => (*d).clone(),
+                                None => convert::diagnostics(
+                                    &doc,
+                                    &uri,
+                                    &findings[i..=i],
+                                    config.table,
+                                    extras,
+                                    encoding,
+                                )
+                                .remove(0),
                             })
                             .collect(),
-                        ide::ActionKind::FixAll => Vec::new(),
+                        FixAll => Vec::new(),
                     };
                     lsp::CodeActionOrCommand::CodeAction(convert::code_action(
                         &doc,

@@ -1,16 +1,18 @@
 //! The server's standard streams. A reader thread turns stdin into messages with
 //! [`framing`] and answers undecodable frames itself; tower-lsp-server runs behind two
 //! in-memory pipes; one writer thread owns stdout and writes whole frames only, from
-//! tower-lsp-server and from the reader alike.
+//! tower-lsp-server, from the reader and from the [`Outbox`] alike.
 //!
 //! Plain threads do the blocking reads and writes: a read pending on stdin cannot be
 //! cancelled, and must not keep the process alive once the session has ended.
 
 use super::framing::{self, FrameReader, Incoming};
+use serde::Serialize;
 use std::io::{self, Write};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
 use tokio::sync::mpsc;
+use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::{ClientSocket, LanguageServer, LspService, Server};
 
 /// In-memory pipe capacity: a large publication crosses in a few chunks.
@@ -29,40 +31,87 @@ enum Out {
     End,
 }
 
-/// Serves `service` on stdin and stdout until the client sends `exit` or closes stdin.
-pub async fn serve<S: LanguageServer>(
-    service: LspService<S>,
-    socket: ClientSocket,
-) -> io::Result<()> {
-    let (to_server, server_input) = tokio::io::duplex(PIPE);
-    let (server_output, from_server) = tokio::io::duplex(PIPE);
-    let (out, out_queue) = mpsc::channel(QUEUE);
-    let (messages, message_queue) = mpsc::channel(QUEUE);
-    let replies = out.clone();
-    std::thread::Builder::new()
-        .name("azpls-stdin".into())
-        .spawn(move || read_stdin(messages, replies))?;
-    let (written, all_written) = std::sync::mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("azpls-stdout".into())
-        .spawn(move || {
-            write_stdout(out_queue);
-            drop(written);
-        })?;
+/// The way to stdout, before the session starts: [`Stdio::outbox`] for the server, then
+/// [`Stdio::serve`].
+pub struct Stdio {
+    out: mpsc::Sender<Out>,
+    out_queue: mpsc::Receiver<Out>,
+}
 
-    let forward = tokio::spawn(forward_messages(message_queue, to_server));
-    let server = Server::new(server_input, server_output, socket).serve(service);
-    let (_, pumped) = tokio::join!(server, pump_output(from_server, out.clone()));
-    // tower-lsp-server has stopped reading (after `exit`, or at the end of its input): a
-    // message still on its way to it has nowhere to go.
-    forward.abort();
-    if let Err(e) = pumped {
-        eprintln!("azpls: lost the server's output: {e}");
+/// Sends notifications to the client without tower-lsp-server's `Client`, which turns
+/// every notification into a `serde_json::Value` tree before writing it: for a thousand
+/// diagnostics that takes longer than finding them. Serialised here straight from the
+/// typed parameters. Used for every `publishDiagnostics`, so that they stay in order.
+#[derive(Clone)]
+pub struct Outbox(mpsc::Sender<Out>);
+
+impl Outbox {
+    pub async fn notify<N: Notification>(&self, params: &N::Params) {
+        #[derive(Serialize)]
+        struct Message<'a, P> {
+            jsonrpc: &'static str,
+            method: &'static str,
+            params: &'a P,
+        }
+        let message = Message {
+            jsonrpc: "2.0",
+            method: N::METHOD,
+            params,
+        };
+        match serde_json::to_vec(&message) {
+            // Fails only once the session is over, when nothing more is written.
+            Ok(body) => drop(self.0.send(Out::Frame(framing::frame(&body))).await),
+            Err(e) => eprintln!("azpls: cannot write {}: {e}", N::METHOD),
+        }
     }
-    // The reader thread may be blocked on stdin for good; the writer ends on `End`.
-    let _ = out.send(Out::End).await;
-    let _ = all_written.recv_timeout(FLUSH);
-    Ok(())
+}
+
+impl Stdio {
+    pub fn new() -> Stdio {
+        let (out, out_queue) = mpsc::channel(QUEUE);
+        Stdio { out, out_queue }
+    }
+
+    pub fn outbox(&self) -> Outbox {
+        Outbox(self.out.clone())
+    }
+
+    /// Serves `service` on stdin and stdout until the client sends `exit` or closes stdin.
+    pub async fn serve<S: LanguageServer>(
+        self,
+        service: LspService<S>,
+        socket: ClientSocket,
+    ) -> io::Result<()> {
+        let Stdio { out, out_queue } = self;
+        let (to_server, server_input) = tokio::io::duplex(PIPE);
+        let (server_output, from_server) = tokio::io::duplex(PIPE);
+        let (messages, message_queue) = mpsc::channel(QUEUE);
+        let replies = out.clone();
+        std::thread::Builder::new()
+            .name("azpls-stdin".into())
+            .spawn(move || read_stdin(messages, replies))?;
+        let (written, all_written) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("azpls-stdout".into())
+            .spawn(move || {
+                write_stdout(out_queue);
+                drop(written);
+            })?;
+
+        let forward = tokio::spawn(forward_messages(message_queue, to_server));
+        let server = Server::new(server_input, server_output, socket).serve(service);
+        let (_, pumped) = tokio::join!(server, pump_output(from_server, out.clone()));
+        // tower-lsp-server has stopped reading (after `exit`, or at the end of its input):
+        // a message still on its way to it has nowhere to go.
+        forward.abort();
+        if let Err(e) = pumped {
+            eprintln!("azpls: lost the server's output: {e}");
+        }
+        // The reader thread may be blocked on stdin for good; the writer ends on `End`.
+        let _ = out.send(Out::End).await;
+        let _ = all_written.recv_timeout(FLUSH);
+        Ok(())
+    }
 }
 
 /// Reads stdin until it ends or nobody listens: messages go to tower-lsp-server, the
