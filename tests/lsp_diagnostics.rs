@@ -1,5 +1,6 @@
-//! End-to-end over stdio against the real binary: diagnostics kept light (no fix in
-//! `data`, related information and links only for clients that read them), and quick
+//! End-to-end over stdio against the real binary: diagnostics pulled by clients that can
+//! (with `unchanged` when nothing changed) and pushed to the others, kept light (no fix
+//! in `data`, related information and links only for clients that read them), and quick
 //! fixes found again from the client's diagnostics by range and code.
 
 mod common;
@@ -10,6 +11,98 @@ use serde_json::{Value, json};
 const URI: &str = "file:///project/azure-pipelines.yml";
 
 const PIPELINE: &str = "steps:\n- task: AzureFileCopy@4\n  displayName: Copy\n  inputs:\n    SourcePath: out\n    azureSubscription: sc\n    Destination: AzureBlob\n    storage: acct\n    ContainerName: web\n";
+
+/// What a client that pulls diagnostics says (as VS Code and Neovim 0.10+ do).
+fn pulling() -> Value {
+    json!({
+        "textDocument": {"diagnostic": {"dynamicRegistration": false}},
+        "workspace": {"diagnostics": {"refreshSupport": true}},
+    })
+}
+
+fn pull(client: &mut Client, previous: Option<&str>) -> Value {
+    client.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": URI}, "previousResultId": previous}),
+    )
+}
+
+fn codes(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
+fn is_publication(m: &Value) -> bool {
+    m["method"] == "textDocument/publishDiagnostics"
+}
+
+#[test]
+fn pulled_diagnostics_are_unchanged_until_the_text_or_the_settings_change() {
+    let mut client = Client::start();
+    let init = client.initialize(pulling(), Value::Null);
+    assert_eq!(
+        init["capabilities"]["diagnosticProvider"],
+        json!({"identifier": "azpls", "interFileDependencies": false, "workspaceDiagnostics": false})
+    );
+    client.open(URI, PIPELINE, 1);
+
+    let first = pull(&mut client, None);
+    assert_eq!(first["kind"], "full");
+    assert_eq!(codes(&first["items"]), ["wif-deprecated-version"]);
+    let id = first["resultId"].as_str().unwrap().to_string();
+    assert_eq!(
+        pull(&mut client, Some(&id)),
+        json!({"kind": "unchanged", "resultId": id})
+    );
+
+    // An edit: a full report with a new id, then unchanged again.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 1, "character": 22},
+                                             "end": {"line": 1, "character": 23}}, "text": "6"}]}),
+    );
+    let edited = pull(&mut client, Some(&id));
+    assert_eq!(edited["kind"], "full");
+    assert_eq!(codes(&edited["items"]), Vec::<&str>::new());
+    let id = edited["resultId"].as_str().unwrap().to_string();
+    assert_eq!(pull(&mut client, Some(&id))["kind"], "unchanged");
+
+    // New settings: the client is asked to pull again, and gets a full report.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"azpls": {"wif": {"table": "2024-02-08"}}}}),
+    );
+    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+    assert_eq!(pull(&mut client, Some(&id))["kind"], "full");
+
+    // A pulling client is never pushed diagnostics, not even when a file closes.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    assert_eq!(
+        pull(&mut client, Some(&id)),
+        json!({"kind": "full", "items": []})
+    );
+    assert!(!client.seen(is_publication));
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn clients_that_do_not_pull_are_pushed_diagnostics_and_not_offered_pull() {
+    let mut client = Client::start();
+    let init = client.initialize(json!({}), Value::Null);
+    assert!(init["capabilities"].get("diagnosticProvider").is_none());
+    client.open(URI, PIPELINE, 1);
+    let diagnostics = client.diagnostics(URI, 1);
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(client.shutdown(), Some(0));
+}
 
 #[test]
 fn diagnostics_carry_related_information_and_links_only_for_clients_that_read_them() {
@@ -48,6 +141,24 @@ fn diagnostics_carry_related_information_and_links_only_for_clients_that_read_th
         }
         assert_eq!(client.shutdown(), Some(0));
     }
+    // A pulling client that reads them says so for pulled diagnostics.
+    let mut client = Client::start();
+    client.initialize(
+        json!({"textDocument": {"diagnostic": {"relatedInformation": true, "codeDescriptionSupport": true}}}),
+        Value::Null,
+    );
+    client.open(URI, PIPELINE, 1);
+    let pulled = pull(&mut client, None);
+    let diagnostic = &pulled["items"][0];
+    assert_eq!(
+        diagnostic["relatedInformation"][0]["message"],
+        "step \"Copy\""
+    );
+    assert!(
+        diagnostic["codeDescription"]["href"].is_string(),
+        "{diagnostic}"
+    );
+    assert_eq!(client.shutdown(), Some(0));
 }
 
 /// Neovim asks with the cursor's position and the diagnostics of its line; the cursor

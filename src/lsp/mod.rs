@@ -1,7 +1,9 @@
 //! The language server: the only module that knows LSP. It keeps open documents in a
-//! [`DashMap`], applies edits in order without awaiting in between, analyses a cheap
-//! snapshot and publishes diagnostics tagged with the document version, dropping them
-//! when a newer version arrived meanwhile.
+//! [`DashMap`], applies edits in order without awaiting in between, and analyses a cheap
+//! snapshot for diagnostics: pulled by clients that can (`textDocument/diagnostic`, with
+//! a result id so that an unchanged document costs nothing), else published after each
+//! change, tagged with the document version and dropped when a newer version arrived
+//! meanwhile.
 //!
 //! Nothing here prints to stdout (it is the protocol channel): logs go to stderr and,
 //! for what the user should see, `window/logMessage` and `window/showMessage`.
@@ -21,7 +23,7 @@ use dashmap::DashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
@@ -84,8 +86,14 @@ struct State {
     hierarchical_symbols: bool,
     /// The most folding ranges the client wants.
     folding_limit: Option<u32>,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): none are pushed.
+    pull: bool,
+    /// The client can be told to pull again (`workspace/diagnostic/refresh`).
+    refresh: bool,
     /// What diagnostics carry, from the client's capabilities.
     extras: convert::Extras,
+    /// Counts configuration changes, for result ids: diagnostics change with them.
+    config_generation: u64,
 }
 
 /// An open document and its model, kept up to date edit by edit.
@@ -94,6 +102,10 @@ struct Open {
     doc: Document,
     /// Shared with snapshots being analysed; `Arc::make_mut` copies only if one is.
     model: Arc<Model>,
+    /// New at every open and edit, unique across documents: with the configuration's
+    /// generation it makes the result id of pulled diagnostics. (Versions are not enough:
+    /// a reopened file may start again at version 1 with other text.)
+    generation: u64,
 }
 
 struct Backend {
@@ -107,6 +119,8 @@ struct Backend {
     state: RwLock<State>,
     /// Set by `shutdown`: the exit code is 0 only if it came before `exit`.
     shut_down: Arc<AtomicBool>,
+    /// The last document generation handed out.
+    generations: AtomicU64,
 }
 
 /// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
@@ -131,6 +145,7 @@ impl Backend {
             client,
             outbox,
             shut_down,
+            generations: AtomicU64::new(0),
             documents: DashMap::new(),
             outlines: DashMap::new(),
             state: RwLock::new(State {
@@ -142,7 +157,10 @@ impl Backend {
                 snippets: false,
                 hierarchical_symbols: false,
                 folding_limit: None,
+                pull: false,
+                refresh: false,
                 extras: convert::Extras::default(),
+                config_generation: 0,
             }),
         }
     }
@@ -167,6 +185,7 @@ impl Backend {
             .clone()
             .merge(state.editor_settings.clone());
         state.config = merged.to_config()?;
+        state.config_generation += 1;
         Ok(())
     }
 
@@ -198,6 +217,23 @@ impl Backend {
             .await;
     }
 
+    /// The client pulls diagnostics.
+    fn pulls(&self) -> bool {
+        self.state.read().map(|s| s.pull).unwrap_or(false)
+    }
+
+    /// A generation number for a document's new content.
+    fn next_generation(&self) -> u64 {
+        self.generations.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Identifies what a pull of the document's diagnostics returns: it changes with the
+    /// text and with the configuration, and with nothing else.
+    fn result_id(&self, open: &Open) -> String {
+        let config = self.state.read().map(|s| s.config_generation).unwrap_or(0);
+        format!("{}.{config}", open.generation)
+    }
+
     /// Analyses a snapshot of a document; no diagnostics if analysis fails (logged).
     fn diagnostics(&self, uri: &lsp::Uri, open: &Open) -> Vec<lsp::Diagnostic> {
         let config = self.config();
@@ -219,9 +255,12 @@ impl Backend {
         .unwrap_or_default()
     }
 
-    /// Publishes a document's diagnostics, unless a newer version arrived while
-    /// analysing.
+    /// Publishes a document's diagnostics, unless the client pulls them or a newer
+    /// version arrived while analysing.
     async fn publish(&self, uri: lsp::Uri) {
+        if self.pulls() {
+            return;
+        }
         // The snapshot is dropped before awaiting, so an edit arriving meanwhile updates
         // the model in place instead of copying it.
         let (version, diagnostics) = {
@@ -255,7 +294,32 @@ impl Backend {
             .await;
     }
 
+    /// Takes back what was published for a document that is gone. Pulling clients
+    /// forget a closed document's diagnostics themselves, and are told to pull again
+    /// when a document was dropped while open.
+    async fn withdraw(&self, uri: lsp::Uri, closed: bool) {
+        if !self.pulls() {
+            self.send_diagnostics(uri, Vec::new(), None).await;
+        } else if !closed {
+            self.refresh().await;
+        }
+    }
+
+    /// Asks a pulling client to pull again, when it can be asked.
+    async fn refresh(&self) {
+        if self.state.read().is_ok_and(|s| s.refresh) {
+            if let Err(e) = self.client.workspace_diagnostic_refresh().await {
+                debug_log!("workspace/diagnostic/refresh failed: {e}");
+            }
+        }
+    }
+
+    /// Every document's diagnostics may have changed (the configuration did).
     async fn publish_all(&self) {
+        if self.pulls() {
+            self.refresh().await;
+            return;
+        }
         let uris: Vec<lsp::Uri> = self.documents.iter().map(|e| e.key().clone()).collect();
         for uri in uris {
             self.publish(uri).await;
@@ -317,16 +381,39 @@ impl LanguageServer for Backend {
         let folding_limit = text_caps
             .and_then(|t| t.folding_range.as_ref())
             .and_then(|f| f.range_limit);
-        let published = text_caps.and_then(|t| t.publish_diagnostics.as_ref());
-        let extras = convert::Extras {
-            related: published
-                .and_then(|c| c.related_information)
-                .unwrap_or(false),
-            links: published
-                .and_then(|c| c.code_description_support)
-                .unwrap_or(false),
+        let pull_caps = text_caps.and_then(|t| t.diagnostic.as_ref());
+        let push_caps = text_caps.and_then(|t| t.publish_diagnostics.as_ref());
+        let pull = pull_caps.is_some();
+        // A pulling client may say what it reads of pulled diagnostics; older ones say it
+        // of published diagnostics only, and mean both.
+        let reads = |pulled: Option<bool>, published: Option<bool>| {
+            if pull {
+                pulled.or(published)
+            } else {
+                published
+            }
+            .unwrap_or(false)
         };
+        let extras = convert::Extras {
+            related: reads(
+                pull_caps.and_then(|c| c.related_information),
+                push_caps.and_then(|c| c.related_information),
+            ),
+            links: reads(
+                pull_caps.and_then(|c| c.code_description_support),
+                push_caps.and_then(|c| c.code_description_support),
+            ),
+        };
+        let refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostics.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
         if let Ok(mut state) = self.state.write() {
+            state.pull = pull;
+            state.refresh = refresh;
             state.extras = extras;
             state.hierarchical_symbols = hierarchical_symbols;
             state.folding_limit = folding_limit;
@@ -366,6 +453,15 @@ impl LanguageServer for Backend {
                 document_link_provider: Some(lsp::DocumentLinkOptions {
                     resolve_provider: Some(false),
                     work_done_progress_options: Default::default(),
+                }),
+                // Offered only to clients that pull; the others get diagnostics pushed.
+                diagnostic_provider: pull.then(|| {
+                    lsp::DiagnosticServerCapabilities::Options(lsp::DiagnosticOptions {
+                        identifier: Some("azpls".to_string()),
+                        inter_file_dependencies: false,
+                        workspace_diagnostics: false,
+                        work_done_progress_options: Default::default(),
+                    })
                 }),
                 code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                     lsp::CodeActionOptions {
@@ -416,7 +512,11 @@ impl LanguageServer for Backend {
         let parsed = guarded("didOpen", || {
             let parsed = Document::new(&doc.text, doc.version);
             let model = Arc::new(model::build(&parsed));
-            Open { doc: parsed, model }
+            Open {
+                doc: parsed,
+                model,
+                generation: self.next_generation(),
+            }
         });
         if let Some(parsed) = parsed {
             // A reopened file may reuse a version number with other text.
@@ -452,6 +552,7 @@ impl LanguageServer for Backend {
                 }
                 let changes = doc.reparse(version);
                 Arc::make_mut(&mut open.model).update(doc, &changes);
+                open.generation = self.next_generation();
             })
         };
         if applied.is_none() {
@@ -459,7 +560,7 @@ impl LanguageServer for Backend {
             // and clear what was published for it.
             self.documents.remove(&uri);
             self.outlines.remove(&uri);
-            self.send_diagnostics(uri.clone(), Vec::new(), None).await;
+            self.withdraw(uri.clone(), false).await;
             self.warn(format!(
                 "could not apply an edit to {}; reopen the file",
                 uri.as_str()
@@ -476,7 +577,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
         self.outlines.remove(&uri);
-        self.send_diagnostics(uri, Vec::new(), None).await;
+        self.withdraw(uri, true).await;
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
@@ -757,5 +858,37 @@ impl LanguageServer for Backend {
                 .collect::<Vec<_>>()
         });
         Ok(actions.filter(|a| !a.is_empty()))
+    }
+
+    async fn diagnostic(
+        &self,
+        params: lsp::DocumentDiagnosticParams,
+    ) -> Result<lsp::DocumentDiagnosticReportResult> {
+        let uri = params.text_document.uri;
+        let report = match self.snapshot(&uri) {
+            // Not open (or dropped after a failed edit): nothing to say about it.
+            None => lsp::DocumentDiagnosticReport::Full(Default::default()),
+            Some(open) => {
+                let result_id = self.result_id(&open);
+                if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
+                    lsp::DocumentDiagnosticReport::Unchanged(
+                        lsp::RelatedUnchangedDocumentDiagnosticReport {
+                            related_documents: None,
+                            unchanged_document_diagnostic_report:
+                                lsp::UnchangedDocumentDiagnosticReport { result_id },
+                        },
+                    )
+                } else {
+                    lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
+                        related_documents: None,
+                        full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                            items: self.diagnostics(&uri, &open),
+                            result_id: Some(result_id),
+                        },
+                    })
+                }
+            }
+        };
+        Ok(lsp::DocumentDiagnosticReportResult::Report(report))
     }
 }

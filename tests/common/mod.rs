@@ -181,7 +181,8 @@ impl Client {
     }
 
     /// Waits for a message matching `pred`, keeping others for later waits. Requests
-    /// from the server (e.g. `window/workDoneProgress/create`) are answered with null.
+    /// from the server (e.g. `window/workDoneProgress/create`) are answered with null
+    /// (and returned if they match).
     pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.backlog.iter().position(&pred) {
             return self.backlog.remove(i);
@@ -194,6 +195,9 @@ impl Client {
                     if message.get("id").is_some() && message.get("method").is_some() {
                         let id = message["id"].clone();
                         self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                        if pred(&message) {
+                            return message;
+                        }
                         continue;
                     }
                     if pred(&message) {
@@ -208,6 +212,15 @@ impl Client {
                 Err(RecvTimeoutError::Disconnected) => panic!("server exited"),
             }
         }
+    }
+
+    /// Whether a message matching `pred` has arrived and not been waited for yet (only
+    /// what has arrived so far: make a request first to be sure earlier output is in).
+    pub fn seen(&mut self, pred: impl Fn(&Value) -> bool) -> bool {
+        while let Ok(message) = self.incoming.try_recv() {
+            self.backlog.push(message);
+        }
+        self.backlog.iter().any(pred)
     }
 
     /// Waits for diagnostics of `uri` at `version`.
