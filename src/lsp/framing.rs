@@ -108,9 +108,7 @@ impl<R: BufRead> FrameReader<R> {
                 None => continue,
             };
             if length > self.max_body {
-                return self
-                    .discard(length)
-                    .map(|found| found.map(Incoming::Rejected));
+                return self.discard(length);
             }
             let mut body = Vec::with_capacity(length.min(1 << 20));
             (&mut self.input)
@@ -147,7 +145,7 @@ impl<R: BufRead> FrameReader<R> {
     }
 
     /// Reads past a body too large to keep, keeping its start to find its `id`.
-    fn discard(&mut self, length: usize) -> io::Result<Option<Vec<Vec<u8>>>> {
+    fn discard(&mut self, length: usize) -> io::Result<Option<Incoming>> {
         let mut prefix = Vec::new();
         let kept = (&mut self.input)
             .take(ID_PREFIX.min(length) as u64)
@@ -165,11 +163,11 @@ impl<R: BufRead> FrameReader<R> {
             "a message of {length} bytes is over the limit of {} MiB; skipped",
             self.max_body >> 20
         );
-        let Incoming::Rejected(replies) = self.reject(InvalidRequest, recover_id(&prefix), problem)
-        else {
-            unreachable!("reject makes a rejection")
-        };
-        Ok(Some(replies))
+        Ok(Some(self.reject(
+            InvalidRequest,
+            recover_id(&prefix),
+            problem,
+        )))
     }
 
     /// Reads header lines up to an empty line. `None` at the end of the stream.
@@ -185,7 +183,7 @@ impl<R: BufRead> FrameReader<R> {
             };
             block.garbage += line.dropped;
             if line.bytes.is_empty() {
-                if line.dropped == 0 && block.lines == 0 && block.garbage == 0 {
+                if block.lines == 0 && block.garbage == 0 {
                     // Blank lines between messages: some clients end a body with one.
                     continue;
                 }
