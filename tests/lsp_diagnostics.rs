@@ -242,3 +242,66 @@ fn a_thousand_findings_cost_a_few_hundred_bytes_each() {
         assert_eq!(client.shutdown(), Some(0));
     }
 }
+
+/// Not a check but a probe, for measurements: milliseconds from a one-character
+/// `didChange` to the diagnostics (pushed, or pulled right after the change), on 1,250
+/// findings in 10,000 lines. Run it on a release build:
+/// `cargo test --release --test lsp_diagnostics -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn keystroke_to_diagnostics_probe() {
+    const ROUNDS: usize = 30;
+    let text = many_findings(1250);
+    let ways = [
+        ("push", json!({})),
+        (
+            "push, related information",
+            json!({"textDocument": {"publishDiagnostics": {"relatedInformation": true}}}),
+        ),
+        ("pull", json!({"textDocument": {"diagnostic": {}}})),
+    ];
+    for (way, capabilities) in ways {
+        let pulls = way == "pull";
+        let mut client = Client::start();
+        client.initialize(capabilities, Value::Null);
+        client.open(URI, &text, 1);
+        let mut previous = if pulls {
+            pull(&mut client, None)["resultId"]
+                .as_str()
+                .map(str::to_string)
+        } else {
+            client.diagnostics(URI, 1);
+            None
+        };
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for round in 0..ROUNDS {
+            let version = round as i64 + 2;
+            // Line 1 is the first task: its version digit flips between 6 and 4.
+            let digit = if round % 2 == 0 { "6" } else { "4" };
+            let started = std::time::Instant::now();
+            client.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": URI, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": 1, "character": 22},
+                                                     "end": {"line": 1, "character": 23}},
+                                           "text": digit}]}),
+            );
+            let diagnostics = if pulls {
+                let report = pull(&mut client, previous.as_deref());
+                previous = report["resultId"].as_str().map(str::to_string);
+                report["items"].clone()
+            } else {
+                Value::from(client.diagnostics(URI, version))
+            };
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            bytes = serde_json::to_string(&diagnostics).unwrap().len();
+        }
+        times.sort_by(f64::total_cmp);
+        eprintln!(
+            "{way}: median {:.2} ms over {ROUNDS} changes, {bytes} bytes of diagnostics",
+            times[ROUNDS / 2]
+        );
+        assert_eq!(client.shutdown(), Some(0));
+    }
+}
