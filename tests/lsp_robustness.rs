@@ -231,3 +231,65 @@ fn requests_before_the_end_of_stdin_are_still_answered() {
     assert!(reply["result"]["capabilities"].is_object(), "{reply}");
     assert_eq!(client.wait_exit(), Some(1));
 }
+
+/// Random damage to well-formed frames (bytes flipped, dropped or inserted, lengths
+/// changed, escapes cut in half) never crashes or hangs the server, nor makes it write
+/// anything but frames: when its input ends it exits with 1, as after any session
+/// without `shutdown`.
+#[test]
+fn damaged_frames_never_crash_or_hang_the_server() {
+    // xorshift64: deterministic, so a failure replays.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    let bodies = [
+        br#"{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///project/azure-pipelines.yml"},"position":{"line":1,"character":10}}}"#.to_vec(),
+        br#"{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"textDocument":{"uri":"file:///project/azure-pipelines.yml","version":9},"contentChanges":[{"range":{"start":{"line":1,"character":2},"end":{"line":1,"character":6}},"text":"t\ud83d\ude80k"}]}}"#.to_vec(),
+        br#"{"jsonrpc":"2.0","id":8,"method":"textDocument/codeAction","params":{"textDocument":{"uri":"file:///project/azure-pipelines.yml"},"range":{"start":{"line":1,"character":0},"end":{"line":1,"character":0}},"context":{"diagnostics":[]}}}"#.to_vec(),
+    ];
+    const DAMAGE: &[&[u8]] = &[
+        b"\\ud800",
+        b"\r\n",
+        b"\r\n\r\n",
+        b"Content-Length: 3\r\n",
+        b"{",
+        b"]",
+        b"\"",
+        b"\xff",
+        b"\\",
+    ];
+    for _ in 0..30 {
+        let mut client = started();
+        for _ in 0..20 {
+            let mut body = bodies[random(bodies.len())].clone();
+            for _ in 0..1 + random(4) {
+                let at = random(body.len());
+                match random(4) {
+                    0 => body[at] = random(256) as u8,
+                    1 => drop(body.remove(at)),
+                    2 => {
+                        let bytes = DAMAGE[random(DAMAGE.len())];
+                        body.splice(at..at, bytes.iter().copied());
+                    }
+                    _ => body.truncate(at),
+                }
+            }
+            // A length that is right, short or long.
+            let length = (body.len() + random(8)).saturating_sub(4);
+            client.send_raw(
+                &[
+                    format!("Content-Length: {length}\r\n\r\n").as_bytes(),
+                    &body,
+                ]
+                .concat(),
+            );
+        }
+        client.close_stdin();
+        assert_eq!(client.wait_exit(), Some(1));
+        assert!(client.stdout_was_all_frames());
+    }
+}

@@ -17,6 +17,8 @@ pub struct Client {
     /// `None` once closed with [`Client::close_stdin`].
     stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
+    /// The thread reading stdout: it panics on anything that is not a frame of JSON.
+    reader: Option<std::thread::JoinHandle<()>>,
     /// What the server wrote to stderr, when started with [`Client::start_capturing_stderr`].
     stderr: Option<Arc<Mutex<String>>>,
     /// Messages read while waiting for something else.
@@ -68,7 +70,7 @@ impl Client {
         let stdin = Some(child.stdin.take().unwrap());
         let stdout = child.stdout.take().unwrap();
         let (tx, incoming) = channel();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             loop {
                 let mut length = None;
@@ -103,6 +105,7 @@ impl Client {
             child,
             stdin,
             incoming,
+            reader: Some(reader),
             stderr,
             backlog: Vec::new(),
             next_id: 1,
@@ -146,6 +149,12 @@ impl Client {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// After the server exited: whether all it wrote to stdout was frames of JSON.
+    pub fn stdout_was_all_frames(&mut self) -> bool {
+        let reader = self.reader.take().expect("asked once");
+        reader.join().is_ok()
     }
 
     /// Waits (with the timeout) for the server to exit; returns its exit code.
