@@ -41,7 +41,7 @@ fn is_publication(m: &Value) -> bool {
 }
 
 #[test]
-fn pulled_diagnostics_are_unchanged_until_the_text_or_the_settings_change() {
+fn pulled_diagnostics_are_unchanged_until_an_edit_or_a_setting_changes_them() {
     let mut client = Client::start();
     let init = client.initialize(pulling(), Value::Null);
     assert_eq!(
@@ -59,10 +59,42 @@ fn pulled_diagnostics_are_unchanged_until_the_text_or_the_settings_change() {
         json!({"kind": "unchanged", "resultId": id})
     );
 
-    // An edit: a full report with a new id, then unchanged again.
+    // An edit that changes no diagnostic (a display name, after the finding): unchanged,
+    // so the client neither receives nor redraws them.
     client.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": URI, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 2, "character": 19},
+                                             "end": {"line": 2, "character": 19}}, "text": " it"}]}),
+    );
+    assert_eq!(
+        pull(&mut client, Some(&id)),
+        json!({"kind": "unchanged", "resultId": id})
+    );
+
+    // New settings that change the finding: the client is asked to pull again, and gets
+    // it with its new severity; then settings that change nothing: unchanged.
+    let settings = |rules: Value| json!({"settings": {"azpls": {"rules": rules}}});
+    client.notify(
+        "workspace/didChangeConfiguration",
+        settings(json!({"wif-deprecated-version": "error"})),
+    );
+    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+    let stricter = pull(&mut client, Some(&id));
+    assert_eq!(stricter["kind"], "full");
+    assert_eq!(stricter["items"][0]["severity"], 1);
+    let id = stricter["resultId"].as_str().unwrap().to_string();
+    client.notify(
+        "workspace/didChangeConfiguration",
+        settings(json!({"wif-deprecated-version": "error", "deprecated-task": "off"})),
+    );
+    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+    assert_eq!(pull(&mut client, Some(&id))["kind"], "unchanged");
+
+    // An edit that fixes the finding: a full report with a new id, then unchanged again.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 3},
                "contentChanges": [{"range": {"start": {"line": 1, "character": 22},
                                              "end": {"line": 1, "character": 23}}, "text": "6"}]}),
     );
@@ -71,14 +103,6 @@ fn pulled_diagnostics_are_unchanged_until_the_text_or_the_settings_change() {
     assert_eq!(codes(&edited["items"]), Vec::<&str>::new());
     let id = edited["resultId"].as_str().unwrap().to_string();
     assert_eq!(pull(&mut client, Some(&id))["kind"], "unchanged");
-
-    // New settings: the client is asked to pull again, and gets a full report.
-    client.notify(
-        "workspace/didChangeConfiguration",
-        json!({"settings": {"azpls": {"wif": {"table": "2024-02-08"}}}}),
-    );
-    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
-    assert_eq!(pull(&mut client, Some(&id))["kind"], "full");
 
     // A pulling client is never pushed diagnostics, not even when a file closes.
     client.notify(

@@ -108,6 +108,17 @@ struct Open {
     generation: u64,
 }
 
+/// Diagnostics as a client last pulled them: a later pull that finds the same ones,
+/// after an edit that changed none (most keystrokes), is answered `unchanged`, so the
+/// client neither receives nor redraws them.
+struct Pulled {
+    /// The result id they were sent with.
+    id: String,
+    /// What they were last found for (a [`Backend::result_id`]).
+    of: String,
+    diagnostics: Vec<lsp::Diagnostic>,
+}
+
 struct Backend {
     client: Client,
     /// Where `publishDiagnostics` goes (see [`stdio::Outbox`]).
@@ -116,6 +127,8 @@ struct Backend {
     /// The outline of each document at a version: clients ask for it again and again
     /// (outline view, breadcrumbs, sticky scroll, statusline plugins) between edits.
     outlines: DashMap<lsp::Uri, (i32, Arc<Vec<ide::Symbol>>)>,
+    /// The diagnostics last pulled for each document.
+    pulled: DashMap<lsp::Uri, Pulled>,
     state: RwLock<State>,
     /// Set by `shutdown`: the exit code is 0 only if it came before `exit`.
     shut_down: Arc<AtomicBool>,
@@ -148,6 +161,7 @@ impl Backend {
             generations: AtomicU64::new(0),
             documents: DashMap::new(),
             outlines: DashMap::new(),
+            pulled: DashMap::new(),
             state: RwLock::new(State {
                 encoding: Encoding::Utf16,
                 file_settings: Settings::default(),
@@ -232,6 +246,52 @@ impl Backend {
     fn result_id(&self, open: &Open) -> String {
         let config = self.state.read().map(|s| s.config_generation).unwrap_or(0);
         format!("{}.{config}", open.generation)
+    }
+
+    /// The answer to a pull: `unchanged` when the client has these diagnostics already,
+    /// else all of them. They keep the result id of the last pull while they stay the
+    /// same, and are not looked for again while the document and settings stay the same.
+    fn pull(
+        &self,
+        uri: &lsp::Uri,
+        open: &Open,
+        previous: Option<&str>,
+    ) -> lsp::DocumentDiagnosticReport {
+        let current = self.result_id(open);
+        if self.pulled.get(uri).is_none_or(|p| p.of != current) {
+            let diagnostics = self.diagnostics(uri, open);
+            let mut pulled = self.pulled.entry(uri.clone()).or_insert_with(|| Pulled {
+                id: current.clone(),
+                of: current.clone(),
+                diagnostics: Vec::new(),
+            });
+            if pulled.diagnostics != diagnostics {
+                pulled.id = current.clone();
+                pulled.diagnostics = diagnostics;
+            }
+            pulled.of = current;
+        }
+        let Some(pulled) = self.pulled.get(uri) else {
+            return lsp::DocumentDiagnosticReport::Full(Default::default());
+        };
+        if previous == Some(pulled.id.as_str()) {
+            lsp::DocumentDiagnosticReport::Unchanged(
+                lsp::RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: lsp::UnchangedDocumentDiagnosticReport {
+                        result_id: pulled.id.clone(),
+                    },
+                },
+            )
+        } else {
+            lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                    result_id: Some(pulled.id.clone()),
+                    items: pulled.diagnostics.clone(),
+                },
+            })
+        }
     }
 
     /// Analyses a snapshot of a document; no diagnostics if analysis fails (logged).
@@ -521,6 +581,7 @@ impl LanguageServer for Backend {
         if let Some(parsed) = parsed {
             // A reopened file may reuse a version number with other text.
             self.outlines.remove(&doc.uri);
+            self.pulled.remove(&doc.uri);
             self.documents.insert(doc.uri.clone(), parsed);
             self.publish(doc.uri).await;
         }
@@ -560,6 +621,7 @@ impl LanguageServer for Backend {
             // and clear what was published for it.
             self.documents.remove(&uri);
             self.outlines.remove(&uri);
+            self.pulled.remove(&uri);
             self.withdraw(uri.clone(), false).await;
             self.warn(format!(
                 "could not apply an edit to {}; reopen the file",
@@ -577,6 +639,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
         self.outlines.remove(&uri);
+        self.pulled.remove(&uri);
         self.withdraw(uri, true).await;
     }
 
@@ -868,26 +931,7 @@ impl LanguageServer for Backend {
         let report = match self.snapshot(&uri) {
             // Not open (or dropped after a failed edit): nothing to say about it.
             None => lsp::DocumentDiagnosticReport::Full(Default::default()),
-            Some(open) => {
-                let result_id = self.result_id(&open);
-                if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
-                    lsp::DocumentDiagnosticReport::Unchanged(
-                        lsp::RelatedUnchangedDocumentDiagnosticReport {
-                            related_documents: None,
-                            unchanged_document_diagnostic_report:
-                                lsp::UnchangedDocumentDiagnosticReport { result_id },
-                        },
-                    )
-                } else {
-                    lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
-                        related_documents: None,
-                        full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
-                            items: self.diagnostics(&uri, &open),
-                            result_id: Some(result_id),
-                        },
-                    })
-                }
-            }
+            Some(open) => self.pull(&uri, &open, params.previous_result_id.as_deref()),
         };
         Ok(lsp::DocumentDiagnosticReportResult::Report(report))
     }
