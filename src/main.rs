@@ -107,7 +107,7 @@ fn main() -> ExitCode {
 #[cfg(feature = "lsp")]
 fn server() -> ExitCode {
     match azpls::lsp::run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("azpls: cannot start the server: {e}");
             ExitCode::from(2)

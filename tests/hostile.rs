@@ -140,6 +140,13 @@ fn long_lines_and_many_rows_are_served() {
         .chain((0..70_000).map(|i| format!("- task: AzureFileCopy@{}\n", i % 7)))
         .collect();
     exercise("70,000 rows", &rows);
+    // A 10 MB flow sequence would take gigabytes and most of a minute to parse.
+    let flow = format!(
+        "steps:\n- {{ task: AzureFileCopy@4, inputs: {{ a: [{}x] }} }}\n",
+        "x, ".repeat(3_500_000)
+    );
+    let doc = exercise("a 10 MB flow sequence", &flow);
+    assert!(doc.refusal().is_some());
     let cr_rows: String = (0..40_000).map(|i| format!("- a{i}: b\r")).collect();
     exercise("40,000 rows ended by lone carriage returns", &cr_rows);
 }

@@ -74,35 +74,65 @@ pub fn text_edit(doc: &Document, edit: &Edit, encoding: Encoding) -> lsp::TextEd
     }
 }
 
-/// A finding as a diagnostic. The fix travels in `data` (edits in LSP ranges, the
-/// document version they apply to, and whether the fix is safe).
+/// What diagnostics carry besides range, severity, code, source, message and tags: only
+/// what the client says it reads. Fixes never travel with them (`codeAction` analyses
+/// again and finds each diagnostic's finding by range and code), so a diagnostic stays
+/// a few hundred bytes and a file with a thousand findings publishes quickly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// `relatedInformation`: the step a finding belongs to.
+    pub related: bool,
+    /// `codeDescription`: the rule's documentation, on the first diagnostic of each rule.
+    pub links: bool,
+}
+
+/// Findings as diagnostics. A rule's documentation link is the same for all its
+/// findings and costs a hundred bytes or so: it goes with the first of them only, which
+/// keeps a file with a thousand findings quick to send and still links every rule.
+pub fn diagnostics(
+    doc: &Document,
+    uri: &lsp::Uri,
+    findings: &[Finding],
+    table: crate::knowledge::TableId,
+    extras: Extras,
+    encoding: Encoding,
+) -> Vec<lsp::Diagnostic> {
+    let links = extras.links.then(|| DocLinks::new(table));
+    let mut linked: Vec<&str> = Vec::new();
+    findings
+        .iter()
+        .map(|f| {
+            let first = !linked.contains(&f.rule.id);
+            if first {
+                linked.push(f.rule.id);
+            }
+            let docs = links.as_ref().filter(|_| first).and_then(|l| l.get(f.rule));
+            diagnostic(doc, uri, f, docs, extras.related, encoding)
+        })
+        .collect()
+}
+
+/// A finding as a diagnostic.
 pub fn diagnostic(
     doc: &Document,
     uri: &lsp::Uri,
     finding: &Finding,
     docs: Option<&lsp::Uri>,
+    related: bool,
     encoding: Encoding,
 ) -> lsp::Diagnostic {
-    let related = finding
-        .related
-        .iter()
-        .map(|r| lsp::DiagnosticRelatedInformation {
-            location: lsp::Location {
-                uri: uri.clone(),
-                range: range(doc, &r.span, encoding),
-            },
-            message: r.label.clone(),
-        })
-        .collect::<Vec<_>>();
-    let data = finding.fix.as_ref().map(|fix| {
-        serde_json::json!({
-            "version": doc.version(),
-            "fix": {
-                "title": fix.title,
-                "safe": fix.safe,
-                "edits": fix.edits.iter().map(|e| text_edit(doc, e, encoding)).collect::<Vec<_>>(),
-            }
-        })
+    let related = related.then(|| {
+        finding
+            .related
+            .iter()
+            .map(|r| lsp::DiagnosticRelatedInformation {
+                location: lsp::Location {
+                    uri: uri.clone(),
+                    range: range(doc, &r.span, encoding),
+                },
+                message: r.label.clone(),
+            })
+            .collect::<Vec<_>>()
     });
     lsp::Diagnostic {
         range: range(doc, &finding.span, encoding),
@@ -111,12 +141,19 @@ pub fn diagnostic(
         code_description: docs.map(|href| lsp::CodeDescription { href: href.clone() }),
         source: Some("azpls".to_string()),
         message: finding.message.clone(),
-        related_information: (!related.is_empty()).then_some(related),
+        related_information: related.filter(|r| !r.is_empty()),
         tags: finding
             .deprecated
             .then(|| vec![lsp::DiagnosticTag::DEPRECATED]),
-        data,
+        data: None,
     }
+}
+
+/// Whether a client's diagnostic is the one azpls made of a finding: same place, same
+/// rule. `span` is the diagnostic's range in the current text.
+pub fn is_diagnostic_of(diagnostic: &lsp::Diagnostic, span: &Span, finding: &Finding) -> bool {
+    *span == finding.span
+        && matches!(&diagnostic.code, Some(lsp::NumberOrString::String(code)) if code == finding.rule.id)
 }
 
 /// Each rule's documentation link as a URI, parsed once per batch of diagnostics rather

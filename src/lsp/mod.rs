@@ -1,12 +1,17 @@
 //! The language server: the only module that knows LSP. It keeps open documents in a
-//! [`DashMap`], applies edits in order without awaiting in between, analyses a cheap
-//! snapshot and publishes diagnostics tagged with the document version, dropping them
-//! when a newer version arrived meanwhile.
+//! [`DashMap`], applies edits in order without awaiting in between, and analyses a cheap
+//! snapshot for diagnostics: pulled by clients that can (`textDocument/diagnostic`, with
+//! a result id so that an unchanged document costs nothing), else published after each
+//! change, tagged with the document version and dropped when a newer version arrived
+//! meanwhile.
 //!
 //! Nothing here prints to stdout (it is the protocol channel): logs go to stderr and,
 //! for what the user should see, `window/logMessage` and `window/showMessage`.
 
 mod convert;
+mod framing;
+mod logging;
+mod stdio;
 
 use crate::analysis::{self, Config};
 use crate::config::{self, Settings};
@@ -17,10 +22,12 @@ use crate::text::Encoding;
 use dashmap::DashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
-use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+use tower_lsp_server::{Client, LanguageServer, LspService};
 
 /// Writes a line to stderr when `AZPLS_LOG` is set (never to stdout).
 macro_rules! debug_log {
@@ -31,8 +38,10 @@ macro_rules! debug_log {
     };
 }
 
-/// Runs the server on stdin/stdout until the client says `exit`.
-pub fn run() -> std::io::Result<()> {
+/// Runs the server on stdin/stdout until the client says `exit` or closes stdin. The
+/// exit code is 0 when the client asked for `shutdown` first, else 1 (as LSP says).
+pub fn run() -> std::io::Result<ExitCode> {
+    logging::init();
     // The task catalog is parsed on first use. Every analysis of a pipeline with steps
     // needs it, so parse it now, off the protocol's thread, while the client is still
     // starting up: the first diagnostics, hover or completion then don't wait for it, and
@@ -48,13 +57,19 @@ pub fn run() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let shut_down = Arc::new(AtomicBool::new(false));
+    let flag = shut_down.clone();
     runtime.block_on(async {
-        let (service, socket) = LspService::new(Backend::new);
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
-    });
-    Ok(())
+        let stdio = stdio::Stdio::new();
+        let outbox = stdio.outbox();
+        let (service, socket) = LspService::new(|client| Backend::new(client, outbox, flag));
+        stdio.serve(service, socket).await
+    })?;
+    Ok(if shut_down.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 struct State {
@@ -71,6 +86,14 @@ struct State {
     hierarchical_symbols: bool,
     /// The most folding ranges the client wants.
     folding_limit: Option<u32>,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): none are pushed.
+    pull: bool,
+    /// The client can be told to pull again (`workspace/diagnostic/refresh`).
+    refresh: bool,
+    /// What diagnostics carry, from the client's capabilities.
+    extras: convert::Extras,
+    /// Counts configuration changes, for result ids: diagnostics change with them.
+    config_generation: u64,
 }
 
 /// An open document and its model, kept up to date edit by edit.
@@ -79,15 +102,38 @@ struct Open {
     doc: Document,
     /// Shared with snapshots being analysed; `Arc::make_mut` copies only if one is.
     model: Arc<Model>,
+    /// New at every open and edit, unique across documents: with the configuration's
+    /// generation it makes the result id of pulled diagnostics. (Versions are not enough:
+    /// a reopened file may start again at version 1 with other text.)
+    generation: u64,
+}
+
+/// Diagnostics as a client last pulled them: a later pull that finds the same ones,
+/// after an edit that changed none (most keystrokes), is answered `unchanged`, so the
+/// client neither receives nor redraws them.
+struct Pulled {
+    /// The result id they were sent with.
+    id: String,
+    /// What they were last found for (a [`Backend::result_id`]).
+    of: String,
+    diagnostics: Vec<lsp::Diagnostic>,
 }
 
 struct Backend {
     client: Client,
+    /// Where `publishDiagnostics` goes (see [`stdio::Outbox`]).
+    outbox: stdio::Outbox,
     documents: DashMap<lsp::Uri, Open>,
     /// The outline of each document at a version: clients ask for it again and again
     /// (outline view, breadcrumbs, sticky scroll, statusline plugins) between edits.
     outlines: DashMap<lsp::Uri, (i32, Arc<Vec<ide::Symbol>>)>,
+    /// The diagnostics last pulled for each document.
+    pulled: DashMap<lsp::Uri, Pulled>,
     state: RwLock<State>,
+    /// Set by `shutdown`: the exit code is 0 only if it came before `exit`.
+    shut_down: Arc<AtomicBool>,
+    /// The last document generation handed out.
+    generations: AtomicU64,
 }
 
 /// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
@@ -107,11 +153,15 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
 }
 
 impl Backend {
-    fn new(client: Client) -> Self {
+    fn new(client: Client, outbox: stdio::Outbox, shut_down: Arc<AtomicBool>) -> Self {
         Backend {
             client,
+            outbox,
+            shut_down,
+            generations: AtomicU64::new(0),
             documents: DashMap::new(),
             outlines: DashMap::new(),
+            pulled: DashMap::new(),
             state: RwLock::new(State {
                 encoding: Encoding::Utf16,
                 file_settings: Settings::default(),
@@ -121,6 +171,10 @@ impl Backend {
                 snippets: false,
                 hierarchical_symbols: false,
                 folding_limit: None,
+                pull: false,
+                refresh: false,
+                extras: convert::Extras::default(),
+                config_generation: 0,
             }),
         }
     }
@@ -145,6 +199,7 @@ impl Backend {
             .clone()
             .merge(state.editor_settings.clone());
         state.config = merged.to_config()?;
+        state.config_generation += 1;
         Ok(())
     }
 
@@ -176,40 +231,108 @@ impl Backend {
             .await;
     }
 
-    /// Analyses the current snapshot of a document and publishes its diagnostics, unless
-    /// a newer version arrived while analysing.
-    async fn publish(&self, uri: lsp::Uri) {
+    /// The client pulls diagnostics.
+    fn pulls(&self) -> bool {
+        self.state.read().map(|s| s.pull).unwrap_or(false)
+    }
+
+    /// A generation number for a document's new content.
+    fn next_generation(&self) -> u64 {
+        self.generations.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Identifies what a pull of the document's diagnostics returns: it changes with the
+    /// text and with the configuration, and with nothing else.
+    fn result_id(&self, open: &Open) -> String {
+        let config = self.state.read().map(|s| s.config_generation).unwrap_or(0);
+        format!("{}.{config}", open.generation)
+    }
+
+    /// The answer to a pull: `unchanged` when the client has these diagnostics already,
+    /// else all of them. They keep the result id of the last pull while they stay the
+    /// same, and are not looked for again while the document and settings stay the same.
+    fn pull(
+        &self,
+        uri: &lsp::Uri,
+        open: &Open,
+        previous: Option<&str>,
+    ) -> lsp::DocumentDiagnosticReport {
+        let current = self.result_id(open);
+        if self.pulled.get(uri).is_none_or(|p| p.of != current) {
+            let diagnostics = self.diagnostics(uri, open);
+            let mut pulled = self.pulled.entry(uri.clone()).or_insert_with(|| Pulled {
+                id: current.clone(),
+                of: current.clone(),
+                diagnostics: Vec::new(),
+            });
+            if pulled.diagnostics != diagnostics {
+                pulled.id = current.clone();
+                pulled.diagnostics = diagnostics;
+            }
+            pulled.of = current;
+        }
+        let Some(pulled) = self.pulled.get(uri) else {
+            return lsp::DocumentDiagnosticReport::Full(Default::default());
+        };
+        if previous == Some(pulled.id.as_str()) {
+            lsp::DocumentDiagnosticReport::Unchanged(
+                lsp::RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: lsp::UnchangedDocumentDiagnosticReport {
+                        result_id: pulled.id.clone(),
+                    },
+                },
+            )
+        } else {
+            lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                    result_id: Some(pulled.id.clone()),
+                    items: pulled.diagnostics.clone(),
+                },
+            })
+        }
+    }
+
+    /// Analyses a snapshot of a document; no diagnostics if analysis fails (logged).
+    fn diagnostics(&self, uri: &lsp::Uri, open: &Open) -> Vec<lsp::Diagnostic> {
         let config = self.config();
         let encoding = self.encoding();
+        let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
+        let started = std::time::Instant::now();
+        let place = self.place(uri);
+        guarded("diagnostics", || {
+            let env = analysis::Environment {
+                place: &place,
+                files: &templates::DiskFiles,
+            };
+            let findings = analysis::analyze_in(&open.doc, &open.model, &config, &env);
+            let analysed = started.elapsed();
+            let diagnostics =
+                convert::diagnostics(&open.doc, uri, &findings, config.table, extras, encoding);
+            debug_log!(
+                "{} findings: analysed in {analysed:?}, converted in {:?}",
+                findings.len(),
+                started.elapsed() - analysed
+            );
+            diagnostics
+        })
+        .unwrap_or_default()
+    }
+
+    /// Publishes a document's diagnostics, unless the client pulls them or a newer
+    /// version arrived while analysing.
+    async fn publish(&self, uri: lsp::Uri) {
+        if self.pulls() {
+            return;
+        }
         // The snapshot is dropped before awaiting, so an edit arriving meanwhile updates
         // the model in place instead of copying it.
         let (version, diagnostics) = {
-            let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
+            let Some(open) = self.snapshot(&uri) else {
                 return;
             };
-            let started = std::time::Instant::now();
-            let place = self.place(&uri);
-            let diagnostics = guarded("diagnostics", || {
-                let env = analysis::Environment {
-                    place: &place,
-                    files: &templates::DiskFiles,
-                };
-                let findings = analysis::analyze_in(&doc, &model, &config, &env);
-                let analysed = started.elapsed();
-                let links = convert::DocLinks::new(config.table);
-                let diagnostics = findings
-                    .iter()
-                    .map(|f| convert::diagnostic(&doc, &uri, f, links.get(f.rule), encoding))
-                    .collect::<Vec<_>>();
-                debug_log!(
-                    "{} findings: analysed in {analysed:?}, converted in {:?}",
-                    findings.len(),
-                    started.elapsed() - analysed
-                );
-                diagnostics
-            })
-            .unwrap_or_default();
-            (doc.version(), diagnostics)
+            (open.doc.version(), self.diagnostics(&uri, &open))
         };
         // Analysis runs synchronously today, so no edit lands between the snapshot and
         // here; the check keeps stale results out should it ever run on another thread.
@@ -217,12 +340,51 @@ impl Backend {
         if current != Some(version) {
             return;
         }
-        self.client
-            .publish_diagnostics(uri, diagnostics, Some(version))
+        self.send_diagnostics(uri, diagnostics, Some(version)).await;
+    }
+
+    async fn send_diagnostics(
+        &self,
+        uri: lsp::Uri,
+        diagnostics: Vec<lsp::Diagnostic>,
+        version: Option<i32>,
+    ) {
+        let params = lsp::PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        };
+        self.outbox
+            .notify::<lsp::notification::PublishDiagnostics>(&params)
             .await;
     }
 
+    /// Takes back what was published for a document that is gone. Pulling clients
+    /// forget a closed document's diagnostics themselves, and are told to pull again
+    /// when a document was dropped while open.
+    async fn withdraw(&self, uri: lsp::Uri, closed: bool) {
+        if !self.pulls() {
+            self.send_diagnostics(uri, Vec::new(), None).await;
+        } else if !closed {
+            self.refresh().await;
+        }
+    }
+
+    /// Asks a pulling client to pull again, when it can be asked.
+    async fn refresh(&self) {
+        if self.state.read().is_ok_and(|s| s.refresh) {
+            if let Err(e) = self.client.workspace_diagnostic_refresh().await {
+                debug_log!("workspace/diagnostic/refresh failed: {e}");
+            }
+        }
+    }
+
+    /// Every document's diagnostics may have changed (the configuration did).
     async fn publish_all(&self) {
+        if self.pulls() {
+            self.refresh().await;
+            return;
+        }
         let uris: Vec<lsp::Uri> = self.documents.iter().map(|e| e.key().clone()).collect();
         for uri in uris {
             self.publish(uri).await;
@@ -284,7 +446,40 @@ impl LanguageServer for Backend {
         let folding_limit = text_caps
             .and_then(|t| t.folding_range.as_ref())
             .and_then(|f| f.range_limit);
+        let pull_caps = text_caps.and_then(|t| t.diagnostic.as_ref());
+        let push_caps = text_caps.and_then(|t| t.publish_diagnostics.as_ref());
+        let pull = pull_caps.is_some();
+        // A pulling client may say what it reads of pulled diagnostics; older ones say it
+        // of published diagnostics only, and mean both.
+        let reads = |pulled: Option<bool>, published: Option<bool>| {
+            if pull {
+                pulled.or(published)
+            } else {
+                published
+            }
+            .unwrap_or(false)
+        };
+        let extras = convert::Extras {
+            related: reads(
+                pull_caps.and_then(|c| c.related_information),
+                push_caps.and_then(|c| c.related_information),
+            ),
+            links: reads(
+                pull_caps.and_then(|c| c.code_description_support),
+                push_caps.and_then(|c| c.code_description_support),
+            ),
+        };
+        let refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostics.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
         if let Ok(mut state) = self.state.write() {
+            state.pull = pull;
+            state.refresh = refresh;
+            state.extras = extras;
             state.hierarchical_symbols = hierarchical_symbols;
             state.folding_limit = folding_limit;
             state.encoding = encoding;
@@ -323,6 +518,15 @@ impl LanguageServer for Backend {
                 document_link_provider: Some(lsp::DocumentLinkOptions {
                     resolve_provider: Some(false),
                     work_done_progress_options: Default::default(),
+                }),
+                // Offered only to clients that pull; the others get diagnostics pushed.
+                diagnostic_provider: pull.then(|| {
+                    lsp::DiagnosticServerCapabilities::Options(lsp::DiagnosticOptions {
+                        identifier: Some("azpls".to_string()),
+                        inter_file_dependencies: false,
+                        workspace_diagnostics: false,
+                        work_done_progress_options: Default::default(),
+                    })
                 }),
                 code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                     lsp::CodeActionOptions {
@@ -364,6 +568,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down.store(true, Ordering::SeqCst);
         Ok(())
     }
 
@@ -372,11 +577,16 @@ impl LanguageServer for Backend {
         let parsed = guarded("didOpen", || {
             let parsed = Document::new(&doc.text, doc.version);
             let model = Arc::new(model::build(&parsed));
-            Open { doc: parsed, model }
+            Open {
+                doc: parsed,
+                model,
+                generation: self.next_generation(),
+            }
         });
         if let Some(parsed) = parsed {
             // A reopened file may reuse a version number with other text.
             self.outlines.remove(&doc.uri);
+            self.pulled.remove(&doc.uri);
             self.documents.insert(doc.uri.clone(), parsed);
             self.publish(doc.uri).await;
         }
@@ -408,6 +618,7 @@ impl LanguageServer for Backend {
                 }
                 let changes = doc.reparse(version);
                 Arc::make_mut(&mut open.model).update(doc, &changes);
+                open.generation = self.next_generation();
             })
         };
         if applied.is_none() {
@@ -415,9 +626,8 @@ impl LanguageServer for Backend {
             // and clear what was published for it.
             self.documents.remove(&uri);
             self.outlines.remove(&uri);
-            self.client
-                .publish_diagnostics(uri.clone(), Vec::new(), None)
-                .await;
+            self.pulled.remove(&uri);
+            self.withdraw(uri.clone(), false).await;
             self.warn(format!(
                 "could not apply an edit to {}; reopen the file",
                 uri.as_str()
@@ -434,7 +644,8 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
         self.outlines.remove(&uri);
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.pulled.remove(&uri);
+        self.withdraw(uri, true).await;
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
@@ -469,11 +680,7 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
         let position = params.text_document_position_params;
-        let Some(Open { doc, model }) = self
-            .documents
-            .get(&position.text_document.uri)
-            .map(|d| d.clone())
-        else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&position.text_document.uri) else {
             return Ok(None);
         };
         let config = self.config();
@@ -632,11 +839,12 @@ impl LanguageServer for Backend {
         params: lsp::CodeActionParams,
     ) -> Result<Option<lsp::CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some(Open { doc, model }) = self.documents.get(&uri).map(|d| d.clone()) else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&uri) else {
             return Ok(None);
         };
         let config = self.config();
         let encoding = self.encoding();
+        let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
         let only = params.context.only.clone();
         let wants = |kind: &lsp::CodeActionKind| match &only {
             None => true,
@@ -649,30 +857,68 @@ impl LanguageServer for Backend {
         let want_fix_all = wants(&convert::fix_all_kind());
         let place = self.place(&uri);
         let actions = guarded("codeAction", || {
+            use ide::ActionKind::{FixAll, QuickFix};
             let env = analysis::Environment {
                 place: &place,
                 files: &templates::DiskFiles,
             };
             let findings = analysis::analyze_in(&doc, &model, &config, &env);
-            let links = convert::DocLinks::new(config.table);
+            // The client's diagnostics in the request, each with the finding it is of:
+            // diagnostics carry no fix, so the fix is found again by range and code.
+            let theirs: Vec<(usize, &lsp::Diagnostic)> = params
+                .context
+                .diagnostics
+                .iter()
+                .filter(|_| want_quick)
+                .filter_map(|d| {
+                    let span = convert::span(&doc, d.range, encoding);
+                    let of = |f: &analysis::Finding| convert::is_diagnostic_of(d, &span, f);
+                    Some((findings.iter().position(of)?, d))
+                })
+                .collect();
             let span = convert::span(&doc, params.range, encoding);
-            ide::code_actions(&findings, &span, !want_quick)
+            let mut actions = ide::code_actions(&findings, &span, !want_quick);
+            // A diagnostic the client asks about may lie outside the range (a cursor at
+            // the start of its line): offer its fix too.
+            for &(i, _) in &theirs {
+                if !actions
+                    .iter()
+                    .any(|a| a.kind == QuickFix && a.fixes.contains(&i))
+                {
+                    let fix = ide::code_actions(&findings, &findings[i].span, false)
+                        .into_iter()
+                        .find(|a| a.kind == QuickFix && a.fixes == [i]);
+                    actions.extend(fix);
+                }
+            }
+            // Quick fixes first, fix-all last, as `ide` orders them.
+            actions.sort_by_key(|a| a.kind == FixAll);
+            actions
                 .into_iter()
                 .filter(|a| match a.kind {
-                    ide::ActionKind::QuickFix => want_quick,
-                    ide::ActionKind::FixAll => want_fix_all,
+                    QuickFix => want_quick,
+                    FixAll => want_fix_all,
                 })
                 .map(|action| {
+                    // The diagnostics it fixes: the client's own when it sent them.
                     let diagnostics = match action.kind {
-                        ide::ActionKind::QuickFix => action
+                        QuickFix => action
                             .fixes
                             .iter()
-                            .map(|&i| {
-                                let f = &findings[i];
-                                convert::diagnostic(&doc, &uri, f, links.get(f.rule), encoding)
+                            .map(|&i| match theirs.iter().find(|(of, _)| *of == i) {
+                                Some((_, d)) => (*d).clone(),
+                                None => convert::diagnostics(
+                                    &doc,
+                                    &uri,
+                                    &findings[i..=i],
+                                    config.table,
+                                    extras,
+                                    encoding,
+                                )
+                                .remove(0),
                             })
                             .collect(),
-                        ide::ActionKind::FixAll => Vec::new(),
+                        FixAll => Vec::new(),
                     };
                     lsp::CodeActionOrCommand::CodeAction(convert::code_action(
                         &doc,
@@ -685,5 +931,18 @@ impl LanguageServer for Backend {
                 .collect::<Vec<_>>()
         });
         Ok(actions.filter(|a| !a.is_empty()))
+    }
+
+    async fn diagnostic(
+        &self,
+        params: lsp::DocumentDiagnosticParams,
+    ) -> Result<lsp::DocumentDiagnosticReportResult> {
+        let uri = params.text_document.uri;
+        let report = match self.snapshot(&uri) {
+            // Not open (or dropped after a failed edit): nothing to say about it.
+            None => lsp::DocumentDiagnosticReport::Full(Default::default()),
+            Some(open) => self.pull(&uri, &open, params.previous_result_id.as_deref()),
+        };
+        Ok(lsp::DocumentDiagnosticReportResult::Report(report))
     }
 }

@@ -7,14 +7,20 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Client {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once closed with [`Client::close_stdin`].
+    stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
+    /// The thread reading stdout: it panics on anything that is not a frame of JSON.
+    reader: Option<std::thread::JoinHandle<()>>,
+    /// What the server wrote to stderr, when started with [`Client::start_capturing_stderr`].
+    stderr: Option<Arc<Mutex<String>>>,
     /// Messages read while waiting for something else.
     backlog: Vec<Value>,
     next_id: i64,
@@ -26,18 +32,45 @@ impl Client {
     }
 
     pub fn start_in(dir: impl AsRef<std::path::Path>) -> Client {
+        Client::spawn(dir.as_ref(), false)
+    }
+
+    /// Starts a server whose stderr is kept (and echoed) for [`Client::stderr`].
+    pub fn start_capturing_stderr() -> Client {
+        Client::spawn(&std::env::temp_dir(), true)
+    }
+
+    fn spawn(dir: &std::path::Path, capture_stderr: bool) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_azpls"))
             .arg("server")
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("start azpls server");
-        let stdin = child.stdin.take().unwrap();
+        let stderr = child.stderr.take().map(|pipe| {
+            let text = Arc::new(Mutex::new(String::new()));
+            let kept = text.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { return };
+                    eprintln!("{line}");
+                    let mut kept = kept.lock().unwrap();
+                    kept.push_str(&line);
+                    kept.push('\n');
+                }
+            });
+            text
+        });
+        let stdin = Some(child.stdin.take().unwrap());
         let stdout = child.stdout.take().unwrap();
         let (tx, incoming) = channel();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             loop {
                 let mut length = None;
@@ -72,6 +105,8 @@ impl Client {
             child,
             stdin,
             incoming,
+            reader: Some(reader),
+            stderr,
             backlog: Vec::new(),
             next_id: 1,
         }
@@ -79,8 +114,59 @@ impl Client {
 
     pub fn send(&mut self, message: Value) {
         let body = serde_json::to_string(&message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        self.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+
+    /// Writes bytes as they are, framed or not.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes the server's stdin, as a client that goes away does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// What the server wrote to stderr so far (started with `start_capturing_stderr`).
+    pub fn stderr(&self) -> String {
+        let text = self.stderr.as_ref().expect("stderr is captured");
+        text.lock().unwrap().clone()
+    }
+
+    /// Waits (with the timeout) until the server's stderr contains `text`; returns all of it.
+    pub fn wait_stderr(&self, text: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let stderr = self.stderr();
+            if stderr.contains(text) {
+                return stderr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} not on stderr:\n{stderr}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// After the server exited: whether all it wrote to stdout was frames of JSON.
+    pub fn stdout_was_all_frames(&mut self) -> bool {
+        let reader = self.reader.take().expect("asked once");
+        reader.join().is_ok()
+    }
+
+    /// Waits (with the timeout) for the server to exit; returns its exit code.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -104,7 +190,8 @@ impl Client {
     }
 
     /// Waits for a message matching `pred`, keeping others for later waits. Requests
-    /// from the server (e.g. `window/workDoneProgress/create`) are answered with null.
+    /// from the server (e.g. `window/workDoneProgress/create`) are answered with null
+    /// (and returned if they match).
     pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.backlog.iter().position(&pred) {
             return self.backlog.remove(i);
@@ -117,6 +204,9 @@ impl Client {
                     if message.get("id").is_some() && message.get("method").is_some() {
                         let id = message["id"].clone();
                         self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                        if pred(&message) {
+                            return message;
+                        }
                         continue;
                     }
                     if pred(&message) {
@@ -131,6 +221,15 @@ impl Client {
                 Err(RecvTimeoutError::Disconnected) => panic!("server exited"),
             }
         }
+    }
+
+    /// Whether a message matching `pred` has arrived and not been waited for yet (only
+    /// what has arrived so far: make a request first to be sure earlier output is in).
+    pub fn seen(&mut self, pred: impl Fn(&Value) -> bool) -> bool {
+        while let Ok(message) = self.incoming.try_recv() {
+            self.backlog.push(message);
+        }
+        self.backlog.iter().any(pred)
     }
 
     /// Waits for diagnostics of `uri` at `version`.
@@ -168,14 +267,7 @@ impl Client {
     pub fn shutdown(mut self) -> Option<i32> {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "server did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.wait_exit()
     }
 }
 
