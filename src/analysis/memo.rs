@@ -164,6 +164,22 @@ pub fn shift(finding: &mut Finding, delta: isize) {
     }
 }
 
+/// Keeps only the steps in `live` once the memo holds many more than that (forms of
+/// steps edited away, steps of closed documents), so memory stays flat while typing.
+pub fn prune(steps: &mut HashMap<u128, Relative>, live: &[u128]) {
+    if steps.len() <= (4 * live.len()).max(20_000) {
+        return;
+    }
+    let live: std::collections::HashSet<u128> = live.iter().copied().collect();
+    steps.retain(|k, _| live.contains(k));
+    steps.shrink_to_fit();
+}
+
+/// Forgets every remembered step (when no document is left to need them).
+pub fn forget() {
+    MEMO.with(|memo| *memo.borrow_mut() = None);
+}
+
 /// Runs `f` with the memo for `config` (emptied if the configuration changed).
 pub fn with<T>(config: &Config, f: impl FnOnce(&mut HashMap<u128, Relative>) -> T) -> T {
     MEMO.with(|memo| {
@@ -177,4 +193,22 @@ pub fn with<T>(config: &Config, f: impl FnOnce(&mut HashMap<u128, Relative>) -> 
         };
         f(&mut memo.steps)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_the_live_steps_once_the_memo_outgrows_them() {
+        let mut steps: HashMap<u128, Relative> = (0..30_000u128).map(|k| (k, Vec::new())).collect();
+        let live: Vec<u128> = (0..100).collect();
+        prune(&mut steps, &live);
+        assert_eq!(steps.len(), 100);
+        assert!(live.iter().all(|k| steps.contains_key(k)));
+        // Below the threshold nothing is dropped: edits come and go.
+        let mut few: HashMap<u128, Relative> = (0..500u128).map(|k| (k, Vec::new())).collect();
+        prune(&mut few, &live);
+        assert_eq!(few.len(), 500);
+    }
 }

@@ -417,8 +417,10 @@ fn unsuppressed(
         // Steps not seen in this form, with their keys, in document order.
         let mut unseen = Vec::new();
         let mut keys = Vec::new();
+        let mut live = Vec::with_capacity(model.steps.len());
         for step in &model.steps {
             let key = memo::key(step);
+            live.push(key);
             match memo.get(&key) {
                 Some(known) => findings.extend(known.iter().cloned().map(|mut f| {
                     memo::shift(&mut f, step.span.start as isize);
@@ -458,9 +460,16 @@ fn unsuppressed(
             memo.insert(key, relative);
             findings.extend(found);
         }
+        memo::prune(memo, &live);
         findings.sort_by_key(|f| (f.span.start, f.span.end));
         findings
     })
+}
+
+/// Forgets what analyses remember between calls (per-step findings), for when no open
+/// document needs them any more.
+pub fn forget_cached() {
+    memo::forget();
 }
 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised

@@ -11,6 +11,7 @@
 mod convert;
 mod framing;
 mod logging;
+mod memory;
 mod stdio;
 
 use crate::analysis::{self, Config};
@@ -588,6 +589,7 @@ impl LanguageServer for Backend {
             self.outlines.remove(&doc.uri);
             self.pulled.remove(&doc.uri);
             self.documents.insert(doc.uri.clone(), parsed);
+            memory::after_open(doc.text.len());
             self.publish(doc.uri).await;
         }
     }
@@ -646,6 +648,7 @@ impl LanguageServer for Backend {
         self.outlines.remove(&uri);
         self.pulled.remove(&uri);
         self.withdraw(uri, true).await;
+        memory::after_close(self.documents.is_empty());
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {

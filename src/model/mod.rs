@@ -179,6 +179,12 @@ impl Model {
     }
 }
 
+/// Forgets the fragments the model read around syntax errors, kept between calls so a
+/// broken file costs less per keystroke (when no open document needs them any more).
+pub fn forget_cached() {
+    recover::forget_cached();
+}
+
 /// Reads the model out of a document.
 pub fn build(doc: &Document) -> Model {
     let rope = doc.rope();

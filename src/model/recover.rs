@@ -10,6 +10,8 @@ use super::{TaskStep, tree_steps};
 use crate::document::{Changes, Document};
 use crate::text::Span;
 use ropey::Rope;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Adds the steps that the tree missed to `steps` (sorted by start; kept so).
 pub fn steps(rope: &Rope, steps: &mut Vec<TaskStep>) {
@@ -89,14 +91,18 @@ fn fragment_steps(text: String) -> Vec<TaskStep> {
     cached(text, false)
 }
 
+thread_local! {
+    static FRAGMENTS: RefCell<HashMap<(bool, String), Vec<TaskStep>>> = RefCell::new(HashMap::new());
+}
+
+/// Forgets the fragments read so far (when no open document needs them any more).
+pub fn forget_cached() {
+    FRAGMENTS.with(|f| *f.borrow_mut() = HashMap::new());
+}
+
 /// The steps of `text` read as a document of its own: with `recover`, as [`super::build`]
 /// does (reading around its errors), else only what its tree shows.
 fn cached(text: String, recover: bool) -> Vec<TaskStep> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        static FRAGMENTS: RefCell<HashMap<(bool, String), Vec<TaskStep>>> = RefCell::new(HashMap::new());
-    }
     let key = (recover, text);
     if let Some(steps) = FRAGMENTS.with(|f| f.borrow().get(&key).cloned()) {
         return steps;

@@ -112,6 +112,13 @@ impl Client {
         }
     }
 
+    /// The server's resident memory in MiB, read from `/proc` (Linux).
+    pub fn resident_mib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
+    }
+
     pub fn send(&mut self, message: Value) {
         let body = serde_json::to_string(&message).unwrap();
         self.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
