@@ -124,6 +124,14 @@ fn strategy_name(key: &str) -> Option<&'static str> {
 
 /// The outline of a document, in document order.
 pub fn document_symbols(doc: &Document) -> Vec<Symbol> {
+    let mut symbols = outline(doc);
+    // The symbols one level above the limit hold everything below, flattened.
+    limit_depth(&mut symbols, MAX_SYMBOL_DEPTH - 1);
+    symbols
+}
+
+/// The outline, as deep as the document nests.
+fn outline(doc: &Document) -> Vec<Symbol> {
     if doc.refusal().is_some() {
         // Beyond the grammar's limits nothing is parsed, and reading such a text in
         // pieces would only find out the same, slowly.
@@ -162,6 +170,44 @@ pub fn document_symbols(doc: &Document) -> Vec<Symbol> {
     out
 }
 
+/// The deepest an outline nests. Each level is two levels of JSON for the client (an
+/// object and its `children`), and JSON readers stop at 128 (serde_json's default, which
+/// Rust clients such as Helix use); real pipelines nest about a dozen symbols deep.
+pub const MAX_SYMBOL_DEPTH: usize = 40;
+
+/// Makes the symbols `depth` levels down hold all their descendants as direct children,
+/// in document order, so the outline nests at most `depth + 1` levels and nothing
+/// leaves it.
+fn limit_depth(symbols: &mut [Symbol], depth: usize) {
+    for s in symbols {
+        if depth <= 1 {
+            let mut flat = Vec::new();
+            flatten(std::mem::take(&mut s.children), &mut flat);
+            s.children = flat;
+        } else {
+            limit_depth(&mut s.children, depth - 1);
+        }
+    }
+}
+
+/// Every symbol of `symbols` and below, childless, in document order (an explicit stack:
+/// no recursion).
+fn flatten(symbols: Vec<Symbol>, out: &mut Vec<Symbol>) {
+    let mut stack: Vec<std::vec::IntoIter<Symbol>> = vec![symbols.into_iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(mut s) => {
+                let children = std::mem::take(&mut s.children);
+                out.push(s);
+                stack.push(children.into_iter());
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+}
+
 /// Where a tree came from: the document itself, or a piece of it parsed alone.
 struct Cx<'r> {
     /// The text the tree was parsed from.
@@ -179,7 +225,7 @@ struct Cx<'r> {
 /// The deepest structure the outline looks into. Real pipelines nest a few dozen levels;
 /// flow mappings can nest without end (the grammar's indentation limit does not apply to
 /// them), and the walk recurses, so the stack is what this bounds.
-const MAX_NESTING: usize = 100;
+const MAX_NESTING: usize = 256;
 
 impl Cx<'_> {
     fn span(&self, range: std::ops::Range<usize>) -> Span {
@@ -1082,6 +1128,26 @@ mod tests {
         let mut out = Vec::new();
         flat(&document_symbols(&Document::new(text, 0)), 0, &mut out);
         out
+    }
+
+    #[test]
+    fn the_outline_nests_no_deeper_than_json_readers_take() {
+        let mut text = String::from("steps:\n");
+        for level in 0..60 {
+            text.push_str(&format!("{}- ${{{{ if true }}}}:\n", "  ".repeat(level)));
+        }
+        text.push_str(&format!("{}- script: deepest\n", "  ".repeat(60)));
+        let symbols = document_symbols(&Document::new(&text, 0));
+        fn depth(symbols: &[Symbol]) -> usize {
+            symbols
+                .iter()
+                .map(|s| 1 + depth(&s.children))
+                .max()
+                .unwrap_or(0)
+        }
+        assert_eq!(depth(&symbols), MAX_SYMBOL_DEPTH);
+        // The deepest step is still there, lifted up.
+        assert!(names(&text).iter().any(|n| n.trim() == "deepest"));
     }
 
     #[test]
