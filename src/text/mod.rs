@@ -340,20 +340,27 @@ mod tests {
         roundtrip(text);
     }
 
+    /// Each `(character, line)`: the first such character starts that line.
+    fn assert_line_starts(text: &str, starts: &[(char, u32)]) {
+        let rope = Rope::from_str(text);
+        for &(c, line) in starts {
+            assert_eq!(
+                position(&rope, text.find(c).unwrap(), Encoding::Utf16),
+                pos(line, 0),
+                "{c:?} in {text:?}"
+            );
+        }
+    }
+
     #[test]
     fn crlf_is_one_line_break_and_not_part_of_columns() {
         let text = "a: 1\r\nb: 😀\r\nc: 3";
-        let rope = Rope::from_str(text);
-        assert_eq!(
-            position(&rope, text.find('b').unwrap(), Encoding::Utf16),
-            pos(1, 0)
-        );
-        assert_eq!(
-            position(&rope, text.find('c').unwrap(), Encoding::Utf16),
-            pos(2, 0)
-        );
+        assert_line_starts(text, &[('b', 1), ('c', 2)]);
         // The '\r' is the end of line 0's content: a column past it clamps there.
-        assert_eq!(offset(&rope, pos(0, 99), Encoding::Utf16), 4);
+        assert_eq!(
+            offset(&Rope::from_str(text), pos(0, 99), Encoding::Utf16),
+            4
+        );
         roundtrip(text);
     }
 
@@ -362,18 +369,7 @@ mod tests {
         let text = "a: 1\rb: 2\r\nc: \u{e9}\rd";
         let rope = Rope::from_str(text);
         assert_eq!(rope.len_lines(), 4);
-        assert_eq!(
-            position(&rope, text.find('b').unwrap(), Encoding::Utf16),
-            pos(1, 0)
-        );
-        assert_eq!(
-            position(&rope, text.find('c').unwrap(), Encoding::Utf16),
-            pos(2, 0)
-        );
-        assert_eq!(
-            position(&rope, text.find('d').unwrap(), Encoding::Utf16),
-            pos(3, 0)
-        );
+        assert_line_starts(text, &[('b', 1), ('c', 2), ('d', 3)]);
         // The lone CR ends line 0's content: a column past it clamps there.
         assert_eq!(offset(&rope, pos(0, 99), Encoding::Utf16), 4);
         assert_eq!(
