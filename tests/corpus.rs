@@ -211,3 +211,29 @@ fn catalog_rules_report_only_real_problems() {
     assert_eq!(listed, REAL.len(), "every listed finding is still found");
     assert_eq!(deprecated, 33, "catalog deprecations in the corpus");
 }
+
+/// A position's ancestors found by one descent (`syntax::path_to`, which the model and
+/// the editor features use instead of `Node::parent`) end where tree-sitter's own
+/// `descendant_for_byte_range` does, at every offset of every corpus file.
+#[test]
+fn ancestors_by_descent_match_tree_sitter_on_the_corpus() {
+    for (name, text) in files() {
+        let doc = azpls::document::Document::new(&text, 0);
+        let root = doc.tree().root_node();
+        for start in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let end = (start + 4).min(text.len());
+            let end = (start..=end)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap();
+            for (s, e) in [(start, start), (start, end)] {
+                let path = azpls::syntax::path_to(root, s, e);
+                assert_eq!(
+                    path.last().copied(),
+                    root.descendant_for_byte_range(s, e),
+                    "{name}: {s}..{e}"
+                );
+            }
+        }
+    }
+}

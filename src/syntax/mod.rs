@@ -209,7 +209,17 @@ pub fn path_to<'t>(root: Node<'t>, start: usize, end: usize) -> Vec<Node<'t>> {
         return path;
     }
     let mut cursor = root.walk();
-    'descend: while cursor.goto_first_child() {
+    'descend: loop {
+        // Jump to the first child that ends after `start`: tree-sitter skips whole runs of
+        // children it keeps in hidden balanced nodes, where a walk would visit each. Only
+        // a zero-width child at `start` can come before it and still qualify.
+        if cursor.goto_first_child_for_byte(start).is_some() {
+            if start == end && cursor.node().start_byte() == start {
+                back_over_empty(&mut cursor, start);
+            }
+        } else if !cursor.goto_first_child() {
+            break;
+        }
         loop {
             // The same tests as tree-sitter's own descent: the child reaches the end of
             // the range, passes its start (or touches it, when empty), and starts before it.
@@ -235,6 +245,17 @@ pub fn path_to<'t>(root: Node<'t>, start: usize, end: usize) -> Vec<Node<'t>> {
         }
     }
     path
+}
+
+/// Moves the cursor back over the zero-width siblings at `at` before it (MISSING nodes),
+/// to the first of them.
+fn back_over_empty(cursor: &mut tree_sitter::TreeCursor, at: usize) {
+    while cursor.goto_previous_sibling() {
+        if cursor.node().byte_range() != (at..at) {
+            cursor.goto_next_sibling();
+            return;
+        }
+    }
 }
 
 /// The text of a node. Borrowed when it lies in one rope chunk, which is nearly always.
