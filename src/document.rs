@@ -148,22 +148,35 @@ impl Document {
                 ..Changes::default()
             };
         }
-        let mut tree = syntax::parse_checked(&self.rope, Some(&self.tree));
         // tree-sitter-yaml's scanner can leave an incrementally reparsed tree that differs
         // from a fresh parse when the text has errors: parse such text afresh. Past the
         // grammar's row limit the tree is an error anyway and the model reads the text in
         // segments, so the cost of a fresh parse buys nothing there.
-        if (tree.root_node().has_error() || self.tree.root_node().has_error())
-            && self.rope.len_lines() <= syntax::GRAMMAR_ROW_LIMIT
-        {
-            tree = syntax::parse_checked(&self.rope, None);
-        }
-        let changed = self
-            .tree
-            .changed_ranges(&tree)
-            .map(|r| r.start_byte..r.end_byte)
-            .collect();
+        let within_rows = self.rope.len_lines() <= syntax::GRAMMAR_ROW_LIMIT;
+        let (tree, fresh) = if within_rows && self.tree.root_node().has_error() {
+            // The incremental result would be thrown away: don't compute it (error
+            // recovery over an edited tree can take seconds on deep, broken nesting).
+            (syntax::parse_checked(&self.rope, None), true)
+        } else {
+            let tree = syntax::parse_checked(&self.rope, Some(&self.tree));
+            if within_rows && tree.root_node().has_error() {
+                (syntax::parse_checked(&self.rope, None), true)
+            } else {
+                (tree, false)
+            }
+        };
+        // A fresh tree shares nothing with the old one: comparing them finds no reuse and
+        // can take seconds on deep nesting, so everything counts as changed.
+        let changed = if fresh {
+            Vec::new()
+        } else {
+            self.tree
+                .changed_ranges(&tree)
+                .map(|r| r.start_byte..r.end_byte)
+                .collect()
+        };
         self.tree = tree;
+        let full = full || fresh;
         Changes {
             edits: std::mem::take(&mut self.pending),
             changed,
