@@ -1,11 +1,16 @@
 //! Property test: after any sequence of random edits (multi-byte characters, CRLF and
 //! pipeline-shaped text included), the incrementally edited tree equals a fresh parse of
 //! the same text (node kinds and byte ranges, not just the S-expression), and so do the
-//! findings. The generator is seeded, so a failure prints a seed that reproduces it.
+//! findings. Random edits are property tests (proptest, seeded): a failure is shrunk to a
+//! minimal edit sequence. The other generators are seeded too, so a failure prints a seed
+//! that reproduces it.
 
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
 use azpls::model::{self, Model};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 /// SplitMix64: tiny, deterministic, good enough to drive edits.
 struct Rng(u64);
@@ -131,19 +136,34 @@ fn assert_model_matches_fresh(
     );
 }
 
-fn run(seed: u64, rounds: usize, config: &Config) {
-    let mut rng = Rng(seed);
+/// One random edit, drawn so that shrinking makes it simpler: where it starts (a
+/// fraction of the text, so it stays inside whatever the text has become), how many bytes
+/// it replaces, and which snippet it inserts (the first ones are the simplest).
+#[derive(Clone, Debug)]
+struct RandomEdit {
+    at: u16,
+    len: u8,
+    snippet: usize,
+}
+
+/// Batches of one to three edits (as one `didChange` sends them), up to 40 batches.
+fn edit_batches() -> impl Strategy<Value = Vec<Vec<RandomEdit>>> {
+    let edit = (any::<u16>(), 0u8..12, 0..SNIPPETS.len())
+        .prop_map(|(at, len, snippet)| RandomEdit { at, len, snippet });
+    vec(vec(edit, 1..=3), 1..40)
+}
+
+/// Applies the batches to the base text one `didChange` at a time; after each, the
+/// incrementally kept tree, limits, model and findings equal a fresh parse's.
+fn run(batches: &[Vec<RandomEdit>], config: &Config) {
     let mut text = BASE.to_string();
     let mut doc = Document::new(&text, 0);
     let mut model: Model = model::build(&doc);
-    for round in 0..rounds {
-        // A batch of one to three edits, applied in order, then one reparse (as didChange).
-        let batch = 1 + rng.below(3);
-        for _ in 0..batch {
-            let start = char_boundary(&text, rng.below(text.len() + 1));
-            let len = if rng.below(3) == 0 { 0 } else { rng.below(12) };
-            let end = char_boundary(&text, (start + len).min(text.len()));
-            let insert = rng.pick(SNIPPETS);
+    for (round, batch) in batches.iter().enumerate() {
+        for e in batch {
+            let start = char_boundary(&text, (e.at as usize * (text.len() + 1)) >> 16);
+            let end = char_boundary(&text, (start + e.len as usize).min(text.len()));
+            let insert = SNIPPETS[e.snippet];
             text.replace_range(start..end, insert);
             doc.edit(Edit {
                 span: start..end,
@@ -152,42 +172,54 @@ fn run(seed: u64, rounds: usize, config: &Config) {
         }
         let changes = doc.reparse(round as i32 + 1);
         model.update(&doc, &changes);
-        assert_eq!(doc.text(), text, "seed {seed} round {round}: rope text");
+        assert_eq!(doc.text(), text, "round {round}: rope text");
         let fresh = Document::new(&text, 0);
         assert_eq!(
             nodes(&doc),
             nodes(&fresh),
-            "seed {seed} round {round}: incremental tree differs from a fresh parse of {text:?}"
+            "round {round}: incremental tree differs from a fresh parse of {text:?}"
         );
         assert!(
             doc.limits() == fresh.limits(),
-            "seed {seed} round {round}: the limits index differs from a fresh one for {text:?}"
+            "round {round}: the limits index differs from a fresh one for {text:?}"
         );
-        assert_eq!(doc.refusal(), fresh.refusal(), "seed {seed} round {round}");
-        assert_model_matches_fresh(
-            &doc,
-            &model,
-            &fresh,
-            config,
-            &format!("seed {seed} round {round}"),
-        );
+        assert_eq!(doc.refusal(), fresh.refusal(), "round {round}");
+        assert_model_matches_fresh(&doc, &model, &fresh, config, &format!("round {round}"));
     }
 }
 
-#[test]
-fn incremental_edits_match_fresh_parse_newest_table() {
-    let config = Config::default();
-    for seed in 0..60 {
-        run(seed, 40, &config);
+/// Property-test settings: a fixed seed (so CI runs the same cases; `PROPTEST_RNG_SEED`
+/// picks others, `PROPTEST_CASES` sets how many), and no failure files in the tree.
+fn settings(cases: u32) -> ProptestConfig {
+    let defaults = ProptestConfig::default();
+    let mut config = ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            defaults.cases
+        } else {
+            cases
+        },
+        failure_persistence: None,
+        ..defaults
+    };
+    if config.rng_seed == RngSeed::Random {
+        config.rng_seed = RngSeed::Fixed(20_261_204);
     }
+    config
 }
 
-#[test]
-fn incremental_edits_match_fresh_parse_seed_table() {
-    let settings = azpls::config::Settings::from_toml("[wif]\ntable = \"2024-02-08\"\n").unwrap();
-    let config = settings.to_config().unwrap();
-    for seed in 1000..1030 {
-        run(seed, 40, &config);
+proptest! {
+    #![proptest_config(settings(64))]
+
+    /// A failure is shrunk to the fewest and simplest edits that still show it.
+    #[test]
+    fn incremental_edits_match_fresh_parse_newest_table(batches in edit_batches()) {
+        run(&batches, &Config::default());
+    }
+
+    #[test]
+    fn incremental_edits_match_fresh_parse_seed_table(batches in edit_batches()) {
+        let settings = azpls::config::Settings::from_toml("[wif]\ntable = \"2024-02-08\"\n").unwrap();
+        run(&batches, &settings.to_config().unwrap());
     }
 }
 
