@@ -346,8 +346,13 @@ impl CheckFuzz<'_> {
         let inputs: Vec<&Input> = with_fixes.iter().map(|(c, _)| &c.input).collect();
         let (dir, run) = self.run("fix", "json", &[flag], &inputs);
         if check::crash(&run).is_some() {
+            // Each file alone, for the process only: its report describes the fixed text,
+            // not the input the other checks read it against.
+            // (Given twice the time, as a busy machine may need.)
             for (case, _) in &with_fixes {
-                if let Some(p) = self.alone("json", &[flag], &case.input).pop() {
+                let timeout = 2 * check::timeout_for(case.input.bytes.len());
+                let (_, run) = self.run_within("alone", "json", &[flag], &[&case.input], timeout);
+                if let Some(p) = check::crash(&run) {
                     self.report(case, "json", &[flag], p);
                 }
             }
