@@ -90,7 +90,8 @@ struct CheckArgs {
     #[arg(long)]
     report_unused_ignores: bool,
     /// Only steps that use this Azure Resource Manager service connection (repeatable):
-    /// what breaks if it is converted to workload identity federation.
+    /// what breaks if it is converted to workload identity federation. A name that no
+    /// checked step uses is an error (exit code 2), so a typo cannot pass a gate.
     #[arg(long = "connection", value_name = "NAME")]
     connections: Vec<String>,
 }

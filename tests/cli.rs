@@ -597,11 +597,77 @@ fn connection_filter_limits_findings_to_steps_using_it() {
     // NLB task, though the step uses the connection.
     assert_eq!(rules, ["wif-deprecated-version", "wif-unsupported-task"]);
     assert_eq!(v["files"][0]["findings"][0]["connection"], "contoso-prod");
-    let other = azpls(
-        &["check", "--connection", "other-sc", SAMPLE],
+    let case = azpls(
+        &["check", "--connection", "CONTOSO-PROD", SAMPLE],
         Path::new(ROOT),
     );
-    assert_eq!(other.status.code(), Some(0), "no step uses other-sc");
+    assert_eq!(case.status.code(), Some(1), "names match in any case");
+}
+
+/// A `--connection` that no checked step uses is a typo or a stale name: the gate fails
+/// (exit 2) and says which connections the steps do use, instead of passing on "nothing
+/// breaks". Each of several values must be used.
+#[test]
+fn connection_no_step_uses_fails_and_names_the_used_ones() {
+    let typo = azpls(
+        &["check", "--connection", "contso-prod", SAMPLE],
+        Path::new(ROOT),
+    );
+    assert_eq!(typo.status.code(), Some(2));
+    assert_eq!(
+        stderr(&typo),
+        "error: --connection \"contso-prod\" matches no service connection of the checked steps (they use \"contoso-prod\"); did you mean \"contoso-prod\"?\n"
+    );
+    assert!(
+        stdout(&typo).contains("0 finding(s)"),
+        "the report is still printed: {}",
+        stdout(&typo)
+    );
+    let several = azpls(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--connection",
+            "contoso-prod",
+            "--connection",
+            "other-sc",
+            SAMPLE,
+        ],
+        Path::new(ROOT),
+    );
+    assert_eq!(several.status.code(), Some(2), "other-sc is not used");
+    let v: Value = serde_json::from_slice(&several.stdout).unwrap();
+    assert_eq!(
+        v["files"][0]["findings"].as_array().unwrap().len(),
+        2,
+        "the used one still reports what breaks"
+    );
+    assert!(
+        stderr(&several).contains("--connection \"other-sc\" matches no service connection")
+            && !stderr(&several).contains("\"contoso-prod\" matches"),
+        "{}",
+        stderr(&several)
+    );
+
+    // A connection used only by a container resource counts; with no connection at all,
+    // the message says so.
+    let dir = TempDir::new("connection-unused");
+    std::fs::write(
+        dir.join("azure-pipelines.yml"),
+        "resources:\n  containers:\n  - container: tools\n    image: contoso.azurecr.io/tools\n    azureSubscription: registry-sc\nsteps:\n- script: echo\n",
+    )
+    .unwrap();
+    let container = azpls(&["check", "--connection", "Registry-SC", "."], &dir);
+    assert_ne!(container.status.code(), Some(2), "{}", stderr(&container));
+    std::fs::write(dir.join("azure-pipelines.yml"), "steps:\n- script: echo\n").unwrap();
+    let none = azpls(&["check", "--connection", "prod-sc", "."], &dir);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("(none of them sets an Azure Resource Manager service connection)"),
+        "{}",
+        stderr(&none)
+    );
 }
 
 /// `[files]` in azpls.toml: exclude wins over detection, include takes YAML that doesn't

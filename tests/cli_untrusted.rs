@@ -72,6 +72,14 @@ fn hostile_names_and_yaml_never_print_a_logging_command() {
         runs.push((format, o));
     }
     runs.push(("diff", azpls(&["check", "--diff", "."], &dir)));
+    // Lists the connections the steps use, one of them hostile.
+    let unmatched = azpls(&["check", "--connection", "nope", "."], &dir);
+    assert!(
+        stderr(&unmatched).contains("\"sc\\n##vso\\u{5b}task.prependpath]/tmp/evil\""),
+        "{}",
+        stderr(&unmatched)
+    );
+    runs.push(("connection", unmatched));
     // Last: it changes the file.
     let fixed = azpls(&["check", "--fix", "--format", "concise", "."], &dir);
     assert!(

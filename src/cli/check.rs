@@ -220,6 +220,9 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     /// The Azure Resource Manager connection of each finding's step, when it has one.
     pub connections: Vec<Option<String>>,
+    /// Every connection the file's steps use, when `--connection` asks (see
+    /// [`connections::used`]).
+    pub used_connections: Vec<String>,
     pub unused: Vec<Suppression>,
     /// Fix edits applied (or, with `--diff`, that would be).
     pub fixed: usize,
@@ -256,10 +259,15 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
     }
     let mut errors = walk.errors;
     let mut skipped = Vec::new();
+    // Lowercased, as `--connection` matches, to the first spelling seen.
+    let mut used_connections = BTreeMap::new();
     in_order(&walk.files, options, |work| match work {
         Work::Checked(mut checked) => {
             if options.verbose {
                 printer.verbose(&checked.path, "checked", None)?;
+            }
+            for c in checked.used_connections.drain(..) {
+                used_connections.entry(c.to_ascii_lowercase()).or_insert(c);
             }
             if let Some(fixed) = checked.fixed_text.take() {
                 if let Some(diffs) = diffs.as_mut() {
@@ -294,8 +302,13 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
     if let Some(diffs) = diffs {
         diffs.flush()?;
     }
+    // After the report, so it is the last thing a CI log shows.
+    let unmatched = connections::unmatched(&options.connections, &used_connections);
+    for message in &unmatched {
+        writeln!(log, "error: {message}")?;
+    }
     log.flush()?;
-    Ok(if !errors.is_empty() {
+    Ok(if !errors.is_empty() || !unmatched.is_empty() {
         2
     } else {
         u8::from(counted)
@@ -488,7 +501,9 @@ fn analyse_model(
     let report = analysis::report_in(&doc, model, &options.scopes[scope].config, Some(&env));
     let mut findings = report.findings;
     let mut conns = connections::of_findings(&doc, model, &findings);
+    let mut used_connections = Vec::new();
     if !options.connections.is_empty() {
+        used_connections = connections::used(&doc, model);
         // "What breaks if this connection moves to WIF": the catalog's rules don't answer it.
         let keep: Vec<bool> = conns
             .iter()
@@ -522,6 +537,7 @@ fn analyse_model(
         identity: None,
         findings,
         connections: conns,
+        used_connections,
         unused: report.unused_suppressions,
         fixed: 0,
         fixed_text: None,
