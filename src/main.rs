@@ -75,21 +75,23 @@ struct CheckArgs {
     /// Apply every safe fix, then report what remains.
     #[arg(long)]
     fix: bool,
-    /// Apply the unsafe fixes too (implies --fix).
+    /// Apply the unsafe fixes too (implies --fix; with --diff, shows them too).
     #[arg(long)]
     unsafe_fixes: bool,
     /// Fix files that --fix leaves alone for safety, too: files with other hard links (the
     /// other names keep the old text) and read-only files (implies --fix).
     #[arg(long)]
     fix_anyway: bool,
-    /// Print the unified diff of what --fix would change, and change nothing.
+    /// Print the unified diff of what --fix (or --unsafe-fixes) would change, and change
+    /// nothing. The diff alone goes to stdout, for `git apply`; the report goes to stderr.
     #[arg(long)]
     diff: bool,
     /// Report `# azpls: ignore` comments that silence nothing.
     #[arg(long)]
     report_unused_ignores: bool,
     /// Only steps that use this Azure Resource Manager service connection (repeatable):
-    /// what breaks if it is converted to workload identity federation.
+    /// what breaks if it is converted to workload identity federation. A name that no
+    /// checked step uses is an error (exit code 2), so a typo cannot pass a gate.
     #[arg(long = "connection", value_name = "NAME")]
     connections: Vec<String>,
 }
@@ -148,10 +150,14 @@ fn check(args: CheckArgs) -> ExitCode {
             ));
         }
     };
-    let fix = args.fix || args.unsafe_fixes || args.fix_anyway;
-    if args.diff && fix {
-        return usage("--diff shows what --fix would do; use one or the other".to_string());
+    if args.diff && (args.fix || args.fix_anyway) {
+        return usage(
+            "--diff shows what --fix would do; use one or the other (--diff --unsafe-fixes shows the unsafe fixes too)"
+                .to_string(),
+        );
     }
+    // With --diff, --unsafe-fixes says which fixes to show, and nothing is written.
+    let fix = args.fix || args.fix_anyway || (args.unsafe_fixes && !args.diff);
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -182,8 +188,14 @@ fn check(args: CheckArgs) -> ExitCode {
     options.diff = args.diff;
     options.report_unused_ignores = args.report_unused_ignores;
     options.connections = args.connections;
+    // With --diff the report goes to stderr (stdout has the diff).
+    let report_on_terminal = if args.diff {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
     options.color = format == Format::Human
-        && std::io::stdout().is_terminal()
+        && report_on_terminal
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     options.progress = format.is_human() && std::io::stderr().is_terminal();
     let stdout = std::io::stdout();

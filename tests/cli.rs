@@ -10,7 +10,7 @@ mod support;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use support::{ROOT, TempDir, azpls, stdout};
+use support::{ROOT, TempDir, azpls, stderr, stdout};
 
 fn golden(name: &str, actual: &str) {
     let path = Path::new(ROOT).join("tests/cli").join(name);
@@ -170,6 +170,202 @@ fn fix_and_diff_change_only_version_tokens() {
         "{}",
         stdout(&fix)
     );
+}
+
+/// Files whose fixes exercise a diff: a `./` path when found under `.`, a folder, a name
+/// with a space, CRLF with a BOM, adjacent changed lines, a last line without a line end,
+/// and an unsafe fix.
+fn write_diff_cases(dir: &Path) {
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("azure-pipelines.yml", "steps:\n- task: AzureFileCopy@4\n");
+    write(
+        "pipelines/two adjacent.yml",
+        "\u{feff}steps:\r\n- task: AzureFileCopy@4\r\n- task: AzureFileCopy@4\r\n  displayName: copy\r\n",
+    );
+    write(
+        "pipelines/last.yml",
+        "steps:\n- script: echo\n- task: AzureFileCopy@4",
+    );
+    write(
+        "pipelines/unsafe.yml",
+        &std::fs::read_to_string(
+            Path::new(ROOT)
+                .join("tests/fixtures/wif-deprecated-version/positive-unsafe-input-changes.yml"),
+        )
+        .unwrap(),
+    );
+}
+
+/// Runs git in `dir` with no user or system configuration, `input` on stdin; `None`
+/// when git is not installed.
+fn git(dir: &Path, args: &[&str], input: &[u8]) -> Option<std::process::Output> {
+    use std::io::Write;
+    let empty = dir.join(".gitconfig-empty");
+    std::fs::write(&empty, "").ok()?;
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", &empty)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().ok()
+}
+
+/// What `--diff` prints is a patch `git apply` takes in the folder `check` ran in, and
+/// applying it gives the files `--fix` writes; stdout holds the diff and nothing else.
+#[test]
+fn diff_applies_with_git_apply_and_matches_fix() {
+    let patched = TempDir::new("diff-git");
+    if git(&patched, &["--version"], b"").is_none_or(|o| !o.status.success()) {
+        eprintln!("SKIPPED diff_applies_with_git_apply_and_matches_fix: git is not installed");
+        return;
+    }
+    let fixed = TempDir::new("diff-fix");
+    for dir in [&patched, &fixed] {
+        write_diff_cases(dir);
+    }
+    assert!(
+        git(&patched, &["init", "-q"], b"")
+            .unwrap()
+            .status
+            .success()
+    );
+    let o = azpls(&["check", "--diff", "--unsafe-fixes", "."], &patched);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let diff = stdout(&o);
+    assert!(!diff.contains("/./"), "{diff}");
+    for name in [
+        "azure-pipelines.yml",
+        "pipelines/two adjacent.yml",
+        "pipelines/last.yml",
+        "pipelines/unsafe.yml",
+    ] {
+        assert!(
+            diff.contains(&format!("--- a/{name}\n+++ b/{name}\n")),
+            "{name}: {diff}"
+        );
+    }
+    assert!(
+        diff.lines()
+            .all(|l| ["--- ", "+++ ", "@@ ", " ", "-", "+", "\\ "]
+                .iter()
+                .any(|p| l.starts_with(p))),
+        "the diff alone on stdout:\n{diff}"
+    );
+    assert!(
+        stderr(&o).contains("fix(es) in the diff on standard output; nothing was changed"),
+        "the report on stderr: {}",
+        stderr(&o)
+    );
+    let check = git(&patched, &["apply", "--check", "-"], diff.as_bytes()).unwrap();
+    assert!(
+        check.status.success(),
+        "git apply --check: {}\n{diff}",
+        stderr(&check)
+    );
+    assert!(
+        git(&patched, &["apply", "-"], diff.as_bytes())
+            .unwrap()
+            .status
+            .success()
+    );
+    azpls(&["check", "--unsafe-fixes", "."], &fixed);
+    for name in [
+        "azure-pipelines.yml",
+        "pipelines/two adjacent.yml",
+        "pipelines/last.yml",
+        "pipelines/unsafe.yml",
+    ] {
+        assert_eq!(
+            std::fs::read(patched.join(name)).unwrap(),
+            std::fs::read(fixed.join(name)).unwrap(),
+            "{name}: the patch and --fix disagree"
+        );
+    }
+
+    // Paths named on the command line: relative ones stay as given (without `./`),
+    // absolute ones inside the current folder become relative to it.
+    let again = TempDir::new("diff-paths");
+    write_diff_cases(&again);
+    assert!(git(&again, &["init", "-q"], b"").unwrap().status.success());
+    let absolute = again.join("azure-pipelines.yml");
+    let o = azpls(
+        &[
+            "check",
+            "--diff",
+            "./pipelines/./last.yml",
+            absolute.to_str().unwrap(),
+        ],
+        &again,
+    );
+    let diff = stdout(&o);
+    assert!(diff.contains("--- a/pipelines/last.yml\n"), "{diff}");
+    assert!(diff.contains("--- a/azure-pipelines.yml\n"), "{diff}");
+    let check = git(&again, &["apply", "--check", "-"], diff.as_bytes()).unwrap();
+    assert!(
+        check.status.success(),
+        "git apply --check: {}\n{diff}",
+        stderr(&check)
+    );
+}
+
+/// `--diff --unsafe-fixes` previews the unsafe fixes and writes nothing; `--diff` with
+/// `--fix` (or `--fix-anyway`, which implies it) is a usage error.
+#[test]
+fn diff_previews_unsafe_fixes_and_refuses_fix() {
+    let dir = TempDir::new("diff-unsafe");
+    write_diff_cases(&dir);
+    let unsafe_path = dir.join("pipelines/unsafe.yml");
+    let before = std::fs::read_to_string(&unsafe_path).unwrap();
+    let safe_only = azpls(&["check", "--diff", "pipelines/unsafe.yml"], &dir);
+    assert_eq!(stdout(&safe_only), "", "no safe fix in this file");
+    let o = azpls(
+        &["check", "--diff", "--unsafe-fixes", "pipelines/unsafe.yml"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("+          - task: Kubernetes@1\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&unsafe_path).unwrap(),
+        before,
+        "nothing written"
+    );
+    // A machine format's report goes to stderr too, whole.
+    let json = azpls(
+        &[
+            "check",
+            "--diff",
+            "--format",
+            "json",
+            "pipelines/unsafe.yml",
+        ],
+        &dir,
+    );
+    let report: Value = serde_json::from_slice(&json.stderr).unwrap();
+    assert_eq!(report["files"][0]["path"], "pipelines/unsafe.yml");
+    for fix in ["--fix", "--fix-anyway"] {
+        let o = azpls(&["check", "--diff", fix, "pipelines/unsafe.yml"], &dir);
+        assert_eq!(o.status.code(), Some(2), "{fix}");
+        assert!(
+            stderr(&o).contains("--diff shows what --fix would do; use one or the other"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&unsafe_path).unwrap(), before);
 }
 
 #[test]
@@ -401,11 +597,77 @@ fn connection_filter_limits_findings_to_steps_using_it() {
     // NLB task, though the step uses the connection.
     assert_eq!(rules, ["wif-deprecated-version", "wif-unsupported-task"]);
     assert_eq!(v["files"][0]["findings"][0]["connection"], "contoso-prod");
-    let other = azpls(
-        &["check", "--connection", "other-sc", SAMPLE],
+    let case = azpls(
+        &["check", "--connection", "CONTOSO-PROD", SAMPLE],
         Path::new(ROOT),
     );
-    assert_eq!(other.status.code(), Some(0), "no step uses other-sc");
+    assert_eq!(case.status.code(), Some(1), "names match in any case");
+}
+
+/// A `--connection` that no checked step uses is a typo or a stale name: the gate fails
+/// (exit 2) and says which connections the steps do use, instead of passing on "nothing
+/// breaks". Each of several values must be used.
+#[test]
+fn connection_no_step_uses_fails_and_names_the_used_ones() {
+    let typo = azpls(
+        &["check", "--connection", "contso-prod", SAMPLE],
+        Path::new(ROOT),
+    );
+    assert_eq!(typo.status.code(), Some(2));
+    assert_eq!(
+        stderr(&typo),
+        "error: --connection \"contso-prod\" matches no service connection of the checked steps (they use \"contoso-prod\"); did you mean \"contoso-prod\"?\n"
+    );
+    assert!(
+        stdout(&typo).contains("0 finding(s)"),
+        "the report is still printed: {}",
+        stdout(&typo)
+    );
+    let several = azpls(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--connection",
+            "contoso-prod",
+            "--connection",
+            "other-sc",
+            SAMPLE,
+        ],
+        Path::new(ROOT),
+    );
+    assert_eq!(several.status.code(), Some(2), "other-sc is not used");
+    let v: Value = serde_json::from_slice(&several.stdout).unwrap();
+    assert_eq!(
+        v["files"][0]["findings"].as_array().unwrap().len(),
+        2,
+        "the used one still reports what breaks"
+    );
+    assert!(
+        stderr(&several).contains("--connection \"other-sc\" matches no service connection")
+            && !stderr(&several).contains("\"contoso-prod\" matches"),
+        "{}",
+        stderr(&several)
+    );
+
+    // A connection used only by a container resource counts; with no connection at all,
+    // the message says so.
+    let dir = TempDir::new("connection-unused");
+    std::fs::write(
+        dir.join("azure-pipelines.yml"),
+        "resources:\n  containers:\n  - container: tools\n    image: contoso.azurecr.io/tools\n    azureSubscription: registry-sc\nsteps:\n- script: echo\n",
+    )
+    .unwrap();
+    let container = azpls(&["check", "--connection", "Registry-SC", "."], &dir);
+    assert_ne!(container.status.code(), Some(2), "{}", stderr(&container));
+    std::fs::write(dir.join("azure-pipelines.yml"), "steps:\n- script: echo\n").unwrap();
+    let none = azpls(&["check", "--connection", "prod-sc", "."], &dir);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("(none of them sets an Azure Resource Manager service connection)"),
+        "{}",
+        stderr(&none)
+    );
 }
 
 /// `[files]` in azpls.toml: exclude wins over detection, include takes YAML that doesn't

@@ -72,6 +72,14 @@ fn hostile_names_and_yaml_never_print_a_logging_command() {
         runs.push((format, o));
     }
     runs.push(("diff", azpls(&["check", "--diff", "."], &dir)));
+    // Lists the connections the steps use, one of them hostile.
+    let unmatched = azpls(&["check", "--connection", "nope", "."], &dir);
+    assert!(
+        stderr(&unmatched).contains("\"sc\\n##vso\\u{5b}task.prependpath]/tmp/evil\""),
+        "{}",
+        stderr(&unmatched)
+    );
+    runs.push(("connection", unmatched));
     // Last: it changes the file.
     let fixed = azpls(&["check", "--fix", "--format", "concise", "."], &dir);
     assert!(
@@ -99,6 +107,21 @@ fn hostile_names_and_yaml_never_print_a_logging_command() {
             );
         }
     }
+    // The diff names the file in git's quotes, exactly and without a logging command, and
+    // the report says that its escaped lines won't apply.
+    let diff = &runs[6].1;
+    assert!(
+        stdout(diff).starts_with(
+            "--- \"a/azure-pipelines\\n##vso\\133task.prependpath]x;y]%25z\\033[31m.yml\"\n"
+        ),
+        "{}",
+        stdout(diff)
+    );
+    assert!(
+        stderr(diff).contains("so it will not apply; use --fix for this file"),
+        "{}",
+        stderr(diff)
+    );
     let concise = stdout(&runs[1].1);
     assert!(
         concise.contains("unused suppression \"azpls: ignore[##vso\\u{5b}task.complete"),

@@ -648,8 +648,8 @@ fn navigation_over_stdio() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| f.get("startCharacter").is_none()),
-        "{folds}"
+            .all(|f| f.get("startCharacter").is_none() && f.get("kind").is_none()),
+        "whole lines, and no kind for blocks (the file has no comment run): {folds}"
     );
 
     let line = text

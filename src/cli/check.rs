@@ -12,6 +12,7 @@ use crate::document::Document;
 use crate::ide::templates;
 use crate::model;
 use crate::text::{self, Encoding};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -219,6 +220,9 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     /// The Azure Resource Manager connection of each finding's step, when it has one.
     pub connections: Vec<Option<String>>,
+    /// Every connection the file's steps use, when `--connection` asks (see
+    /// [`connections::used`]).
+    pub used_connections: Vec<String>,
     pub unused: Vec<Suppression>,
     /// Fix edits applied (or, with `--diff`, that would be).
     pub fixed: usize,
@@ -236,10 +240,18 @@ enum Work {
 
 /// Checks every file, writes the report to `out` (and `--verbose` lines, and the fixes and
 /// errors of machine formats, to `log`), and returns the exit code: 2 on errors, 1 on
-/// findings at or above the threshold, else 0.
+/// findings at or above the threshold, else 0. With `--diff`, `out` carries the diff alone,
+/// so that it can go straight to `git apply`, and the report goes to `log`.
 pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std::io::Result<u8> {
     let walk = discover::yaml_files(&options.paths);
-    let mut printer = Printer::new(options, out, log)?;
+    // Line by line, as standard output is: the report may be long.
+    let mut log = std::io::LineWriter::new(log);
+    let (mut printer, mut diffs) = if options.diff {
+        (Printer::new(options, &mut log, None)?, Some(out))
+    } else {
+        (Printer::new(options, out, Some(&mut log))?, None)
+    };
+    let cwd = std::env::current_dir().ok();
     if options.verbose {
         for link in &walk.links {
             printer.verbose(link, "skipped", Some("symbolic link, not followed"))?;
@@ -247,14 +259,24 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
     }
     let mut errors = walk.errors;
     let mut skipped = Vec::new();
+    // Lowercased, as `--connection` matches, to the first spelling seen.
+    let mut used_connections = BTreeMap::new();
     in_order(&walk.files, options, |work| match work {
         Work::Checked(mut checked) => {
             if options.verbose {
                 printer.verbose(&checked.path, "checked", None)?;
             }
+            for c in checked.used_connections.drain(..) {
+                used_connections.entry(c.to_ascii_lowercase()).or_insert(c);
+            }
             if let Some(fixed) = checked.fixed_text.take() {
-                if options.diff {
-                    printer.diff(&checked.path, &checked.rope.to_string(), &fixed)?;
+                if let Some(diffs) = diffs.as_mut() {
+                    let name = diff_path(&checked.path, cwd.as_deref());
+                    let diff = unified_diff(&name, &checked.rope.to_string(), &fixed);
+                    diffs.write_all(diff.text.as_bytes())?;
+                    if diff.escaped {
+                        printer.unapplicable(&checked.path);
+                    }
                 } else if options.fix {
                     match write_fix(&mut checked, &fixed, options) {
                         Ok(()) => printer.applied(&checked.applied)?,
@@ -277,7 +299,16 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
         }
     })?;
     let counted = printer.finish(walk.files.len(), &skipped, &errors)?;
-    Ok(if !errors.is_empty() {
+    if let Some(diffs) = diffs {
+        diffs.flush()?;
+    }
+    // After the report, so it is the last thing a CI log shows.
+    let unmatched = connections::unmatched(&options.connections, &used_connections);
+    for message in &unmatched {
+        writeln!(log, "error: {message}")?;
+    }
+    log.flush()?;
+    Ok(if !errors.is_empty() || !unmatched.is_empty() {
         2
     } else {
         u8::from(counted)
@@ -470,7 +501,9 @@ fn analyse_model(
     let report = analysis::report_in(&doc, model, &options.scopes[scope].config, Some(&env));
     let mut findings = report.findings;
     let mut conns = connections::of_findings(&doc, model, &findings);
+    let mut used_connections = Vec::new();
     if !options.connections.is_empty() {
+        used_connections = connections::used(&doc, model);
         // "What breaks if this connection moves to WIF": the catalog's rules don't answer it.
         let keep: Vec<bool> = conns
             .iter()
@@ -504,6 +537,7 @@ fn analyse_model(
         identity: None,
         findings,
         connections: conns,
+        used_connections,
         unused: report.unused_suppressions,
         fixed: 0,
         fixed_text: None,
@@ -555,23 +589,27 @@ pub fn lines_and_columns_of(rope: &ropey::Rope, span: &text::Span) -> ((u32, u32
     )
 }
 
-/// A unified diff of what the fixes change. Fixes never add or remove lines, so the
-/// diff is the changed lines with three lines of context. Lines are shown through
-/// [`super::escape::text`] (their line ends kept), so a diff never carries a logging
-/// command or a lone carriage return to the CI agent; such lines won't apply as a patch,
-/// which is what `--fix` is for.
-pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
+/// A file's unified diff, and whether `git apply` can take it.
+pub struct Diff {
+    pub text: String,
+    /// Whether some line was shown escaped (a logging command, a control character, a
+    /// lone carriage return): the diff then no longer matches the file and won't apply.
+    pub escaped: bool,
+}
+
+/// A unified diff of what the fixes change, naming the file `name` (see [`diff_path`]).
+/// Fixes never add or remove lines, so the diff is the changed lines with three lines of
+/// context. Lines are shown through [`super::escape::text`] (their line ends kept), so a
+/// diff never carries a logging command or a lone carriage return to the CI agent; such
+/// lines won't apply as a patch ([`Diff::escaped`] says so), which is what `--fix` is for.
+pub fn unified_diff(name: &[u8], before: &str, after: &str) -> Diff {
     let old: Vec<&str> = text::lines_inclusive(before).collect();
     let new: Vec<&str> = text::lines_inclusive(after).collect();
     let changed: Vec<usize> = (0..old.len().min(new.len()))
         .filter(|&i| old[i] != new[i])
         .collect();
-    if changed.is_empty() {
-        return String::new();
-    }
-    let path = super::escape::text(path);
-    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
-    let line = |mark: char, s: &str| {
+    let mut escaped = false;
+    let mut line = |mark: char, s: &str| {
         // A lone CR ends a line too, but printed raw it would end the diff's line for the
         // agent: it is shown escaped, before an LF.
         let (body, end) = if let Some(b) = s.strip_suffix("\r\n") {
@@ -579,12 +617,23 @@ pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
         } else if let Some(b) = s.strip_suffix('\n') {
             (b, "\n")
         } else if let Some(b) = s.strip_suffix('\r') {
+            escaped = true;
             (b, "\\r\n")
         } else {
             (s, "\n\\ No newline at end of file\n")
         };
-        format!("{mark}{}{end}", super::escape::text(body))
+        let shown = super::escape::text(body);
+        escaped |= matches!(shown, Cow::Owned(_));
+        format!("{mark}{shown}{end}")
     };
+    let mut out = String::new();
+    if !changed.is_empty() {
+        out = format!(
+            "--- {}\n+++ {}\n",
+            diff_name("a/", name),
+            diff_name("b/", name)
+        );
+    }
     let mut i = 0;
     while i < changed.len() {
         let start = changed[i].saturating_sub(3);
@@ -610,6 +659,108 @@ pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
         }
         i += 1;
     }
+    Diff { text: out, escaped }
+}
+
+/// The name a diff gives `path`: relative to the folder `check` runs in (`cwd`) when the
+/// path is inside it, relative paths kept relative, components joined by `/` and without
+/// `.` ones (`git apply` refuses `a/./x.yml`), so that `git apply` or `patch -p1` takes
+/// the diff in that folder. Bytes, since a file name need not be UTF-8.
+pub fn diff_path(path: &Path, cwd: Option<&Path>) -> Vec<u8> {
+    use std::path::Component;
+    let inside =
+        |path: &Path| cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    let relative = if path.is_absolute() {
+        // Through a symbolic link to the folder, the path differs from `cwd` (which is
+        // real) until its folder is resolved; the file's own name stays.
+        inside(path).or_else(|| {
+            let folder = std::fs::canonicalize(path.parent()?).ok()?;
+            inside(&folder.join(path.file_name()?))
+        })
+    } else {
+        None
+    };
+    let path = relative.as_deref().unwrap_or(path);
+    let mut out: Vec<u8> = Vec::new();
+    for component in path.components() {
+        let part = match component {
+            Component::CurDir => continue,
+            Component::RootDir => {
+                out.push(b'/');
+                continue;
+            }
+            Component::Prefix(prefix) => {
+                out.extend_from_slice(&os_bytes(prefix.as_os_str()));
+                continue;
+            }
+            Component::ParentDir => Cow::Borrowed(&b".."[..]),
+            Component::Normal(name) => os_bytes(name),
+        };
+        if !out.is_empty() && !out.ends_with(b"/") && !out.ends_with(b":") {
+            out.push(b'/');
+        }
+        out.extend_from_slice(&part);
+    }
+    out
+}
+
+fn os_bytes(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Cow::Borrowed(s.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        match s.to_string_lossy() {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        }
+    }
+}
+
+/// `prefix` and `name` as a diff's `---`/`+++` line names them: as they are, or, where
+/// the name has a character [`super::escape::text`] would change, a `"` or a `\`, or
+/// bytes that are not UTF-8, in git's C-style quotes (`"a/x\ty.yml"`), which `git apply`
+/// decodes. Octal escapes spell the rest, and the `[` of a `##vso[` too, so the name
+/// stays exact and never carries a logging command.
+fn diff_name(prefix: &str, name: &[u8]) -> String {
+    // A single character comes back changed only if it is one the escaping hides.
+    let hidden = |c: char| {
+        matches!(
+            super::escape::text(c.encode_utf8(&mut [0; 4])),
+            Cow::Owned(_)
+        )
+    };
+    let plain = std::str::from_utf8(name)
+        .ok()
+        .filter(|s| !s.contains(['"', '\\']) && matches!(super::escape::text(s), Cow::Borrowed(_)));
+    if let Some(s) = plain {
+        return format!("{prefix}{s}");
+    }
+    let mut out = format!("\"{prefix}");
+    let octal = |out: &mut String, bytes: &[u8]| {
+        for b in bytes {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    };
+    for chunk in name.utf8_chunks() {
+        let valid = chunk.valid();
+        for (at, c) in valid.char_indices() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '[' if valid[..at].to_ascii_lowercase().ends_with("##vso") => octal(&mut out, b"["),
+                c if hidden(c) => octal(&mut out, c.encode_utf8(&mut [0; 4]).as_bytes()),
+                c => out.push(c),
+            }
+        }
+        octal(&mut out, chunk.invalid());
+    }
+    out.push('"');
     out
 }
 
@@ -621,10 +772,13 @@ mod tests {
     fn diff_shows_changed_lines_with_context() {
         let before = "a\nb\nc\nd\n- task: X@4\ne\n";
         let after = "a\nb\nc\nd\n- task: X@6\ne\n";
+        let diff = unified_diff(b"p.yml", before, after);
         assert_eq!(
-            unified_diff("p.yml", before, after),
+            diff.text,
             "--- a/p.yml\n+++ b/p.yml\n@@ -2,5 +2,5 @@\n b\n c\n d\n-- task: X@4\n+- task: X@6\n e\n"
         );
+        assert!(!diff.escaped);
+        assert_eq!(unified_diff(b"p.yml", before, before).text, "");
     }
 
     #[test]
@@ -632,9 +786,42 @@ mod tests {
         // A lone CR ends a line (shown escaped), as in YAML and LSP.
         let before = "x: \"##vso[a]\"\r\n- task: X@4\r\ny: a\rb";
         let after = "x: \"##vso[a]\"\r\n- task: X@6\r\ny: a\rb";
+        let diff = unified_diff(b"p.yml", before, after);
         assert_eq!(
-            unified_diff("p\n.yml", before, after),
-            "--- a/p\\n.yml\n+++ b/p\\n.yml\n@@ -1,4 +1,4 @@\n x: \"##vso\\u{5b}a]\"\r\n-- task: X@4\r\n+- task: X@6\r\n y: a\\r\n b\n\\ No newline at end of file\n"
+            diff.text,
+            "--- a/p.yml\n+++ b/p.yml\n@@ -1,4 +1,4 @@\n x: \"##vso\\u{5b}a]\"\r\n-- task: X@4\r\n+- task: X@6\r\n y: a\\r\n b\n\\ No newline at end of file\n"
         );
+        assert!(diff.escaped, "such a diff does not apply");
+    }
+
+    #[test]
+    fn diff_names_are_git_quoted_where_they_would_be_escaped() {
+        assert_eq!(diff_name("a/", b"sub/my file.yml"), "a/sub/my file.yml");
+        assert_eq!(diff_name("a/", "é.yml".as_bytes()), "a/é.yml");
+        assert_eq!(
+            diff_name("b/", b"p\n##vso[x]\t\"q\\\x1b.yml"),
+            "\"b/p\\n##vso\\133x]\\t\\\"q\\\\\\033.yml\""
+        );
+        // Bytes that are not UTF-8, and a bidirectional control, in octal.
+        assert_eq!(
+            diff_name("a/", b"x\xff\xe2\x80\xae.yml"),
+            "\"a/x\\377\\342\\200\\256.yml\""
+        );
+    }
+
+    #[test]
+    fn diff_paths_drop_dot_components_and_stay_relative() {
+        let name = |p: &str, cwd: Option<&str>| {
+            String::from_utf8(diff_path(Path::new(p), cwd.map(Path::new))).unwrap()
+        };
+        assert_eq!(name("./azure-pipelines.yml", None), "azure-pipelines.yml");
+        assert_eq!(name("./ci/./x.yml", None), "ci/x.yml");
+        assert_eq!(name("ci//x.yml", None), "ci/x.yml");
+        assert_eq!(name("../other/x.yml", None), "../other/x.yml");
+        #[cfg(unix)]
+        {
+            assert_eq!(name("/repo/ci/x.yml", Some("/repo")), "ci/x.yml");
+            assert_eq!(name("/elsewhere/x.yml", Some("/repo")), "/elsewhere/x.yml");
+        }
     }
 }

@@ -3,11 +3,16 @@
 //! resolved from the file's own top-level `variables` where it can be. This answers "what
 //! breaks if I convert this connection to workload identity federation?".
 
-use crate::analysis::Finding;
+use super::escape;
+use crate::analysis::{Finding, suggest};
 use crate::document::Document;
 use crate::knowledge;
-use crate::model::{Model, TaskStep, yaml};
+use crate::model::{ContainerResource, Model, TaskStep, yaml};
 use crate::text::Span;
+use std::collections::BTreeMap;
+
+/// How much of a connection name a message quotes.
+const QUOTED: usize = 60;
 
 /// The file's top-level variables with literal values, both YAML forms:
 /// `variables: {name: value}` and `variables: [- name: n, value: v]`.
@@ -89,11 +94,80 @@ pub fn of_findings(doc: &Document, model: &Model, findings: &[Finding]) -> Vec<O
             }
             containers
                 .first_around(&f.span)
-                .and_then(|i| model.containers[i].azure_subscription.as_ref())
-                .and_then(|(_, v)| v.as_ref())
-                .map(|v| resolve(&v.text, &vars))
+                .and_then(|i| of_container(&model.containers[i], &vars))
         })
         .collect()
+}
+
+/// The connection a container resource pulls its image with, if it names one.
+fn of_container(container: &ContainerResource, variables: &[(String, String)]) -> Option<String> {
+    container
+        .azure_subscription
+        .as_ref()
+        .and_then(|(_, v)| v.as_ref())
+        .map(|v| resolve(&v.text, variables))
+}
+
+/// Every AzureRM connection the file's steps and container resources use, each once and
+/// in order, resolved as for findings: what `--connection` may name.
+pub fn used(doc: &Document, model: &Model) -> Vec<String> {
+    let vars = variables(doc);
+    let mut used: Vec<String> = model
+        .steps
+        .iter()
+        .filter_map(|s| of_step(s, &vars))
+        .chain(
+            model
+                .containers
+                .iter()
+                .filter_map(|c| of_container(c, &vars)),
+        )
+        .collect();
+    used.sort();
+    used.dedup();
+    used
+}
+
+/// How many used connections a message lists before "and N more".
+const LISTED: usize = 5;
+
+/// One message per `--connection` value that no checked step uses (ASCII case ignored, as
+/// for filtering); `used` maps each used connection, lowercased, to its spelling. A typo
+/// would otherwise report nothing broken and pass a pull-request gate.
+pub fn unmatched(asked: &[String], used: &BTreeMap<String, String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut messages = Vec::new();
+    for name in asked {
+        let key = name.to_ascii_lowercase();
+        if used.contains_key(&key) || seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let quoted = escape::quote(name, QUOTED);
+        if used.is_empty() {
+            messages.push(format!(
+                "--connection {quoted} matches no service connection of the checked steps (none of them sets an Azure Resource Manager service connection); check the name and the paths"
+            ));
+            continue;
+        }
+        let mut list = used
+            .values()
+            .take(LISTED)
+            .map(|c| escape::quote(c, QUOTED))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if used.len() > LISTED {
+            list.push_str(&format!(" and {} more", used.len() - LISTED));
+        }
+        let what_to_do = match suggest::nearest(name, used.values().map(String::as_str)) {
+            Some(near) => format!("did you mean {}?", escape::quote(near, QUOTED)),
+            None => "check the name".to_string(),
+        };
+        messages.push(format!(
+            "--connection {quoted} matches no service connection of the checked steps (they use {list}); {what_to_do}"
+        ));
+    }
+    messages
 }
 
 /// Spans (steps, containers) indexed to answer "the first one, in order of start, that
@@ -177,6 +251,42 @@ mod tests {
         assert_eq!(
             Enclosing::new(std::iter::empty()).first_around(&(0..1)),
             None
+        );
+    }
+
+    #[test]
+    fn used_connections_come_from_steps_and_containers_once_each() {
+        let text = "variables:\n  sc: prod-sc\nresources:\n  containers:\n  - container: c\n    image: x.azurecr.io/y\n    azureSubscription: registry-sc\nsteps:\n- task: AzureCLI@2\n  inputs:\n    azureSubscription: $(sc)\n- task: AzureCLI@2\n  inputs:\n    connectedServiceNameARM: prod-sc\n- task: AzureFileCopy@6\n  inputs:\n    azureSubscription: $(unknown)\n";
+        let doc = Document::new(text, 0);
+        let m = model::build(&doc);
+        assert_eq!(used(&doc, &m), ["$(unknown)", "prod-sc", "registry-sc"]);
+    }
+
+    #[test]
+    fn unmatched_connections_list_the_used_ones_and_suggest_the_nearest() {
+        let used: BTreeMap<String, String> = ["Contoso-Prod", "dev", "a1", "a2", "a3", "a4"]
+            .iter()
+            .map(|c| (c.to_ascii_lowercase(), c.to_string()))
+            .collect();
+        let asked = [
+            "contoso-prod",
+            "contso-prod",
+            "CONTSO-PROD",
+            "nope\n##vso[x]",
+        ]
+        .map(String::from);
+        assert_eq!(
+            unmatched(&asked, &used),
+            [
+                "--connection \"contso-prod\" matches no service connection of the checked steps (they use \"a1\", \"a2\", \"a3\", \"a4\", \"Contoso-Prod\" and 1 more); did you mean \"Contoso-Prod\"?",
+                "--connection \"nope\\n##vso\\u{5b}x]\" matches no service connection of the checked steps (they use \"a1\", \"a2\", \"a3\", \"a4\", \"Contoso-Prod\" and 1 more); check the name",
+            ]
+        );
+        assert_eq!(
+            unmatched(&asked[..1], &BTreeMap::new()),
+            [
+                "--connection \"contoso-prod\" matches no service connection of the checked steps (none of them sets an Azure Resource Manager service connection); check the name and the paths"
+            ]
         );
     }
 

@@ -175,7 +175,7 @@ impl JsonFormatter {
     }
 
     /// Writes `value` as pretty JSON at `depth`.
-    pub fn write<W: io::Write, T: serde::Serialize + ?Sized>(
+    pub fn write<W: io::Write + ?Sized, T: serde::Serialize + ?Sized>(
         out: &mut W,
         depth: usize,
         value: &T,

@@ -14,10 +14,13 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Streams a report and keeps the totals the summary and the exit code need.
-pub struct Printer<'a, O: Write, L: Write> {
+pub struct Printer<'a> {
     options: &'a Options,
-    out: &'a mut O,
-    log: &'a mut L,
+    /// Where the report goes.
+    out: &'a mut dyn Write,
+    /// Where `--verbose` lines go, and what changed and the errors when the report is in a
+    /// machine format; `None` sends them with the report.
+    log: Option<&'a mut dyn Write>,
     /// Files (JSON) or results (SARIF) written so far, for the separators.
     written: usize,
     checked: usize,
@@ -29,10 +32,12 @@ pub struct Printer<'a, O: Write, L: Write> {
     by_connection: BTreeMap<String, Vec<String>>,
     /// A finding at or above the threshold (or a reported unused suppression).
     counted: bool,
+    /// Files whose diff shows escaped lines, and so will not apply.
+    unapplicable: Vec<String>,
 }
 
 /// A line break and `depth` levels of indentation, after a comma unless `first`.
-fn item(out: &mut impl Write, depth: usize, first: bool) -> io::Result<()> {
+fn item(out: &mut dyn Write, depth: usize, first: bool) -> io::Result<()> {
     if !first {
         out.write_all(b",")?;
     }
@@ -40,14 +45,14 @@ fn item(out: &mut impl Write, depth: usize, first: bool) -> io::Result<()> {
 }
 
 /// An object key at `depth`.
-fn key(out: &mut impl Write, depth: usize, first: bool, name: &str) -> io::Result<()> {
+fn key(out: &mut dyn Write, depth: usize, first: bool, name: &str) -> io::Result<()> {
     item(out, depth, first)?;
     JsonFormatter::write(out, depth, name)?;
     out.write_all(b": ")
 }
 
 /// Closes an array or object whose items are at `depth + 1`.
-fn close(out: &mut impl Write, depth: usize, any: bool, bracket: &str) -> io::Result<()> {
+fn close(out: &mut dyn Write, depth: usize, any: bool, bracket: &str) -> io::Result<()> {
     if any {
         write!(out, "\n{:width$}", "", width = 2 * depth)?;
     }
@@ -60,9 +65,13 @@ fn shown(path: &Path) -> String {
     escape::line_start(&path.display().to_string()).into_owned()
 }
 
-impl<'a, O: Write, L: Write> Printer<'a, O, L> {
+impl<'a> Printer<'a> {
     /// Starts the report (the opening of the JSON and SARIF documents).
-    pub fn new(options: &'a Options, out: &'a mut O, log: &'a mut L) -> io::Result<Self> {
+    pub fn new(
+        options: &'a Options,
+        out: &'a mut dyn Write,
+        log: Option<&'a mut dyn Write>,
+    ) -> io::Result<Self> {
         match options.format {
             Format::Json => {
                 out.write_all(b"{")?;
@@ -97,14 +106,27 @@ impl<'a, O: Write, L: Write> Printer<'a, O, L> {
             fixed: 0,
             by_connection: BTreeMap::new(),
             counted: false,
+            unapplicable: Vec::new(),
         })
+    }
+
+    fn log(&mut self) -> &mut dyn Write {
+        match self.log.as_deref_mut() {
+            Some(log) => log,
+            None => &mut *self.out,
+        }
     }
 
     /// A `--verbose` line on the log: `checked PATH`, `skipped PATH: REASON`.
     pub fn verbose(&mut self, path: &Path, what: &str, reason: Option<&str>) -> io::Result<()> {
         match reason {
-            Some(reason) => writeln!(self.log, "{what} {}: {}", shown(path), escape::text(reason)),
-            None => writeln!(self.log, "{what} {}", shown(path)),
+            Some(reason) => writeln!(
+                self.log(),
+                "{what} {}: {}",
+                shown(path),
+                escape::text(reason)
+            ),
+            None => writeln!(self.log(), "{what} {}", shown(path)),
         }
     }
 
@@ -114,7 +136,7 @@ impl<'a, O: Write, L: Write> Printer<'a, O, L> {
         if self.options.format.is_human() {
             &mut *self.out
         } else {
-            &mut *self.log
+            self.log()
         }
     }
 
@@ -126,10 +148,9 @@ impl<'a, O: Write, L: Write> Printer<'a, O, L> {
         Ok(())
     }
 
-    /// The diff of what `--fix` would change in a file.
-    pub fn diff(&mut self, path: &Path, before: &str, after: &str) -> io::Result<()> {
-        let diff = check::unified_diff(&path.display().to_string(), before, after);
-        self.aside().write_all(diff.as_bytes())
+    /// Notes a file whose diff shows escaped lines: the summary says it won't apply.
+    pub fn unapplicable(&mut self, path: &Path) {
+        self.unapplicable.push(shown(path));
     }
 
     /// A checked file's findings (and unused suppressions).
@@ -369,11 +390,29 @@ impl<'a, O: Write, L: Write> Printer<'a, O, L> {
         if self.options.format.is_human() {
             self.summary(yaml_files, skipped.len(), errors)?;
         } else {
+            self.notes(false)?;
             for e in errors {
-                writeln!(self.log, "error: {}", escape::text(e))?;
+                writeln!(self.log(), "error: {}", escape::text(e))?;
             }
         }
         Ok(self.counted)
+    }
+
+    /// Says which diffs will not apply, in the summary or after a machine format's document.
+    fn notes(&mut self, in_summary: bool) -> io::Result<()> {
+        let paths = std::mem::take(&mut self.unapplicable);
+        let out: &mut dyn Write = if in_summary {
+            &mut *self.out
+        } else {
+            self.log()
+        };
+        for path in paths {
+            writeln!(
+                out,
+                "note: the diff of {path} shows lines escaped (a logging command, a control character or a lone carriage return), so it will not apply; use --fix for this file"
+            )?;
+        }
+        Ok(())
     }
 
     fn summary(&mut self, yaml_files: usize, skipped: usize, errors: &[String]) -> io::Result<()> {
@@ -406,12 +445,14 @@ impl<'a, O: Write, L: Write> Printer<'a, O, L> {
         } else if self.options.diff {
             writeln!(
                 out,
-                "{} fix(es) shown above; nothing was changed",
+                "{} fix(es) in the diff on standard output; nothing was changed",
                 self.fixed
             )?;
         } else if self.fixable > 0 {
             writeln!(out, "{} can be fixed with --fix", self.fixable)?;
         }
+        self.notes(true)?;
+        let out = &mut *self.out;
         for e in errors {
             writeln!(out, "error: {}", escape::text(e))?;
         }

@@ -13,9 +13,15 @@
 use super::lines::Line;
 use crate::document::Document;
 
+/// What a fold holds. Editors act on kinds (VS Code's "Fold All Regions" folds the
+/// `region` ones, "Fold All Block Comments" the `comment` ones), so a fold claims only
+/// the kind it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FoldKind {
-    Region,
+    /// A block of more indented lines: a stage, a job, a step, a mapping value, a block
+    /// scalar. Not a region: LSP's `region` is for explicit markers such as `#region`.
+    Block,
+    /// A run of full-line comments.
     Comment,
 }
 
@@ -79,7 +85,7 @@ pub fn folding_ranges(doc: &Document) -> Vec<Fold> {
                 break;
             }
             if last_content > top.line {
-                folds.push(fold(top.line, last_content, FoldKind::Region));
+                folds.push(fold(top.line, last_content, FoldKind::Block));
             }
             stack.pop();
         }
@@ -94,7 +100,7 @@ pub fn folding_ranges(doc: &Document) -> Vec<Fold> {
     close_comments(&mut comments, &mut folds);
     for top in stack.iter().rev() {
         if last_content > top.line {
-            folds.push(fold(top.line, last_content, FoldKind::Region));
+            folds.push(fold(top.line, last_content, FoldKind::Block));
         }
     }
     folds.sort_by_key(|f| f.start_line);
@@ -129,18 +135,18 @@ mod tests {
             .collect()
     }
 
-    use FoldKind::{Comment, Region};
+    use FoldKind::{Block, Comment};
 
     #[test]
     fn items_keys_and_block_scalars_fold() {
         let text = "steps:\n- script: |\n    echo a\n    echo b\n  displayName: x\n\n# next\n- task: A@1\n";
-        assert_eq!(ranges(text), [(0, 7, Region), (1, 4, Region)]);
+        assert_eq!(ranges(text), [(0, 7, Block), (1, 4, Block)]);
     }
 
     #[test]
     fn nothing_folds_inside_a_block_scalar() {
         let text = "- bash: |\n    for f in *; do\n      echo $f\n    done\n    # not a comment\n    # in YAML\n  displayName: loop\n";
-        assert_eq!(ranges(text), [(0, 6, Region)]);
+        assert_eq!(ranges(text), [(0, 6, Block)]);
     }
 
     #[test]
@@ -150,9 +156,9 @@ mod tests {
             ranges(text),
             [
                 (0, 1, Comment),
-                (2, 9, Region),
-                (3, 5, Region),
-                (4, 5, Region),
+                (2, 9, Block),
+                (3, 5, Block),
+                (4, 5, Block),
                 (7, 8, Comment)
             ]
         );

@@ -360,16 +360,18 @@ pub fn flat_symbols(
 }
 
 /// Folds are whole lines, which suits clients with `lineFoldingOnly` and the others alike.
+/// Blocks (stages, jobs, steps) have no kind: `region` is for explicit `#region` markers,
+/// and a client that folds "all regions" would fold every block.
 pub fn folding_range(fold: &ide::Fold) -> lsp::FoldingRange {
     lsp::FoldingRange {
         start_line: fold.start_line,
         start_character: None,
         end_line: fold.end_line,
         end_character: None,
-        kind: Some(match fold.kind {
-            ide::FoldKind::Region => lsp::FoldingRangeKind::Region,
-            ide::FoldKind::Comment => lsp::FoldingRangeKind::Comment,
-        }),
+        kind: match fold.kind {
+            ide::FoldKind::Block => None,
+            ide::FoldKind::Comment => Some(lsp::FoldingRangeKind::Comment),
+        },
         collapsed_text: None,
     }
 }
@@ -402,5 +404,27 @@ pub fn definition(
             uri: uri.clone(),
             range: range(doc, span, encoding),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_folds_have_no_kind_and_comment_runs_keep_theirs() {
+        let doc = Document::new("# a\n# b\nsteps:\n- script: x\n  displayName: y\n", 0);
+        let folds: Vec<serde_json::Value> = ide::folding_ranges(&doc)
+            .iter()
+            .map(|f| serde_json::to_value(folding_range(f)).unwrap())
+            .collect();
+        assert_eq!(
+            folds,
+            [
+                serde_json::json!({"startLine": 0, "endLine": 1, "kind": "comment"}),
+                serde_json::json!({"startLine": 2, "endLine": 4}),
+                serde_json::json!({"startLine": 3, "endLine": 4}),
+            ]
+        );
     }
 }
