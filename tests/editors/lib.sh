@@ -79,6 +79,18 @@ code_server_version() {
     awk '$1 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ { print $1 }'
 }
 
+# e2e_install_ok NAME: when .ci/install-editors.sh noted that NAME's last install failed,
+# prints the note and exits 77 (not installed), even if an older copy is still there: the
+# test must try what the installer gives a new machine, or fail.
+e2e_install_ok() {
+  local note
+  note="$(editors_prefix)/$1.install-failed"
+  [ -f "$note" ] || return 0
+  echo "the last install of $1 failed ($note):"
+  cat "$note"
+  exit 77
+}
+
 # e2e_init "$0" "$@": sets here (the script's folder), repo (the repository) and azpls
 # (the binary under test, absolute), or exits 2 with a usage message.
 e2e_init() {

@@ -11,6 +11,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok helix
 
 prefix="$(editors_prefix)/helix"
 hx="${AZPLS_HX:-$prefix/bin/hx}"

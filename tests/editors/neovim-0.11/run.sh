@@ -9,6 +9,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok neovim-0.11
 
 prefix="$(editors_prefix)/neovim-0.11"
 nvim="${AZPLS_NVIM_0_11:-}"

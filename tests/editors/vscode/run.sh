@@ -16,6 +16,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok vscode
 screenshots_out="${AZPLS_VSCODE_SCREENSHOTS:-}"
 if [ -n "$screenshots_out" ]; then
   mkdir -p "$screenshots_out"
