@@ -272,7 +272,7 @@ fn a_thousand_findings_cost_a_few_hundred_bytes_each() {
 /// findings in 10,000 lines. Run it on a release build:
 /// `cargo test --release --test lsp_diagnostics -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "a probe for measurements, not a check: run it on a release build"]
 fn keystroke_to_diagnostics_probe() {
     const ROUNDS: usize = 30;
     let text = many_findings(1250);

@@ -4,7 +4,7 @@
 //!   is the rendering (`AZPLS_BLESS=1 cargo test --test navigation` rewrites it).
 //! - `tests/fixtures/navigation/repo/` is a small repository of templates; a `Files`
 //!   over it adds the `.git` marker a repository root has (git cannot store one).
-//! - The corpus of real pipelines (`../shared/corpus`, skipped loudly when absent) is
+//! - The corpus of real pipelines (`../shared/corpus`; ignored unless asked for) is
 //!   outlined and folded for panics and malformed ranges.
 //! - One session over stdio asks the real server for all of it.
 
@@ -170,10 +170,9 @@ fn the_outline_survives_every_prefix_of_a_file() {
 }
 
 #[test]
+#[ignore = "needs ../shared (or AZPLS_SHARED)"]
 fn corpus_outlines_and_folds_are_well_formed() {
-    let Some(dir) = common::corpus() else {
-        return;
-    };
+    let dir = common::required_corpus();
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -323,22 +323,43 @@ pub fn apply_lsp_edits(text: &str, edits: &[Value], utf8: bool) -> String {
 }
 
 /// The shared corpus of real pipelines: `AZPLS_CORPUS`, else `$AZPLS_SHARED/corpus`, else
-/// `../shared/corpus` beside the repository. `None`, after a loud message, when absent.
-pub fn corpus() -> Option<std::path::PathBuf> {
+/// `../shared/corpus` beside the repository.
+fn corpus_dir() -> std::path::PathBuf {
     use std::path::PathBuf;
-    let dir = std::env::var_os("AZPLS_CORPUS")
+    std::env::var_os("AZPLS_CORPUS")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("AZPLS_SHARED").map(|s| PathBuf::from(s).join("corpus")))
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")))
+}
+
+/// The corpus, for a test that still tests something without it (the fuzzers fall back to
+/// their own pipelines): `None`, after a loud message, when it is absent.
+pub fn corpus() -> Option<std::path::PathBuf> {
+    let dir = corpus_dir();
     if dir.is_dir() {
         Some(dir)
     } else {
         eprintln!(
-            "\n*** SKIPPED: no corpus at {} (set AZPLS_CORPUS or AZPLS_SHARED) ***\n",
+            "\n*** no corpus at {} (set AZPLS_CORPUS or AZPLS_SHARED) ***\n",
             dir.display()
         );
         None
     }
+}
+
+/// The corpus, for a test marked `#[ignore = "needs ../shared (or AZPLS_SHARED)"]`. Such a
+/// test runs only when asked for (`--include-ignored`), and one that was asked for must
+/// not pass without looking at anything: it fails, saying where it looked.
+pub fn required_corpus() -> std::path::PathBuf {
+    let dir = corpus_dir();
+    assert!(
+        dir.is_dir(),
+        "this test needs the corpus of real pipelines and found none at {}: put the shared \
+         folder beside the repository as ../shared, or set AZPLS_SHARED (the shared folder) \
+         or AZPLS_CORPUS (the corpus itself)",
+        dir.display()
+    );
+    dir
 }
 
 /// Compares a snapshot file with what a test produced, collecting a readable failure;

@@ -8,6 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok emacs
 
 if ! command -v emacs >/dev/null ||
   ! emacs --batch --eval "(progn (package-initialize) (require 'eglot) (require 'yaml-mode))" >/dev/null 2>&1; then

@@ -11,11 +11,13 @@
 # Prefix: $AZPLS_EDITORS_PREFIX/helix, by default ${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors/helix
 # (run.sh looks in the same place).
 set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
-prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/helix"
+prefix="$(editors_prefix)/helix"
 
 if ! command -v tmux >/dev/null; then
-  apt-get install -y -qq --no-install-recommends tmux
+  apt_install tmux
 fi
 
 if "$prefix/bin/hx" --version >/dev/null 2>&1; then

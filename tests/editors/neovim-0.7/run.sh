@@ -9,6 +9,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok neovim-0.7
 
 # Debian's path, not PATH: a newer nvim may come first on PATH.
 nvim="${AZPLS_NVIM_0_7:-/usr/bin/nvim}"

@@ -6,7 +6,8 @@
 # usage: run.sh AZPLS_BINARY     exit 0 pass, 77 code-server/Chromium not installed, else fail
 #
 # What is installed comes from install.sh, under $AZPLS_EDITORS_PREFIX/vscode (default
-# ${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors/vscode). Chromium is $CHROMIUM or Debian's.
+# ${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors/vscode), with its own Node 20 there when the
+# machine had none. Chromium is $CHROMIUM or Debian's.
 # The screenshots (diagnostics, hover, quick-fix menu) go to $AZPLS_VSCODE_SCREENSHOTS when
 # set; to refresh the ones in editors/vscode/screenshots:
 #   AZPLS_VSCODE_SCREENSHOTS=editors/vscode/screenshots bash tests/editors/vscode/run.sh target/debug/azpls
@@ -15,18 +16,20 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 e2e_init "$0" "$@"
+e2e_install_ok vscode
 screenshots_out="${AZPLS_VSCODE_SCREENSHOTS:-}"
 if [ -n "$screenshots_out" ]; then
   mkdir -p "$screenshots_out"
   screenshots_out="$(cd "$screenshots_out" && pwd)"
 fi
 
-prefix="${AZPLS_EDITORS_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/azpls-editors}/vscode"
+prefix="$(editors_prefix)/vscode"
+# The Node that install.sh built with: code-server's native modules are built for it.
+use_node "$prefix"
 code_server="$prefix/node_modules/.bin/code-server"
 playwright="$prefix/node_modules/playwright-core"
 chromium="${CHROMIUM:-$(command -v chromium || true)}"
-cs_version="$("$code_server" --version 2>/dev/null || true)"
-if ! command -v node >/dev/null || [[ "$cs_version" != 4.100.3\ * ]] || [ ! -f "$playwright/package.json" ] ||
+if ! command -v node >/dev/null || [ "$(code_server_version "$prefix")" != 4.100.3 ] || [ ! -f "$playwright/package.json" ] ||
   [ -z "$chromium" ] || [ ! -x "$chromium" ]; then
   echo "code-server 4.100.3, playwright-core or Chromium is not installed (bash tests/editors/vscode/install.sh installs them)"
   exit 77
