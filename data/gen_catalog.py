@@ -3,15 +3,15 @@
 
 Reads `reference/tasks.json` under the shared reference folder (`../shared` next to the
 repository, or $AZPLS_SHARED): every built-in task version of microsoft/azure-pipelines-tasks
-with its inputs. Keeps the facts azpls uses and drops empty fields to keep the embedded file small.
+with its inputs and input groups. Keeps the facts azpls uses and drops empty fields to keep the
+embedded file small. An input in a group shows only when the group does, so the `visibleRule`
+written for it is its own rule and its group's together (PackerBuild@1's Azure inputs sit in a
+group shown only with `templateType = builtin`).
 
 Also reads `reference/service-schema.json`, the YAML schema of microsoft/azure-pipelines-vscode,
-for one fact task.json files don't carry: an input marked required, with no visibleRule and no
-default, can still apply only in some modes, because its input group has a visibility rule and
-tasks.json keeps no groups (DotNetCoreCLI@2's `packagesDirectory`, a restore setting). The
-schema lists as required only the inputs every step must set; the others get
-`"conditional": true`, as do the inputs `data/modal-inputs.toml` lists (hand-written, with a
-reason for each: inputs both sources call required that a task reads only in some modes).
+for one fact task.json files don't carry: which inputs every step of a task version must set.
+An input marked required, with no visibility rule and no default, that the schema doesn't list
+among them gets `"conditional": true`: a step need not set it.
 
     python3 data/gen_catalog.py           write data/catalog.json
     python3 data/gen_catalog.py --check   exit 1 with a diff if data/catalog.json is stale;
@@ -28,13 +28,11 @@ import json
 import os
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent
 REPO = DATA.parent
 OUT = DATA / "catalog.json"
-MODAL = DATA / "modal-inputs.toml"
 SOURCE = "reference/tasks.json"
 # The YAML schema Azure Pipelines publishes: which inputs each task version demands.
 SCHEMA = "reference/service-schema.json"
@@ -65,7 +63,19 @@ def scalar(v) -> str | None:
     raise SourceError(f"unexpected default {v!r}")
 
 
-def compact_input(i: dict, where: str) -> dict:
+def effective_rule(own: str | None, group: str | None) -> str | None:
+    """An input's visibility: its own rule and its group's, both holding. A part with `||` is
+    parenthesised (`&&` binds tighter), and a group rule the input repeats is written once."""
+    parts: list[str] = []
+    for rule in (own, group):
+        if rule and rule.strip() and " ".join(rule.split()) not in (" ".join(p.split()) for p in parts):
+            parts.append(rule)
+    if len(parts) < 2:
+        return parts[0] if parts else None
+    return " && ".join(f"({p.strip()})" if "||" in p else p.strip() for p in parts)
+
+
+def compact_input(i: dict, where: str, group_rule: str | None = None) -> dict:
     for k in ("name", "type"):
         if not isinstance(i.get(k), str) or not i[k]:
             raise SourceError(f"{where}: input without {k}: {i!r}")
@@ -78,8 +88,9 @@ def compact_input(i: dict, where: str) -> dict:
     d = scalar(i.get("default"))
     if d is not None:
         out["default"] = d
-    if i.get("visibleRule"):
-        out["visibleRule"] = i["visibleRule"]
+    rule = effective_rule(i.get("visibleRule"), group_rule)
+    if rule:
+        out["visibleRule"] = rule
     if i.get("options"):
         out["options"] = [str(o) for o in i["options"]]
     if i.get("label"):
@@ -119,31 +130,15 @@ def schema_required(schema: dict) -> dict[tuple[str, int], set[str]]:
     return out
 
 
-def mark_conditional(task: dict, required: set[str] | None, modal: set[str]) -> None:
-    """Flags required inputs (no rule, no default) that the schema doesn't demand, or that
-    the modal list names (lowercased canonical names)."""
+def mark_conditional(task: dict, required: set[str] | None) -> None:
+    """Flags required inputs (no rule, no default) that the schema doesn't demand."""
     for i in task["inputs"]:
         if not i.get("required") or i.get("visibleRule") or "default" in i:
             continue
         spellings = [i["name"].lower()] + [a.lower() for a in i.get("aliases", [])]
         unrequired = required is not None and not any(s in required for s in spellings)
-        if unrequired or i["name"].lower() in modal:
+        if unrequired:
             i["conditional"] = True
-
-
-def read_modal(text: str) -> dict[tuple[str, int], set[str]]:
-    """data/modal-inputs.toml: (lowercased task, major) -> lowercased input names."""
-    out: dict[tuple[str, int], set[str]] = {}
-    try:
-        entries = tomllib.loads(text)["task"]
-        for e in entries:
-            if not str(e.get("why", "")).strip():
-                raise SourceError(f"modal-inputs.toml: {e.get('name')} has no reason")
-            for major in e["majors"]:
-                out.setdefault((e["name"].lower(), int(major)), set()).update(n.lower() for n in e["inputs"])
-    except (tomllib.TOMLDecodeError, KeyError, TypeError) as err:
-        raise SourceError(f"modal-inputs.toml: {err}")
-    return out
 
 
 def compact_task(t: dict) -> dict:
@@ -165,7 +160,10 @@ def compact_task(t: dict) -> dict:
     m = HELP_LINK.search(t.get("helpMarkDown") or "")
     if m:
         out["helpUrl"] = m.group(1)
-    out["inputs"] = [compact_input(i, where) for i in t.get("inputs") or []]
+    # An input in a group shows only when the group does. Some task.json files name a group
+    # they don't define (UseNode@1's "advanced"): such an input has no group rule.
+    groups = {g["name"]: g.get("visibleRule") for g in t.get("groups") or [] if g.get("name")}
+    out["inputs"] = [compact_input(i, where, groups.get(i.get("groupName"))) for i in t.get("inputs") or []]
     return out
 
 
@@ -185,13 +183,9 @@ def build(shared: Path) -> str:
     # known to exist, without their inputs.
     have = {(t["name"].lower(), t["major"]) for t in compact}
     schema_only = [v for v in schema_versions(schema) if (v.rsplit("@", 1)[0].lower(), int(v.rsplit("@", 1)[1])) not in have]
-    modal = read_modal(MODAL.read_text(encoding="utf-8"))
-    for key in modal:
-        if key not in {(t["name"].lower(), t["major"]) for t in compact}:
-            raise SourceError(f"modal-inputs.toml: {key[0]}@{key[1]} is not in the catalog")
     for t in compact:
         key = (t["name"].lower(), t["major"])
-        mark_conditional(t, demanded.get(key), modal.get(key, set()))
+        mark_conditional(t, demanded.get(key))
     source = {
         "repository": REPOSITORY,
         "path": "Tasks/*/task.json",

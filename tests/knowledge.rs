@@ -782,15 +782,12 @@ fn input_visibility_chains_through_inputs_that_do_not_apply() {
     let applies = task.visibility(&set, false);
     assert_eq!(applies[index("feedRestore")], Some(false));
     assert_eq!(applies[index("nugetConfigPath")], Some(true));
-    // Inputs the catalog calls required that only some modes read are marked.
-    assert!(
-        catalog()
-            .task("HelmDeploy", 0)
-            .unwrap()
-            .input("azureContainerRegistry")
-            .unwrap()
-            .conditional
-    );
+    // An input in a group shows only when its group does: the chart registry settings of
+    // HelmDeploy@0 serve the save command alone.
+    let helm = catalog().task("HelmDeploy", 0).unwrap();
+    let registry = helm.input("azureContainerRegistry").unwrap();
+    assert!(registry.required && !registry.conditional);
+    assert_eq!(registry.visible_rule.as_deref(), Some("command == save"));
     // An input whose task.json writes `"required": "false"` is not required at all.
     assert!(!task.input("packagesDirectory").unwrap().required);
     assert!(

@@ -249,8 +249,13 @@ class RealDocuments(unittest.TestCase):
         self.assertNotIn("conditional", inputs["packagesDirectory"])
         azcli = {i["name"]: i for i in tasks[("AzureCLI", 2)]["inputs"]}
         self.assertNotIn("conditional", azcli["connectedServiceNameARM"])
+        # Once marked by hand; its group, shown only for the save command, says so now.
         helm = {i["name"]: i for i in tasks[("HelmDeploy", 0)]["inputs"]}
-        self.assertTrue(helm["azureContainerRegistry"].get("conditional"))
+        self.assertNotIn("conditional", helm["azureContainerRegistry"])
+        self.assertEqual(helm["azureContainerRegistry"]["visibleRule"], "command == save")
+        packer = {i["name"]: i for i in tasks[("PackerBuild", 1)]["inputs"]}
+        self.assertEqual(packer["ConnectedServiceName"]["visibleRule"], "templateType = builtin")
+        self.assertEqual(packer["managedImageName"]["visibleRule"], "isManagedImage = true && templateType = builtin")
 
     def test_catalog_is_deterministic(self):
         self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
@@ -288,22 +293,34 @@ class SchemaRequired(unittest.TestCase):
             {"name": "c", "required": True, "visibleRule": "a = x"},
             {"name": "d", "required": True, "default": "1"},
         ]}
-        gen_catalog.mark_conditional(task, {"alias"}, set())
+        gen_catalog.mark_conditional(task, {"alias"})
         self.assertEqual([i["name"] for i in task["inputs"] if i.get("conditional")], ["b"])
         untouched = {"inputs": [{"name": "b", "required": True}]}
-        gen_catalog.mark_conditional(untouched, None, set())
+        gen_catalog.mark_conditional(untouched, None)
         self.assertNotIn("conditional", untouched["inputs"][0])
-        listed = {"inputs": [{"name": "B", "required": True}]}
-        gen_catalog.mark_conditional(listed, None, {"b"})
-        self.assertTrue(listed["inputs"][0]["conditional"])
 
-    def test_modal_list_needs_a_reason_for_each_entry(self):
-        ok = gen_catalog.read_modal('[[task]]\nname = "X"\nmajors = [1, 2]\ninputs = ["A"]\nwhy = "only in one mode"\n')
-        self.assertEqual(ok, {("x", 1): {"a"}, ("x", 2): {"a"}})
-        with self.assertRaises(gen_catalog.SourceError):
-            gen_catalog.read_modal('[[task]]\nname = "X"\nmajors = [1]\ninputs = ["A"]\n')
-        with self.assertRaises(gen_catalog.SourceError):
-            gen_catalog.read_modal('[[task]]\nname = "X"\n')
+    def test_rules_of_an_input_and_its_group_both_hold(self):
+        self.assertEqual(gen_catalog.effective_rule("a = 1", "b = 2"), "a = 1 && b = 2")
+        # `&&` binds tighter than `||`: a part with `||` keeps its meaning in parentheses.
+        self.assertEqual(gen_catalog.effective_rule("a = 1", "b = 2 || b = 3"), "a = 1 && (b = 2 || b = 3)")
+        self.assertEqual(gen_catalog.effective_rule("a = 1 || a = 2", "b = 2"), "(a = 1 || a = 2) && b = 2")
+        self.assertEqual(gen_catalog.effective_rule(None, "b = 2"), "b = 2")
+        self.assertEqual(gen_catalog.effective_rule("", "  "), None)
+        # BicepDeploy@0 repeats its group's rule on the input: written once.
+        self.assertEqual(gen_catalog.effective_rule("type = deploymentStack", "type  =  deploymentStack"), "type = deploymentStack")
+
+    def test_group_rules_reach_their_inputs_and_unknown_groups_are_ignored(self):
+        task = {"name": "X", "id": "ID", "major": 1, "minor": 0, "patch": 0,
+                "groups": [{"name": "azure", "visibleRule": "mode = builtin"}, {"name": "plain"}],
+                "inputs": [
+                    {"name": "mode", "type": "pickList", "required": True, "default": "builtin"},
+                    {"name": "sub", "type": "string", "required": True, "groupName": "azure"},
+                    {"name": "image", "type": "string", "visibleRule": "managed = true", "groupName": "azure"},
+                    {"name": "free", "type": "string", "groupName": "plain"},
+                    {"name": "stray", "type": "string", "groupName": "advanced"},
+                ]}
+        rules = {i["name"]: i.get("visibleRule") for i in gen_catalog.compact_task(task)["inputs"]}
+        self.assertEqual(rules, {"mode": None, "sub": "mode = builtin", "image": "managed = true && mode = builtin", "free": None, "stray": None})
 
 
 class CheckModes(unittest.TestCase):

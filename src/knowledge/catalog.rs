@@ -67,14 +67,15 @@ pub struct CatalogInput {
     /// `None` also for an empty default: both mean the user must supply a value.
     #[serde(default)]
     pub default: Option<String>,
+    /// When the input applies: its own rule and its input group's, both holding.
     #[serde(default)]
     pub visible_rule: Option<String>,
     #[serde(default)]
     pub options: Vec<String>,
     #[serde(default)]
     pub label: String,
-    /// Marked required, with no rule and no default, yet read only in some of the task's modes
-    /// (the YAML schema doesn't demand it, or `data/modal-inputs.toml` says why).
+    /// Marked required, with no rule and no default, yet not demanded of every step by the
+    /// YAML schema: read only in some of the task's modes.
     #[serde(default)]
     pub conditional: bool,
     /// `visible_rule`, parsed on first use: rules are read on every keystroke.
