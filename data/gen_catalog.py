@@ -23,15 +23,14 @@ Python 3.11 standard library only.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 import sys
 from pathlib import Path
 
+from gen_common import no_shared, shared_dir, write_or_check
+
 DATA = Path(__file__).resolve().parent
-REPO = DATA.parent
 OUT = DATA / "catalog.json"
 SOURCE = "reference/tasks.json"
 # The YAML schema Azure Pipelines publishes: which inputs each task version demands.
@@ -205,11 +204,6 @@ def build(shared: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def shared_dir() -> Path:
-    env = os.environ.get("AZPLS_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
-
-
 def main(argv: list[str]) -> int:
     check = "--check" in argv[1:]
     unknown = [a for a in argv[1:] if a != "--check"]
@@ -218,27 +212,13 @@ def main(argv: list[str]) -> int:
         return 2
     shared = shared_dir()
     if not shared.is_dir():
-        if check:
-            print("SKIP: gen_catalog.py --check: shared reference folder not found (set AZPLS_SHARED or provide ../shared); catalog.json NOT verified", file=sys.stderr)
-            return 0
-        print("error: shared reference folder not found (set AZPLS_SHARED or provide ../shared)", file=sys.stderr)
-        return 2
+        return no_shared("gen_catalog.py", OUT, check)
     try:
         text = build(shared)
     except (SourceError, OSError, KeyError, ValueError, TypeError, AttributeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if not check:
-        OUT.write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote data/catalog.json ({len(text)} bytes)", file=sys.stderr)
-        return 0
-    current = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
-    if current != text:
-        sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True), "data/catalog.json (committed)", "data/catalog.json (regenerated)"))
-        print("data/catalog.json is out of date: run python3 data/gen_catalog.py", file=sys.stderr)
-        return 1
-    print("data/catalog.json matches the catalog", file=sys.stderr)
-    return 0
+    return write_or_check("gen_catalog.py", OUT, text, check)
 
 
 if __name__ == "__main__":

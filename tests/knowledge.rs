@@ -715,11 +715,12 @@ fn data_matches_shared_documents() {
     if !shared_dir(root).is_dir() {
         eprintln!(
             "SKIP data_matches_shared_documents: shared reference folder not found \
-             (set AZPLS_SHARED or provide ../shared); data/*.toml and data/catalog.json NOT verified"
+             (set AZPLS_SHARED or provide ../shared); data/*.toml and data/*.json NOT verified"
         );
         return;
     }
     run_python(root, &["data/gen_wif.py", "--check"]);
+    run_python(root, &["data/gen_reference.py", "--check"]);
     run_python(root, &["data/gen_catalog.py", "--check"]);
 }
 
