@@ -9,9 +9,16 @@ written for it is its own rule and its group's together (PackerBuild@1's Azure i
 group shown only with `templateType = builtin`).
 
 Also reads `reference/service-schema.json`, the YAML schema of microsoft/azure-pipelines-vscode,
-for one fact task.json files don't carry: which inputs every step of a task version must set.
-An input marked required, with no visibility rule and no default, that the schema doesn't list
-among them gets `"conditional": true`: a step need not set it.
+for facts task.json files don't carry: which inputs every step of a task version must set (an
+input marked required, with no visibility rule and no default, that the schema doesn't list among
+them gets `"conditional": true`: a step need not set it), and inputs the service accepts that
+the task repository lacks.
+
+And reads `data/task-reference.json`, what Microsoft's task reference pages say
+(`gen_reference.py` makes it; regenerate it first): an input its page calls Optional is not
+required, whatever task.json says, and an input only the page lists is an input too
+(NuGetAuthenticate@1's `feedUrl`). Inputs task.json lacks are added after its own, page first,
+with `"source": "reference"` or `"source": "schema"`.
 
     python3 data/gen_catalog.py           write data/catalog.json
     python3 data/gen_catalog.py --check   exit 1 with a diff if data/catalog.json is stale;
@@ -32,6 +39,8 @@ from gen_common import no_shared, shared_dir, write_or_check
 
 DATA = Path(__file__).resolve().parent
 OUT = DATA / "catalog.json"
+# Generated from Microsoft's task reference pages by gen_reference.py.
+REFERENCE = DATA / "task-reference.json"
 SOURCE = "reference/tasks.json"
 # The YAML schema Azure Pipelines publishes: which inputs each task version demands.
 SCHEMA = "reference/service-schema.json"
@@ -129,6 +138,82 @@ def schema_required(schema: dict) -> dict[tuple[str, int], set[str]]:
     return out
 
 
+def schema_inputs(schema: dict) -> dict[tuple[str, int], dict[str, dict]]:
+    """(lowercased name, major) -> the inputs the schema accepts, by key (every entry of a
+    version listed twice)."""
+    out: dict[tuple[str, int], dict[str, dict]] = {}
+    for v in schema["definitions"]["task"]["anyOf"]:
+        m = re.fullmatch(r"\^(.+)@(\d+)\$", (v.get("properties", {}).get("task", {}) or {}).get("pattern", ""))
+        if m:
+            props = (v["properties"].get("inputs") or {}).get("properties") or {}
+            out.setdefault((m.group(1).lower(), int(m.group(2))), {}).update(props)
+    return out
+
+
+def find_input(inputs: list[dict], names: list[str]) -> dict | None:
+    """The input that any of `names` spells, case-insensitively, as Azure Pipelines matches keys."""
+    wanted = {n.lower() for n in names}
+    return next((i for i in inputs if wanted & {s.lower() for s in [i["name"], *i.get("aliases", [])]}), None)
+
+
+def named(key: str, aliases: list[str]) -> dict:
+    """Name and aliases of an input known by the key pipelines write and its aliases. Both the
+    schema and the reference write the key first and task.json's name as the first alias
+    (`azureSubscription`, alias `connectedServiceNameARM`): the catalog keeps task.json's order."""
+    if not aliases:
+        return {"name": key}
+    return {"name": aliases[0], "aliases": [key, *aliases[1:]]}
+
+
+def page_input(p: dict) -> dict:
+    """An input only the reference page lists, in catalog form."""
+    out = named(p["name"], p.get("aliases", []))
+    out["type"] = p["type"]
+    if p["status"] != "optional":
+        out["required"] = True
+    for field, key in (("default", "default"), ("when", "visibleRule"), ("label", "label")):
+        if p.get(field):
+            out[key] = p[field]
+    out["source"] = "reference"
+    return out
+
+
+def schema_input(key: str, d: dict) -> dict:
+    """An input only the YAML schema lists, in catalog form: the schema's description is the
+    task's label."""
+    out = named(key, list(d.get("aliases") or []))
+    out["type"] = "boolean" if d.get("type") == "boolean" else "pickList" if d.get("enum") else "string"
+    if d.get("enum"):
+        out["options"] = [str(o) for o in d["enum"]]
+    if d.get("description"):
+        out["label"] = d["description"]
+    out["source"] = "schema"
+    return out
+
+
+def merge_documented(task: dict, page: dict | None, accepted: dict[str, dict]) -> None:
+    """What the reference page and the schema add to a task version's inputs."""
+    for p in page["inputs"] if page else []:
+        i = find_input(task["inputs"], [p["name"], *p.get("aliases", [])])
+        if i is None:
+            task["inputs"].append(page_input(p))
+        elif p["status"] == "optional" and p.get("cloud", True):
+            # The documentation says a step may leave it out: the rules believe it.
+            i.pop("required", None)
+    for key, d in accepted.items():
+        if find_input(task["inputs"], [key, *(d.get("aliases") or [])]) is None:
+            task["inputs"].append(schema_input(key, d))
+
+
+def read_reference(text: str) -> tuple[dict, dict[tuple[str, int], dict]]:
+    """data/task-reference.json: its source, and its pages by (lowercased name, major)."""
+    try:
+        data = json.loads(text)
+        return data["source"], {(t["name"].lower(), int(t["major"])): t for t in data["tasks"]}
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise SourceError(f"data/task-reference.json: {err} (regenerate it with gen_reference.py)")
+
+
 def mark_conditional(task: dict, required: set[str] | None) -> None:
     """Flags required inputs (no rule, no default) that the schema doesn't demand."""
     for i in task["inputs"]:
@@ -182,8 +267,11 @@ def build(shared: Path) -> str:
     # known to exist, without their inputs.
     have = {(t["name"].lower(), t["major"]) for t in compact}
     schema_only = [v for v in schema_versions(schema) if (v.rsplit("@", 1)[0].lower(), int(v.rsplit("@", 1)[1])) not in have]
+    reference_source, pages = read_reference(REFERENCE.read_text(encoding="utf-8"))
+    accepted = schema_inputs(schema)
     for t in compact:
         key = (t["name"].lower(), t["major"])
+        merge_documented(t, pages.get(key), accepted.get(key, {}))
         mark_conditional(t, demanded.get(key))
     source = {
         "repository": REPOSITORY,
@@ -191,6 +279,7 @@ def build(shared: Path) -> str:
         "commit": data["meta"]["commit"],
         "date": SOURCE_DATE,
         "schema": SCHEMA_SOURCE,
+        "reference": f"{reference_source['repository']} {reference_source['path']}, commit {reference_source['commit']} ({reference_source['date']}), through data/task-reference.json",
         "generator": "data/gen_catalog.py (do not edit; regenerate)",
     }
     lines = [

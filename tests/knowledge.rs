@@ -800,3 +800,49 @@ fn input_visibility_chains_through_inputs_that_do_not_apply() {
             .conditional
     );
 }
+
+#[test]
+fn inputs_the_reference_or_the_schema_lists_are_inputs_of_the_version() {
+    let cat = catalog();
+    for name in [
+        "NuGetAuthenticate",
+        "npmAuthenticate",
+        "PipAuthenticate",
+        "TwineAuthenticate",
+    ] {
+        let major = *cat.majors(name).last().unwrap();
+        let task = cat.task(name, major).unwrap();
+        let connection = task.input("azureDevOpsServiceConnection").unwrap();
+        assert_eq!(connection.source.as_deref(), Some("reference"), "{name}");
+        assert!(connection.accepts("WORKLOADIDENTITYSERVICECONNECTION"));
+        assert!(task.input("feedUrl").is_some(), "{name}");
+    }
+    let universal = cat.task("UniversalPackages", 1).unwrap();
+    assert!(universal.input("organization").is_some());
+    assert!(
+        universal
+            .input("workloadIdentityServiceConnection")
+            .is_some()
+    );
+    let conda = cat.task("CondaAuthenticate", 0).unwrap();
+    assert_eq!(
+        conda
+            .input("azureDevOpsServiceConnection")
+            .unwrap()
+            .source
+            .as_deref(),
+        Some("schema")
+    );
+    // The task's own inputs carry no source.
+    assert_eq!(universal.input("feed").unwrap().source, None);
+}
+
+#[test]
+fn an_input_the_reference_calls_optional_is_not_required() {
+    // task.json calls both required; their pages, Optional.
+    let packer = catalog().task("PackerBuild", 1).unwrap();
+    assert!(!packer.input("isManagedImage").unwrap().required);
+    let cli = catalog().task("DotNetCoreCLI", 2).unwrap();
+    assert!(!cli.input("publishWebProjects").unwrap().required);
+    assert!(cli.input("command").unwrap().required);
+}

@@ -7,6 +7,7 @@ Tests on the real documents skip themselves when the shared reference folder is 
 from __future__ import annotations
 
 import io
+import json
 import sys
 import tomllib
 import unittest
@@ -241,7 +242,6 @@ class RealDocuments(unittest.TestCase):
         self.assertTrue(any("Identity not found" in p for p in problems), problems)
 
     def test_catalog_marks_inputs_the_schema_does_not_demand(self):
-        import json
         tasks = {(t["name"], t["major"]): t for t in json.loads(gen_catalog.build(SHARED))["tasks"]}
         inputs = {i["name"]: i for i in tasks[("DotNetCoreCLI", 2)]["inputs"]}
         # The task writes required as the string "false": not required, so nothing to mark.
@@ -256,6 +256,19 @@ class RealDocuments(unittest.TestCase):
         packer = {i["name"]: i for i in tasks[("PackerBuild", 1)]["inputs"]}
         self.assertEqual(packer["ConnectedServiceName"]["visibleRule"], "templateType = builtin")
         self.assertEqual(packer["managedImageName"]["visibleRule"], "isManagedImage = true && templateType = builtin")
+
+    def test_catalog_takes_inputs_the_reference_and_the_schema_list(self):
+        tasks = {(t["name"], t["major"]): t for t in json.loads(gen_catalog.build(SHARED))["tasks"]}
+        nuget = {i["name"]: i for i in tasks[("NuGetAuthenticate", 1)]["inputs"]}
+        self.assertEqual(nuget["workloadIdentityServiceConnection"]["aliases"], ["azureDevOpsServiceConnection"])
+        self.assertEqual((nuget["feedUrl"]["source"], nuget["feedUrl"].get("required")), ("reference", None))
+        universal = {i["name"]: i for i in tasks[("UniversalPackages", 1)]["inputs"]}
+        self.assertEqual(universal["organization"]["source"], "reference")
+        conda = {i["name"]: i for i in tasks[("CondaAuthenticate", 0)]["inputs"]}
+        self.assertEqual(conda["workloadIdentityServiceConnection"]["source"], "schema")
+        # task.json calls it required; its page, Optional.
+        packer = {i["name"]: i for i in tasks[("PackerBuild", 1)]["inputs"]}
+        self.assertNotIn("required", packer["isManagedImage"])
 
     def test_catalog_is_deterministic(self):
         self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
@@ -321,6 +334,67 @@ class SchemaRequired(unittest.TestCase):
                 ]}
         rules = {i["name"]: i.get("visibleRule") for i in gen_catalog.compact_task(task)["inputs"]}
         self.assertEqual(rules, {"mode": None, "sub": "mode = builtin", "image": "managed = true && mode = builtin", "free": None, "stray": None})
+
+
+class DocumentedInputs(unittest.TestCase):
+    def task(self):
+        return {"name": "X", "major": 1, "inputs": [
+            {"name": "connectedServiceNameARM", "aliases": ["azureSubscription"], "type": "connectedService:AzureRM", "required": True},
+            {"name": "clean", "type": "boolean", "required": True, "default": "false"},
+            {"name": "legacy", "type": "string", "required": True},
+        ]}
+
+    def page(self, *inputs):
+        return {"name": "X", "major": 1, "inputs": list(inputs)}
+
+    def test_an_input_the_page_calls_optional_is_not_required(self):
+        t = self.task()
+        gen_catalog.merge_documented(t, self.page({"name": "CLEAN", "type": "boolean", "status": "optional"}), {})
+        self.assertNotIn("required", t["inputs"][1])
+        self.assertTrue(t["inputs"][0]["required"])
+
+    def test_optional_only_on_older_servers_changes_nothing(self):
+        t = self.task()
+        gen_catalog.merge_documented(t, self.page({"name": "legacy", "type": "string", "status": "optional", "cloud": False}), {})
+        self.assertTrue(t["inputs"][2]["required"])
+
+    def test_inputs_found_by_any_spelling_are_not_added(self):
+        t = self.task()
+        gen_catalog.merge_documented(t, self.page({"name": "AzureSubscription", "aliases": ["connectedServiceNameARM"], "type": "string", "status": "required"}), {"azuresubscription": {"type": "string"}})
+        self.assertEqual(len(t["inputs"]), 3)
+
+    def test_page_and_schema_inputs_are_added_after_the_tasks_own_with_their_source(self):
+        t = self.task()
+        page = self.page(
+            {"name": "azureDevOpsServiceConnection", "aliases": ["workloadIdentityServiceConnection"], "type": "string", "status": "optional", "when": "nuGetServiceConnections == ''", "label": "Connection"},
+            {"name": "feedUrl", "type": "string", "status": "required-when", "when": "a = b", "default": "x"},
+        )
+        schema = {
+            "feedUrl": {"type": "string"},
+            "workloadIdentityServiceConnection": {"type": "string"},
+            "mode": {"description": "Mode", "enum": ["a", "b"], "aliases": ["runMode", "how"]},
+            "approve": {"type": "boolean"},
+        }
+        gen_catalog.merge_documented(t, page, schema)
+        self.assertEqual(t["inputs"][3:], [
+            # Both sources write the key first and task.json's name as the first alias.
+            {"name": "workloadIdentityServiceConnection", "aliases": ["azureDevOpsServiceConnection"], "type": "string", "visibleRule": "nuGetServiceConnections == ''", "label": "Connection", "source": "reference"},
+            {"name": "feedUrl", "type": "string", "required": True, "default": "x", "visibleRule": "a = b", "source": "reference"},
+            {"name": "runMode", "aliases": ["mode", "how"], "type": "pickList", "options": ["a", "b"], "label": "Mode", "source": "schema"},
+            {"name": "approve", "type": "boolean", "source": "schema"},
+        ])
+
+    def test_schema_inputs_of_a_version_listed_twice_are_merged(self):
+        schema = {"definitions": {"task": {"anyOf": [
+            {"properties": {"task": {"pattern": "^X@1$"}, "inputs": {"properties": {"a": {}}}}},
+            {"properties": {"task": {"pattern": "^X@1$"}, "inputs": {"properties": {"b": {}}}}},
+        ]}}}
+        self.assertEqual(sorted(gen_catalog.schema_inputs(schema)[("x", 1)]), ["a", "b"])
+
+    def test_a_broken_reference_file_says_to_regenerate_it(self):
+        with self.assertRaises(gen_catalog.SourceError) as cm:
+            gen_catalog.read_reference('{"tasks": []}')
+        self.assertIn("gen_reference.py", str(cm.exception))
 
 
 class CheckModes(unittest.TestCase):

@@ -62,6 +62,7 @@ pub struct CatalogInput {
     /// "connectedService:AzureRM", "boolean", "pickList", ...
     #[serde(rename = "type")]
     pub kind: String,
+    /// task.json's `required`, unless Microsoft's task reference calls the input Optional.
     #[serde(default)]
     pub required: bool,
     /// `None` also for an empty default: both mean the user must supply a value.
@@ -74,6 +75,10 @@ pub struct CatalogInput {
     pub options: Vec<String>,
     #[serde(default)]
     pub label: String,
+    /// Where an input task.json lacks comes from: `"reference"` (Microsoft's task reference
+    /// lists it) or `"schema"` (the YAML schema accepts it); `None` for task.json's own.
+    #[serde(default)]
+    pub source: Option<String>,
     /// Marked required, with no rule and no default, yet not demanded of every step by the
     /// YAML schema: read only in some of the task's modes.
     #[serde(default)]
