@@ -106,35 +106,37 @@ def compact_input(i: dict, where: str, group_rule: str | None = None) -> dict:
     return out
 
 
-def schema_versions(schema: dict) -> list[str]:
-    """Every `Name@N` the schema accepts as a task value."""
-    out = set()
-    for v in schema["definitions"]["task"]["anyOf"]:
+def schema_tasks(schema: dict) -> list[tuple[str, int, dict]]:
+    """Every versioned task entry of the schema: (name as spelled, major, entry)."""
+    try:
+        variants = schema["definitions"]["task"]["anyOf"]
+    except (KeyError, TypeError):
+        raise SourceError(f"{SCHEMA}: no definitions.task.anyOf")
+    out = []
+    for v in variants:
         m = re.fullmatch(r"\^(.+)@(\d+)\$", (v.get("properties", {}).get("task", {}) or {}).get("pattern", ""))
         if m:
-            out.add((m.group(1), int(m.group(2))))
+            out.append((m.group(1), int(m.group(2)), v))
+    if not out:
+        raise SourceError(f"{SCHEMA}: no task entries")
+    return out
+
+
+def schema_versions(schema: dict) -> list[str]:
+    """Every `Name@N` the schema accepts as a task value."""
+    out = {(name, major) for name, major, _ in schema_tasks(schema)}
     return [f"{n}@{m}" for n, m in sorted(out, key=lambda x: (x[0].lower(), x[1]))]
 
 
 def schema_required(schema: dict) -> dict[tuple[str, int], set[str]]:
     """(lowercased name, major) -> lowercased input keys the schema requires."""
-    try:
-        variants = schema["definitions"]["task"]["anyOf"]
-    except (KeyError, TypeError):
-        raise SourceError(f"{SCHEMA}: no definitions.task.anyOf")
     out: dict[tuple[str, int], set[str]] = {}
-    for v in variants:
-        pattern = (v.get("properties", {}).get("task", {}) or {}).get("pattern", "")
-        m = re.fullmatch(r"\^(.+)@(\d+)\$", pattern)
-        if not m:
-            continue
+    for name, major, v in schema_tasks(schema):
         required = (v["properties"].get("inputs") or {}).get("required") or []
-        key = (m.group(1).lower(), int(m.group(2)))
+        key = (name.lower(), major)
         # A version listed twice: only what both entries demand is demanded.
         keys = {r.lower() for r in required}
         out[key] = out[key] & keys if key in out else keys
-    if not out:
-        raise SourceError(f"{SCHEMA}: no task entries")
     return out
 
 
@@ -142,11 +144,9 @@ def schema_inputs(schema: dict) -> dict[tuple[str, int], dict[str, dict]]:
     """(lowercased name, major) -> the inputs the schema accepts, by key (every entry of a
     version listed twice)."""
     out: dict[tuple[str, int], dict[str, dict]] = {}
-    for v in schema["definitions"]["task"]["anyOf"]:
-        m = re.fullmatch(r"\^(.+)@(\d+)\$", (v.get("properties", {}).get("task", {}) or {}).get("pattern", ""))
-        if m:
-            props = (v["properties"].get("inputs") or {}).get("properties") or {}
-            out.setdefault((m.group(1).lower(), int(m.group(2))), {}).update(props)
+    for name, major, v in schema_tasks(schema):
+        props = (v["properties"].get("inputs") or {}).get("properties") or {}
+        out.setdefault((name.lower(), major), {}).update(props)
     return out
 
 
@@ -203,6 +203,38 @@ def merge_documented(task: dict, page: dict | None, accepted: dict[str, dict]) -
     for key, d in accepted.items():
         if find_input(task["inputs"], [key, *(d.get("aliases") or [])]) is None:
             task["inputs"].append(schema_input(key, d))
+
+
+# Input fields in the order catalog.json writes them.
+FIELDS = ["name", "aliases", "type", "required", "default", "visibleRule", "options", "label", "conditional", "source"]
+
+
+def retired_version(name: str, major: int, entry: dict, accepted: dict[str, dict], page: dict | None, required: set[str]) -> dict:
+    """A version the schema accepts that task.json no longer has (PowerShell@1): the schema's
+    inputs, with what its reference page says of each (Required, Required when, Optional,
+    default, condition) and the inputs only the page lists; without a page, the schema's
+    `required` list says which inputs are required."""
+    friendly, _, description = (entry["properties"]["task"].get("description") or "").partition("\n\n")
+    out: dict = {"name": name, "major": major, "friendlyName": friendly.strip(), "description": description.strip()}
+    if page is None:
+        # Its reference link would lead nowhere.
+        out["undocumented"] = True
+    inputs = [schema_input(key, d) for key, d in accepted.items()]
+    for i in inputs:
+        if page is None and {s.lower() for s in [i["name"], *i.get("aliases", [])]} & required:
+            i["required"] = True
+    for p in page["inputs"] if page else []:
+        i = find_input(inputs, [p["name"], *p.get("aliases", [])])
+        if i is None:
+            inputs.append(page_input(p))
+            continue
+        if p["status"] != "optional" and p.get("cloud", True):
+            i["required"] = True
+        for field, key in (("default", "default"), ("when", "visibleRule")):
+            if p.get(field):
+                i[key] = p[field]
+    out["inputs"] = [{k: i[k] for k in FIELDS if k in i} for i in inputs]
+    return out
 
 
 def read_reference(text: str) -> tuple[dict, dict[tuple[str, int], dict]]:
@@ -263,16 +295,23 @@ def build(shared: Path) -> str:
     compact = sorted((compact_task(t) for t in tasks), key=lambda t: (t["name"].lower(), t["major"]))
     schema = json.loads((shared / SCHEMA).read_text(encoding="utf-8"))
     demanded = schema_required(schema)
-    # Versions the service still accepts that the repository no longer carries (PowerShell@1):
-    # known to exist, without their inputs.
-    have = {(t["name"].lower(), t["major"]) for t in compact}
-    schema_only = [v for v in schema_versions(schema) if (v.rsplit("@", 1)[0].lower(), int(v.rsplit("@", 1)[1])) not in have]
     reference_source, pages = read_reference(REFERENCE.read_text(encoding="utf-8"))
     accepted = schema_inputs(schema)
     for t in compact:
         key = (t["name"].lower(), t["major"])
         merge_documented(t, pages.get(key), accepted.get(key, {}))
         mark_conditional(t, demanded.get(key))
+    # Versions the service still accepts that the repository no longer carries (PowerShell@1).
+    have = {(t["name"].lower(), t["major"]) for t in compact}
+    entries: dict[tuple[str, int], tuple[str, dict]] = {}
+    for name, major, entry in schema_tasks(schema):
+        entries.setdefault((name.lower(), major), (name, entry))
+    schema_only = []
+    for key in sorted(entries.keys() - have):
+        name, entry = entries[key]
+        t = retired_version(name, key[1], entry, accepted.get(key, {}), pages.get(key), demanded.get(key, set()))
+        mark_conditional(t, demanded.get(key))
+        schema_only.append(t)
     source = {
         "repository": REPOSITORY,
         "path": "Tasks/*/task.json",
@@ -282,15 +321,18 @@ def build(shared: Path) -> str:
         "reference": f"{reference_source['repository']} {reference_source['path']}, commit {reference_source['commit']} ({reference_source['date']}), through data/task-reference.json",
         "generator": "data/gen_catalog.py (do not edit; regenerate)",
     }
-    lines = [
+    def rows(tasks: list[dict]) -> str:
+        return ",\n".join(json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in tasks)
+
+    return "\n".join([
         '{"source":' + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + ",",
-        '"schemaOnly":' + json.dumps(schema_only, separators=(",", ":")) + ",",
+        '"schemaOnly":[',
+        rows(schema_only),
+        '],',
         '"tasks":[',
-    ]
-    body = [json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in compact]
-    lines.append(",\n".join(body))
-    lines.append("]}")
-    return "\n".join(lines) + "\n"
+        rows(compact),
+        "]}",
+    ]) + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -753,8 +753,13 @@ fn catalog_finds_tasks_by_id_and_knows_retired_versions() {
         cat.task(&node.id, 1).map(|t| t.name.as_str()),
         Some("UseNode")
     );
-    // Retired from the repository, still accepted: exists, without input facts.
-    assert!(cat.exists("PowerShell", 1) && cat.task("PowerShell", 1).is_none());
+    // Retired from the repository, still accepted: exists, with the schema's inputs, but
+    // apart from the repository's versions.
+    let retired = cat.task("powershell", 1).expect("PowerShell@1");
+    assert!(retired.retired && cat.exists("PowerShell", 1));
+    assert!(retired.input("scriptName").is_some() && retired.input("script").is_none());
+    assert!(!cat.tasks().iter().any(|t| t.retired));
+    assert_eq!(cat.majors("PowerShell"), [2]);
     assert!(!cat.exists("PowerShell", 3));
     assert_eq!(cat.all_majors("powershell"), [1, 2]);
     assert!(cat.knows("XamariniOS") && !cat.knows("SonarCloudPrepare"));
@@ -845,4 +850,27 @@ fn an_input_the_reference_calls_optional_is_not_required() {
     let cli = catalog().task("DotNetCoreCLI", 2).unwrap();
     assert!(!cli.input("publishWebProjects").unwrap().required);
     assert!(cli.input("command").unwrap().required);
+}
+
+#[test]
+fn retired_versions_take_their_inputs_from_the_schema_and_the_reference() {
+    let cat = catalog();
+    assert_eq!(cat.retired().len(), 41);
+    let cli = cat.task("AzureCLI", 0).unwrap();
+    assert_eq!(cli.friendly_name, "Azure CLI Preview");
+    let arm = cli.input("connectedServiceNameARM").unwrap();
+    assert_eq!(arm.source.as_deref(), Some("schema"));
+    // The page's condition: required only with the Resource Manager connection type.
+    assert!(arm.required);
+    assert_eq!(
+        arm.visible_rule.as_deref(),
+        Some("connectedServiceNameSelector = connectedServiceNameARM")
+    );
+    assert!(cli.reference_url().unwrap().ends_with("/azure-cli-v0"));
+    // No reference page: no link rather than a broken one; the schema says what is required.
+    let license = cat.task("XamarinLicense", 1).unwrap();
+    assert!(license.undocumented && license.reference_url().is_none());
+    assert!(license.input("email").unwrap().required);
+    // Retired versions have no id: steps naming a task by id find the repository's.
+    assert!(cat.retired().iter().all(|t| t.id.is_empty()));
 }

@@ -270,6 +270,16 @@ class RealDocuments(unittest.TestCase):
         packer = {i["name"]: i for i in tasks[("PackerBuild", 1)]["inputs"]}
         self.assertNotIn("required", packer["isManagedImage"])
 
+    def test_retired_versions_have_inputs(self):
+        data = json.loads(gen_catalog.build(SHARED))
+        retired = {(t["name"], t["major"]): t for t in data["schemaOnly"]}
+        self.assertEqual(len(retired), 41)
+        self.assertFalse(retired.keys() & {(t["name"], t["major"]) for t in data["tasks"]})
+        cli = {i["name"]: i for i in retired[("AzureCLI", 0)]["inputs"]}
+        self.assertEqual(cli["inlineScript"]["visibleRule"], "scriptLocation = inlineScript")
+        self.assertEqual(sorted(k for k, t in retired.items() if t.get("undocumented")), [
+            ("SonarQubePostTest", 1), ("SonarQubePreBuild", 1), ("XamarinComponentRestore", 0), ("XamarinLicense", 1), ("XamariniOS", 1)])
+
     def test_catalog_is_deterministic(self):
         self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
 
@@ -390,6 +400,33 @@ class DocumentedInputs(unittest.TestCase):
             {"properties": {"task": {"pattern": "^X@1$"}, "inputs": {"properties": {"b": {}}}}},
         ]}}}
         self.assertEqual(sorted(gen_catalog.schema_inputs(schema)[("x", 1)]), ["a", "b"])
+
+    def entry(self, **inputs):
+        return {"properties": {"task": {"pattern": "^Old@1$", "description": "Old task\n\nDoes old things"}, "inputs": {"properties": inputs}}}
+
+    def test_a_retired_version_takes_the_schemas_inputs_and_its_pages_facts(self):
+        accepted = {"mode": {"enum": ["a", "b"], "description": "Mode"}, "path": {"type": "string", "description": "Path"}, "flag": {"type": "boolean"}}
+        page = self.page(
+            {"name": "mode", "type": "string", "status": "required", "default": "a"},
+            {"name": "path", "type": "string", "status": "required-when", "when": "mode = a", "label": "Page label"},
+            {"name": "flag", "type": "boolean", "status": "optional", "default": "false"},
+            {"name": "extra", "type": "string", "status": "optional"},
+        )
+        t = gen_catalog.retired_version("Old", 1, self.entry(), accepted, page, {"flag"})
+        self.assertEqual((t["name"], t["major"], t["friendlyName"], t["description"]), ("Old", 1, "Old task", "Does old things"))
+        self.assertNotIn("undocumented", t)
+        self.assertEqual(t["inputs"], [
+            {"name": "mode", "type": "pickList", "required": True, "default": "a", "options": ["a", "b"], "label": "Mode", "source": "schema"},
+            {"name": "path", "type": "string", "required": True, "visibleRule": "mode = a", "label": "Path", "source": "schema"},
+            # The page calls it Optional: the schema's required list does not count where a page speaks.
+            {"name": "flag", "type": "boolean", "default": "false", "source": "schema"},
+            {"name": "extra", "type": "string", "source": "reference"},
+        ])
+
+    def test_a_retired_version_without_a_page_is_required_as_the_schema_says(self):
+        t = gen_catalog.retired_version("Old", 1, self.entry(), {"email": {"type": "string"}, "product": {"enum": ["x"]}}, None, {"email"})
+        self.assertTrue(t["undocumented"])
+        self.assertEqual([(i["name"], i.get("required", False)) for i in t["inputs"]], [("email", True), ("product", False)])
 
     def test_a_broken_reference_file_says_to_regenerate_it(self):
         with self.assertRaises(gen_catalog.SourceError) as cm:
