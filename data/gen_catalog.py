@@ -209,6 +209,32 @@ def merge_documented(task: dict, page: dict | None, accepted: dict[str, dict]) -
 FIELDS = ["name", "aliases", "type", "required", "default", "visibleRule", "options", "label", "conditional", "source"]
 
 
+# Service-connection inputs of retired versions that no version in task.json shares, with the
+# connection type their reference page states ("Selects the Azure Resource Manager subscription").
+RETIRED_CONNECTIONS = {
+    ("azuremonitoralerts", 0, "azuresubscription"): "connectedService:AzureRM",
+}
+
+
+def connection_types(inputs: list[dict], name: str, major: int, versions: list[dict]) -> None:
+    """Neither the schema nor the reference gives an input's service-connection type, which
+    says whether workload identity federation concerns a step. An input keeps its meaning
+    across a task's versions, so a retired version's input takes the type of the same input
+    (by any spelling) in the task's nearest version task.json has (AzureCLI@0's
+    `connectedServiceNameARM`, as in AzureCLI@1); RETIRED_CONNECTIONS names the others."""
+    nearest = sorted(versions, key=lambda t: (abs(t["major"] - major), -t["major"]))
+    for i in inputs:
+        spellings = [i["name"], *i.get("aliases", [])]
+        for s in spellings:
+            listed = RETIRED_CONNECTIONS.get((name.lower(), major, s.lower()))
+            if listed:
+                i["type"] = listed
+        for t in nearest:
+            same = find_input(t["inputs"], spellings)
+            if same and same["type"].startswith("connectedService:") and not i["type"].startswith("connectedService:"):
+                i["type"] = same["type"]
+
+
 def retired_version(name: str, major: int, entry: dict, accepted: dict[str, dict], page: dict | None, required: set[str]) -> dict:
     """A version the schema accepts that task.json no longer has (PowerShell@1): the schema's
     inputs, with what its reference page says of each (Required, Required when, Optional,
@@ -306,10 +332,14 @@ def build(shared: Path) -> str:
     entries: dict[tuple[str, int], tuple[str, dict]] = {}
     for name, major, entry in schema_tasks(schema):
         entries.setdefault((name.lower(), major), (name, entry))
+    for task, major, _ in RETIRED_CONNECTIONS:
+        if (task, major) in have or (task, major) not in entries:
+            raise SourceError(f"RETIRED_CONNECTIONS: {task}@{major} is no retired version")
     schema_only = []
     for key in sorted(entries.keys() - have):
         name, entry = entries[key]
         t = retired_version(name, key[1], entry, accepted.get(key, {}), pages.get(key), demanded.get(key, set()))
+        connection_types(t["inputs"], name, key[1], [c for c in compact if c["name"].lower() == key[0]])
         mark_conditional(t, demanded.get(key))
         schema_only.append(t)
     source = {

@@ -867,6 +867,8 @@ fn retired_versions_take_their_inputs_from_the_schema_and_the_reference() {
         Some("connectedServiceNameSelector = connectedServiceNameARM")
     );
     assert!(cli.reference_url().unwrap().ends_with("/azure-cli-v0"));
+    // The connection type, which neither source gives, comes from AzureCLI@1's same input.
+    assert_eq!(arm.connection_type(), Some("AzureRM"));
     // No reference page: no link rather than a broken one; the schema says what is required.
     let license = cat.task("XamarinLicense", 1).unwrap();
     assert!(license.undocumented && license.reference_url().is_none());

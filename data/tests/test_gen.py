@@ -277,6 +277,9 @@ class RealDocuments(unittest.TestCase):
         self.assertFalse(retired.keys() & {(t["name"], t["major"]) for t in data["tasks"]})
         cli = {i["name"]: i for i in retired[("AzureCLI", 0)]["inputs"]}
         self.assertEqual(cli["inlineScript"]["visibleRule"], "scriptLocation = inlineScript")
+        self.assertEqual(cli["connectedServiceNameARM"]["type"], "connectedService:AzureRM")
+        alerts = {i["name"]: i for i in retired[("AzureMonitorAlerts", 0)]["inputs"]}
+        self.assertEqual(alerts["ConnectedServiceName"]["type"], "connectedService:AzureRM")
         self.assertEqual(sorted(k for k, t in retired.items() if t.get("undocumented")), [
             ("SonarQubePostTest", 1), ("SonarQubePreBuild", 1), ("XamarinComponentRestore", 0), ("XamarinLicense", 1), ("XamariniOS", 1)])
 
@@ -427,6 +430,19 @@ class DocumentedInputs(unittest.TestCase):
         t = gen_catalog.retired_version("Old", 1, self.entry(), {"email": {"type": "string"}, "product": {"enum": ["x"]}}, None, {"email"})
         self.assertTrue(t["undocumented"])
         self.assertEqual([(i["name"], i.get("required", False)) for i in t["inputs"]], [("email", True), ("product", False)])
+
+    def test_a_retired_input_takes_the_connection_type_of_the_nearest_version(self):
+        inputs = [{"name": "bus", "aliases": ["azureSubscription"], "type": "string"}, {"name": "path", "type": "string"}]
+        versions = [
+            {"major": 2, "inputs": [{"name": "azureSubscription", "type": "connectedService:AzureRM"}, {"name": "path", "type": "filePath"}]},
+            {"major": 1, "inputs": [{"name": "BUS", "type": "connectedService:AzureServiceBus"}]},
+        ]
+        gen_catalog.connection_types(inputs, "Old", 0, versions)
+        # Major 1 is nearer than 2; only connection types carry over.
+        self.assertEqual([i["type"] for i in inputs], ["connectedService:AzureServiceBus", "string"])
+        listed = [{"name": "ConnectedServiceName", "aliases": ["azureSubscription"], "type": "string"}]
+        gen_catalog.connection_types(listed, "AzureMonitorAlerts", 0, [])
+        self.assertEqual(listed[0]["type"], "connectedService:AzureRM")
 
     def test_a_broken_reference_file_says_to_regenerate_it(self):
         with self.assertRaises(gen_catalog.SourceError) as cm:
