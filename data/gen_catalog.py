@@ -3,15 +3,22 @@
 
 Reads `reference/tasks.json` under the shared reference folder (`../shared` next to the
 repository, or $AZPLS_SHARED): every built-in task version of microsoft/azure-pipelines-tasks
-with its inputs. Keeps the facts azpls uses and drops empty fields to keep the embedded file small.
+with its inputs and input groups. Keeps the facts azpls uses and drops empty fields to keep the
+embedded file small. An input in a group shows only when the group does, so the `visibleRule`
+written for it is its own rule and its group's together (PackerBuild@1's Azure inputs sit in a
+group shown only with `templateType = builtin`).
 
 Also reads `reference/service-schema.json`, the YAML schema of microsoft/azure-pipelines-vscode,
-for one fact task.json files don't carry: an input marked required, with no visibleRule and no
-default, can still apply only in some modes, because its input group has a visibility rule and
-tasks.json keeps no groups (DotNetCoreCLI@2's `packagesDirectory`, a restore setting). The
-schema lists as required only the inputs every step must set; the others get
-`"conditional": true`, as do the inputs `data/modal-inputs.toml` lists (hand-written, with a
-reason for each: inputs both sources call required that a task reads only in some modes).
+for facts task.json files don't carry: which inputs every step of a task version must set (an
+input marked required, with no visibility rule and no default, that the schema doesn't list among
+them gets `"conditional": true`: a step need not set it), and inputs the service accepts that
+the task repository lacks.
+
+And reads `data/task-reference.json`, what Microsoft's task reference pages say
+(`gen_reference.py` makes it; regenerate it first): an input its page calls Optional is not
+required, whatever task.json says, and an input only the page lists is an input too
+(NuGetAuthenticate@1's `feedUrl`). Inputs task.json lacks are added after its own, page first,
+with `"source": "reference"` or `"source": "schema"`.
 
     python3 data/gen_catalog.py           write data/catalog.json
     python3 data/gen_catalog.py --check   exit 1 with a diff if data/catalog.json is stale;
@@ -23,18 +30,17 @@ Python 3.11 standard library only.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 import sys
-import tomllib
 from pathlib import Path
 
+from gen_common import no_shared, shared_dir, write_or_check
+
 DATA = Path(__file__).resolve().parent
-REPO = DATA.parent
 OUT = DATA / "catalog.json"
-MODAL = DATA / "modal-inputs.toml"
+# Generated from Microsoft's task reference pages by gen_reference.py.
+REFERENCE = DATA / "task-reference.json"
 SOURCE = "reference/tasks.json"
 # The YAML schema Azure Pipelines publishes: which inputs each task version demands.
 SCHEMA = "reference/service-schema.json"
@@ -65,7 +71,19 @@ def scalar(v) -> str | None:
     raise SourceError(f"unexpected default {v!r}")
 
 
-def compact_input(i: dict, where: str) -> dict:
+def effective_rule(own: str | None, group: str | None) -> str | None:
+    """An input's visibility: its own rule and its group's, both holding. A part with `||` is
+    parenthesised (`&&` binds tighter), and a group rule the input repeats is written once."""
+    parts: list[str] = []
+    for rule in (own, group):
+        if rule and rule.strip() and " ".join(rule.split()) not in (" ".join(p.split()) for p in parts):
+            parts.append(rule)
+    if len(parts) < 2:
+        return parts[0] if parts else None
+    return " && ".join(f"({p.strip()})" if "||" in p else p.strip() for p in parts)
+
+
+def compact_input(i: dict, where: str, group_rule: str | None = None) -> dict:
     for k in ("name", "type"):
         if not isinstance(i.get(k), str) or not i[k]:
             raise SourceError(f"{where}: input without {k}: {i!r}")
@@ -78,8 +96,9 @@ def compact_input(i: dict, where: str) -> dict:
     d = scalar(i.get("default"))
     if d is not None:
         out["default"] = d
-    if i.get("visibleRule"):
-        out["visibleRule"] = i["visibleRule"]
+    rule = effective_rule(i.get("visibleRule"), group_rule)
+    if rule:
+        out["visibleRule"] = rule
     if i.get("options"):
         out["options"] = [str(o) for o in i["options"]]
     if i.get("label"):
@@ -87,63 +106,181 @@ def compact_input(i: dict, where: str) -> dict:
     return out
 
 
-def schema_versions(schema: dict) -> list[str]:
-    """Every `Name@N` the schema accepts as a task value."""
-    out = set()
-    for v in schema["definitions"]["task"]["anyOf"]:
-        m = re.fullmatch(r"\^(.+)@(\d+)\$", (v.get("properties", {}).get("task", {}) or {}).get("pattern", ""))
-        if m:
-            out.add((m.group(1), int(m.group(2))))
-    return [f"{n}@{m}" for n, m in sorted(out, key=lambda x: (x[0].lower(), x[1]))]
-
-
-def schema_required(schema: dict) -> dict[tuple[str, int], set[str]]:
-    """(lowercased name, major) -> lowercased input keys the schema requires."""
+def schema_tasks(schema: dict) -> list[tuple[str, int, dict]]:
+    """Every versioned task entry of the schema: (name as spelled, major, entry)."""
     try:
         variants = schema["definitions"]["task"]["anyOf"]
     except (KeyError, TypeError):
         raise SourceError(f"{SCHEMA}: no definitions.task.anyOf")
-    out: dict[tuple[str, int], set[str]] = {}
+    out = []
     for v in variants:
-        pattern = (v.get("properties", {}).get("task", {}) or {}).get("pattern", "")
-        m = re.fullmatch(r"\^(.+)@(\d+)\$", pattern)
-        if not m:
-            continue
-        required = (v["properties"].get("inputs") or {}).get("required") or []
-        key = (m.group(1).lower(), int(m.group(2)))
-        # A version listed twice: only what both entries demand is demanded.
-        keys = {r.lower() for r in required}
-        out[key] = out[key] & keys if key in out else keys
+        m = re.fullmatch(r"\^(.+)@(\d+)\$", (v.get("properties", {}).get("task", {}) or {}).get("pattern", ""))
+        if m:
+            out.append((m.group(1), int(m.group(2)), v))
     if not out:
         raise SourceError(f"{SCHEMA}: no task entries")
     return out
 
 
-def mark_conditional(task: dict, required: set[str] | None, modal: set[str]) -> None:
-    """Flags required inputs (no rule, no default) that the schema doesn't demand, or that
-    the modal list names (lowercased canonical names)."""
+def schema_versions(schema: dict) -> list[str]:
+    """Every `Name@N` the schema accepts as a task value."""
+    out = {(name, major) for name, major, _ in schema_tasks(schema)}
+    return [f"{n}@{m}" for n, m in sorted(out, key=lambda x: (x[0].lower(), x[1]))]
+
+
+def schema_required(schema: dict) -> dict[tuple[str, int], set[str]]:
+    """(lowercased name, major) -> lowercased input keys the schema requires."""
+    out: dict[tuple[str, int], set[str]] = {}
+    for name, major, v in schema_tasks(schema):
+        required = (v["properties"].get("inputs") or {}).get("required") or []
+        key = (name.lower(), major)
+        # A version listed twice: only what both entries demand is demanded.
+        keys = {r.lower() for r in required}
+        out[key] = out[key] & keys if key in out else keys
+    return out
+
+
+def schema_inputs(schema: dict) -> dict[tuple[str, int], dict[str, dict]]:
+    """(lowercased name, major) -> the inputs the schema accepts, by key (every entry of a
+    version listed twice)."""
+    out: dict[tuple[str, int], dict[str, dict]] = {}
+    for name, major, v in schema_tasks(schema):
+        props = (v["properties"].get("inputs") or {}).get("properties") or {}
+        out.setdefault((name.lower(), major), {}).update(props)
+    return out
+
+
+def find_input(inputs: list[dict], names: list[str]) -> dict | None:
+    """The input that any of `names` spells, case-insensitively, as Azure Pipelines matches keys."""
+    wanted = {n.lower() for n in names}
+    return next((i for i in inputs if wanted & {s.lower() for s in [i["name"], *i.get("aliases", [])]}), None)
+
+
+def named(key: str, aliases: list[str]) -> dict:
+    """Name and aliases of an input known by the key pipelines write and its aliases. Both the
+    schema and the reference write the key first and task.json's name as the first alias
+    (`azureSubscription`, alias `connectedServiceNameARM`): the catalog keeps task.json's order."""
+    if not aliases:
+        return {"name": key}
+    return {"name": aliases[0], "aliases": [key, *aliases[1:]]}
+
+
+def page_input(p: dict) -> dict:
+    """An input only the reference page lists, in catalog form."""
+    out = named(p["name"], p.get("aliases", []))
+    out["type"] = p["type"]
+    if p["status"] != "optional":
+        out["required"] = True
+    for field, key in (("default", "default"), ("when", "visibleRule"), ("label", "label")):
+        if p.get(field):
+            out[key] = p[field]
+    out["source"] = "reference"
+    return out
+
+
+def schema_input(key: str, d: dict) -> dict:
+    """An input only the YAML schema lists, in catalog form: the schema's description is the
+    task's label."""
+    out = named(key, list(d.get("aliases") or []))
+    out["type"] = "boolean" if d.get("type") == "boolean" else "pickList" if d.get("enum") else "string"
+    if d.get("enum"):
+        out["options"] = [str(o) for o in d["enum"]]
+    if d.get("description"):
+        out["label"] = d["description"]
+    out["source"] = "schema"
+    return out
+
+
+def merge_documented(task: dict, page: dict | None, accepted: dict[str, dict]) -> None:
+    """What the reference page and the schema add to a task version's inputs."""
+    for p in page["inputs"] if page else []:
+        i = find_input(task["inputs"], [p["name"], *p.get("aliases", [])])
+        if i is None:
+            task["inputs"].append(page_input(p))
+        elif p["status"] == "optional" and p.get("cloud", True):
+            # The documentation says a step may leave it out: the rules believe it.
+            i.pop("required", None)
+    for key, d in accepted.items():
+        if find_input(task["inputs"], [key, *(d.get("aliases") or [])]) is None:
+            task["inputs"].append(schema_input(key, d))
+
+
+# Input fields in the order catalog.json writes them.
+FIELDS = ["name", "aliases", "type", "required", "default", "visibleRule", "options", "label", "conditional", "source"]
+
+
+# Service-connection inputs of retired versions that no version in task.json shares, with the
+# connection type their reference page states ("Selects the Azure Resource Manager subscription").
+RETIRED_CONNECTIONS = {
+    ("azuremonitoralerts", 0, "azuresubscription"): "connectedService:AzureRM",
+}
+
+
+def connection_types(inputs: list[dict], name: str, major: int, versions: list[dict]) -> None:
+    """Neither the schema nor the reference gives an input's service-connection type, which
+    says whether workload identity federation concerns a step. An input keeps its meaning
+    across a task's versions, so a retired version's input takes the type of the same input
+    (by any spelling) in the task's nearest version task.json has (AzureCLI@0's
+    `connectedServiceNameARM`, as in AzureCLI@1); RETIRED_CONNECTIONS names the others."""
+    nearest = sorted(versions, key=lambda t: (abs(t["major"] - major), -t["major"]))
+    for i in inputs:
+        spellings = [i["name"], *i.get("aliases", [])]
+        for s in spellings:
+            listed = RETIRED_CONNECTIONS.get((name.lower(), major, s.lower()))
+            if listed:
+                i["type"] = listed
+        for t in nearest:
+            same = find_input(t["inputs"], spellings)
+            if same and same["type"].startswith("connectedService:") and not i["type"].startswith("connectedService:"):
+                i["type"] = same["type"]
+
+
+def retired_version(name: str, major: int, entry: dict, accepted: dict[str, dict], page: dict | None, required: set[str]) -> dict:
+    """A version the schema accepts that task.json no longer has (PowerShell@1): the schema's
+    inputs, with what its reference page says of each (Required, Required when, Optional,
+    default, condition) and the inputs only the page lists; without a page, the schema's
+    `required` list says which inputs are required."""
+    friendly, _, description = (entry["properties"]["task"].get("description") or "").partition("\n\n")
+    out: dict = {"name": name, "major": major, "friendlyName": friendly.strip(), "description": description.strip()}
+    if page is None:
+        # Its reference link would lead nowhere.
+        out["undocumented"] = True
+    inputs = [schema_input(key, d) for key, d in accepted.items()]
+    for i in inputs:
+        if page is None and {s.lower() for s in [i["name"], *i.get("aliases", [])]} & required:
+            i["required"] = True
+    for p in page["inputs"] if page else []:
+        i = find_input(inputs, [p["name"], *p.get("aliases", [])])
+        if i is None:
+            inputs.append(page_input(p))
+            continue
+        if p["status"] != "optional" and p.get("cloud", True):
+            i["required"] = True
+        for field, key in (("default", "default"), ("when", "visibleRule")):
+            if p.get(field):
+                i[key] = p[field]
+    out["inputs"] = [{k: i[k] for k in FIELDS if k in i} for i in inputs]
+    return out
+
+
+def read_reference(text: str) -> tuple[dict, dict[tuple[str, int], dict]]:
+    """data/task-reference.json: its source, and its pages by (lowercased name, major)."""
+    try:
+        data = json.loads(text)
+        return data["source"], {(t["name"].lower(), int(t["major"])): t for t in data["tasks"]}
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise SourceError(f"data/task-reference.json: {err} (regenerate it with gen_reference.py)")
+
+
+def mark_conditional(task: dict, required: set[str] | None) -> None:
+    """Flags required inputs (no rule, no default) that the schema doesn't demand."""
     for i in task["inputs"]:
         if not i.get("required") or i.get("visibleRule") or "default" in i:
             continue
         spellings = [i["name"].lower()] + [a.lower() for a in i.get("aliases", [])]
         unrequired = required is not None and not any(s in required for s in spellings)
-        if unrequired or i["name"].lower() in modal:
+        if unrequired:
             i["conditional"] = True
-
-
-def read_modal(text: str) -> dict[tuple[str, int], set[str]]:
-    """data/modal-inputs.toml: (lowercased task, major) -> lowercased input names."""
-    out: dict[tuple[str, int], set[str]] = {}
-    try:
-        entries = tomllib.loads(text)["task"]
-        for e in entries:
-            if not str(e.get("why", "")).strip():
-                raise SourceError(f"modal-inputs.toml: {e.get('name')} has no reason")
-            for major in e["majors"]:
-                out.setdefault((e["name"].lower(), int(major)), set()).update(n.lower() for n in e["inputs"])
-    except (tomllib.TOMLDecodeError, KeyError, TypeError) as err:
-        raise SourceError(f"modal-inputs.toml: {err}")
-    return out
 
 
 def compact_task(t: dict) -> dict:
@@ -165,7 +302,10 @@ def compact_task(t: dict) -> dict:
     m = HELP_LINK.search(t.get("helpMarkDown") or "")
     if m:
         out["helpUrl"] = m.group(1)
-    out["inputs"] = [compact_input(i, where) for i in t.get("inputs") or []]
+    # An input in a group shows only when the group does. Some task.json files name a group
+    # they don't define (UseNode@1's "advanced"): such an input has no group rule.
+    groups = {g["name"]: g.get("visibleRule") for g in t.get("groups") or [] if g.get("name")}
+    out["inputs"] = [compact_input(i, where, groups.get(i.get("groupName"))) for i in t.get("inputs") or []]
     return out
 
 
@@ -181,39 +321,48 @@ def build(shared: Path) -> str:
     compact = sorted((compact_task(t) for t in tasks), key=lambda t: (t["name"].lower(), t["major"]))
     schema = json.loads((shared / SCHEMA).read_text(encoding="utf-8"))
     demanded = schema_required(schema)
-    # Versions the service still accepts that the repository no longer carries (PowerShell@1):
-    # known to exist, without their inputs.
-    have = {(t["name"].lower(), t["major"]) for t in compact}
-    schema_only = [v for v in schema_versions(schema) if (v.rsplit("@", 1)[0].lower(), int(v.rsplit("@", 1)[1])) not in have]
-    modal = read_modal(MODAL.read_text(encoding="utf-8"))
-    for key in modal:
-        if key not in {(t["name"].lower(), t["major"]) for t in compact}:
-            raise SourceError(f"modal-inputs.toml: {key[0]}@{key[1]} is not in the catalog")
+    reference_source, pages = read_reference(REFERENCE.read_text(encoding="utf-8"))
+    accepted = schema_inputs(schema)
     for t in compact:
         key = (t["name"].lower(), t["major"])
-        mark_conditional(t, demanded.get(key), modal.get(key, set()))
+        merge_documented(t, pages.get(key), accepted.get(key, {}))
+        mark_conditional(t, demanded.get(key))
+    # Versions the service still accepts that the repository no longer carries (PowerShell@1).
+    have = {(t["name"].lower(), t["major"]) for t in compact}
+    entries: dict[tuple[str, int], tuple[str, dict]] = {}
+    for name, major, entry in schema_tasks(schema):
+        entries.setdefault((name.lower(), major), (name, entry))
+    for task, major, _ in RETIRED_CONNECTIONS:
+        if (task, major) in have or (task, major) not in entries:
+            raise SourceError(f"RETIRED_CONNECTIONS: {task}@{major} is no retired version")
+    schema_only = []
+    for key in sorted(entries.keys() - have):
+        name, entry = entries[key]
+        t = retired_version(name, key[1], entry, accepted.get(key, {}), pages.get(key), demanded.get(key, set()))
+        connection_types(t["inputs"], name, key[1], [c for c in compact if c["name"].lower() == key[0]])
+        mark_conditional(t, demanded.get(key))
+        schema_only.append(t)
     source = {
         "repository": REPOSITORY,
         "path": "Tasks/*/task.json",
         "commit": data["meta"]["commit"],
         "date": SOURCE_DATE,
         "schema": SCHEMA_SOURCE,
+        "reference": f"{reference_source['repository']} {reference_source['path']}, commit {reference_source['commit']} ({reference_source['date']}), through data/task-reference.json",
         "generator": "data/gen_catalog.py (do not edit; regenerate)",
     }
-    lines = [
+    def rows(tasks: list[dict]) -> str:
+        return ",\n".join(json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in tasks)
+
+    return "\n".join([
         '{"source":' + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + ",",
-        '"schemaOnly":' + json.dumps(schema_only, separators=(",", ":")) + ",",
+        '"schemaOnly":[',
+        rows(schema_only),
+        '],',
         '"tasks":[',
-    ]
-    body = [json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in compact]
-    lines.append(",\n".join(body))
-    lines.append("]}")
-    return "\n".join(lines) + "\n"
-
-
-def shared_dir() -> Path:
-    env = os.environ.get("AZPLS_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
+        rows(compact),
+        "]}",
+    ]) + "\n"
 
 
 def main(argv: list[str]) -> int:
@@ -224,27 +373,13 @@ def main(argv: list[str]) -> int:
         return 2
     shared = shared_dir()
     if not shared.is_dir():
-        if check:
-            print("SKIP: gen_catalog.py --check: shared reference folder not found (set AZPLS_SHARED or provide ../shared); catalog.json NOT verified", file=sys.stderr)
-            return 0
-        print("error: shared reference folder not found (set AZPLS_SHARED or provide ../shared)", file=sys.stderr)
-        return 2
+        return no_shared("gen_catalog.py", OUT, check)
     try:
         text = build(shared)
     except (SourceError, OSError, KeyError, ValueError, TypeError, AttributeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if not check:
-        OUT.write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote data/catalog.json ({len(text)} bytes)", file=sys.stderr)
-        return 0
-    current = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
-    if current != text:
-        sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True), "data/catalog.json (committed)", "data/catalog.json (regenerated)"))
-        print("data/catalog.json is out of date: run python3 data/gen_catalog.py", file=sys.stderr)
-        return 1
-    print("data/catalog.json matches the catalog", file=sys.stderr)
-    return 0
+    return write_or_check("gen_catalog.py", OUT, text, check)
 
 
 if __name__ == "__main__":

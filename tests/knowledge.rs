@@ -746,6 +746,7 @@ fn data_matches_shared_documents() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     require_shared(root);
     run_python(root, &["data/gen_wif.py", "--check"]);
+    run_python(root, &["data/gen_reference.py", "--check"]);
     run_python(root, &["data/gen_catalog.py", "--check"]);
 }
 
@@ -780,8 +781,13 @@ fn catalog_finds_tasks_by_id_and_knows_retired_versions() {
         cat.task(&node.id, 1).map(|t| t.name.as_str()),
         Some("UseNode")
     );
-    // Retired from the repository, still accepted: exists, without input facts.
-    assert!(cat.exists("PowerShell", 1) && cat.task("PowerShell", 1).is_none());
+    // Retired from the repository, still accepted: exists, with the schema's inputs, but
+    // apart from the repository's versions.
+    let retired = cat.task("powershell", 1).expect("PowerShell@1");
+    assert!(retired.retired && cat.exists("PowerShell", 1));
+    assert!(retired.input("scriptName").is_some() && retired.input("script").is_none());
+    assert!(!cat.tasks().iter().any(|t| t.retired));
+    assert_eq!(cat.majors("PowerShell"), [2]);
     assert!(!cat.exists("PowerShell", 3));
     assert_eq!(cat.all_majors("powershell"), [1, 2]);
     assert!(cat.knows("XamariniOS") && !cat.knows("SonarCloudPrepare"));
@@ -810,15 +816,12 @@ fn input_visibility_chains_through_inputs_that_do_not_apply() {
     let applies = task.visibility(&set, false);
     assert_eq!(applies[index("feedRestore")], Some(false));
     assert_eq!(applies[index("nugetConfigPath")], Some(true));
-    // Inputs the catalog calls required that only some modes read are marked.
-    assert!(
-        catalog()
-            .task("HelmDeploy", 0)
-            .unwrap()
-            .input("azureContainerRegistry")
-            .unwrap()
-            .conditional
-    );
+    // An input in a group shows only when its group does: the chart registry settings of
+    // HelmDeploy@0 serve the save command alone.
+    let helm = catalog().task("HelmDeploy", 0).unwrap();
+    let registry = helm.input("azureContainerRegistry").unwrap();
+    assert!(registry.required && !registry.conditional);
+    assert_eq!(registry.visible_rule.as_deref(), Some("command == save"));
     // An input whose task.json writes `"required": "false"` is not required at all.
     assert!(!task.input("packagesDirectory").unwrap().required);
     assert!(
@@ -829,4 +832,75 @@ fn input_visibility_chains_through_inputs_that_do_not_apply() {
             .unwrap()
             .conditional
     );
+}
+
+#[test]
+fn inputs_the_reference_or_the_schema_lists_are_inputs_of_the_version() {
+    let cat = catalog();
+    for name in [
+        "NuGetAuthenticate",
+        "npmAuthenticate",
+        "PipAuthenticate",
+        "TwineAuthenticate",
+    ] {
+        let major = *cat.majors(name).last().unwrap();
+        let task = cat.task(name, major).unwrap();
+        let connection = task.input("azureDevOpsServiceConnection").unwrap();
+        assert_eq!(connection.source.as_deref(), Some("reference"), "{name}");
+        assert!(connection.accepts("WORKLOADIDENTITYSERVICECONNECTION"));
+        assert!(task.input("feedUrl").is_some(), "{name}");
+    }
+    let universal = cat.task("UniversalPackages", 1).unwrap();
+    assert!(universal.input("organization").is_some());
+    assert!(
+        universal
+            .input("workloadIdentityServiceConnection")
+            .is_some()
+    );
+    let conda = cat.task("CondaAuthenticate", 0).unwrap();
+    assert_eq!(
+        conda
+            .input("azureDevOpsServiceConnection")
+            .unwrap()
+            .source
+            .as_deref(),
+        Some("schema")
+    );
+    // The task's own inputs carry no source.
+    assert_eq!(universal.input("feed").unwrap().source, None);
+}
+
+#[test]
+fn an_input_the_reference_calls_optional_is_not_required() {
+    // task.json calls both required; their pages, Optional.
+    let packer = catalog().task("PackerBuild", 1).unwrap();
+    assert!(!packer.input("isManagedImage").unwrap().required);
+    let cli = catalog().task("DotNetCoreCLI", 2).unwrap();
+    assert!(!cli.input("publishWebProjects").unwrap().required);
+    assert!(cli.input("command").unwrap().required);
+}
+
+#[test]
+fn retired_versions_take_their_inputs_from_the_schema_and_the_reference() {
+    let cat = catalog();
+    assert_eq!(cat.retired().len(), 41);
+    let cli = cat.task("AzureCLI", 0).unwrap();
+    assert_eq!(cli.friendly_name, "Azure CLI Preview");
+    let arm = cli.input("connectedServiceNameARM").unwrap();
+    assert_eq!(arm.source.as_deref(), Some("schema"));
+    // The page's condition: required only with the Resource Manager connection type.
+    assert!(arm.required);
+    assert_eq!(
+        arm.visible_rule.as_deref(),
+        Some("connectedServiceNameSelector = connectedServiceNameARM")
+    );
+    assert!(cli.reference_url().unwrap().ends_with("/azure-cli-v0"));
+    // The connection type, which neither source gives, comes from AzureCLI@1's same input.
+    assert_eq!(arm.connection_type(), Some("AzureRM"));
+    // No reference page: no link rather than a broken one; the schema says what is required.
+    let license = cat.task("XamarinLicense", 1).unwrap();
+    assert!(license.undocumented && license.reference_url().is_none());
+    assert!(license.input("email").unwrap().required);
+    // Retired versions have no id: steps naming a task by id find the repository's.
+    assert!(cat.retired().iter().all(|t| t.id.is_empty()));
 }

@@ -7,6 +7,7 @@ Tests on the real documents skip themselves when the shared reference folder is 
 from __future__ import annotations
 
 import io
+import json
 import sys
 import tomllib
 import unittest
@@ -241,7 +242,6 @@ class RealDocuments(unittest.TestCase):
         self.assertTrue(any("Identity not found" in p for p in problems), problems)
 
     def test_catalog_marks_inputs_the_schema_does_not_demand(self):
-        import json
         tasks = {(t["name"], t["major"]): t for t in json.loads(gen_catalog.build(SHARED))["tasks"]}
         inputs = {i["name"]: i for i in tasks[("DotNetCoreCLI", 2)]["inputs"]}
         # The task writes required as the string "false": not required, so nothing to mark.
@@ -249,8 +249,39 @@ class RealDocuments(unittest.TestCase):
         self.assertNotIn("conditional", inputs["packagesDirectory"])
         azcli = {i["name"]: i for i in tasks[("AzureCLI", 2)]["inputs"]}
         self.assertNotIn("conditional", azcli["connectedServiceNameARM"])
+        # Once marked by hand; its group, shown only for the save command, says so now.
         helm = {i["name"]: i for i in tasks[("HelmDeploy", 0)]["inputs"]}
-        self.assertTrue(helm["azureContainerRegistry"].get("conditional"))
+        self.assertNotIn("conditional", helm["azureContainerRegistry"])
+        self.assertEqual(helm["azureContainerRegistry"]["visibleRule"], "command == save")
+        packer = {i["name"]: i for i in tasks[("PackerBuild", 1)]["inputs"]}
+        self.assertEqual(packer["ConnectedServiceName"]["visibleRule"], "templateType = builtin")
+        self.assertEqual(packer["managedImageName"]["visibleRule"], "isManagedImage = true && templateType = builtin")
+
+    def test_catalog_takes_inputs_the_reference_and_the_schema_list(self):
+        tasks = {(t["name"], t["major"]): t for t in json.loads(gen_catalog.build(SHARED))["tasks"]}
+        nuget = {i["name"]: i for i in tasks[("NuGetAuthenticate", 1)]["inputs"]}
+        self.assertEqual(nuget["workloadIdentityServiceConnection"]["aliases"], ["azureDevOpsServiceConnection"])
+        self.assertEqual((nuget["feedUrl"]["source"], nuget["feedUrl"].get("required")), ("reference", None))
+        universal = {i["name"]: i for i in tasks[("UniversalPackages", 1)]["inputs"]}
+        self.assertEqual(universal["organization"]["source"], "reference")
+        conda = {i["name"]: i for i in tasks[("CondaAuthenticate", 0)]["inputs"]}
+        self.assertEqual(conda["workloadIdentityServiceConnection"]["source"], "schema")
+        # task.json calls it required; its page, Optional.
+        packer = {i["name"]: i for i in tasks[("PackerBuild", 1)]["inputs"]}
+        self.assertNotIn("required", packer["isManagedImage"])
+
+    def test_retired_versions_have_inputs(self):
+        data = json.loads(gen_catalog.build(SHARED))
+        retired = {(t["name"], t["major"]): t for t in data["schemaOnly"]}
+        self.assertEqual(len(retired), 41)
+        self.assertFalse(retired.keys() & {(t["name"], t["major"]) for t in data["tasks"]})
+        cli = {i["name"]: i for i in retired[("AzureCLI", 0)]["inputs"]}
+        self.assertEqual(cli["inlineScript"]["visibleRule"], "scriptLocation = inlineScript")
+        self.assertEqual(cli["connectedServiceNameARM"]["type"], "connectedService:AzureRM")
+        alerts = {i["name"]: i for i in retired[("AzureMonitorAlerts", 0)]["inputs"]}
+        self.assertEqual(alerts["ConnectedServiceName"]["type"], "connectedService:AzureRM")
+        self.assertEqual(sorted(k for k, t in retired.items() if t.get("undocumented")), [
+            ("SonarQubePostTest", 1), ("SonarQubePreBuild", 1), ("XamarinComponentRestore", 0), ("XamarinLicense", 1), ("XamariniOS", 1)])
 
     def test_catalog_is_deterministic(self):
         self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
@@ -288,22 +319,135 @@ class SchemaRequired(unittest.TestCase):
             {"name": "c", "required": True, "visibleRule": "a = x"},
             {"name": "d", "required": True, "default": "1"},
         ]}
-        gen_catalog.mark_conditional(task, {"alias"}, set())
+        gen_catalog.mark_conditional(task, {"alias"})
         self.assertEqual([i["name"] for i in task["inputs"] if i.get("conditional")], ["b"])
         untouched = {"inputs": [{"name": "b", "required": True}]}
-        gen_catalog.mark_conditional(untouched, None, set())
+        gen_catalog.mark_conditional(untouched, None)
         self.assertNotIn("conditional", untouched["inputs"][0])
-        listed = {"inputs": [{"name": "B", "required": True}]}
-        gen_catalog.mark_conditional(listed, None, {"b"})
-        self.assertTrue(listed["inputs"][0]["conditional"])
 
-    def test_modal_list_needs_a_reason_for_each_entry(self):
-        ok = gen_catalog.read_modal('[[task]]\nname = "X"\nmajors = [1, 2]\ninputs = ["A"]\nwhy = "only in one mode"\n')
-        self.assertEqual(ok, {("x", 1): {"a"}, ("x", 2): {"a"}})
-        with self.assertRaises(gen_catalog.SourceError):
-            gen_catalog.read_modal('[[task]]\nname = "X"\nmajors = [1]\ninputs = ["A"]\n')
-        with self.assertRaises(gen_catalog.SourceError):
-            gen_catalog.read_modal('[[task]]\nname = "X"\n')
+    def test_rules_of_an_input_and_its_group_both_hold(self):
+        self.assertEqual(gen_catalog.effective_rule("a = 1", "b = 2"), "a = 1 && b = 2")
+        # `&&` binds tighter than `||`: a part with `||` keeps its meaning in parentheses.
+        self.assertEqual(gen_catalog.effective_rule("a = 1", "b = 2 || b = 3"), "a = 1 && (b = 2 || b = 3)")
+        self.assertEqual(gen_catalog.effective_rule("a = 1 || a = 2", "b = 2"), "(a = 1 || a = 2) && b = 2")
+        self.assertEqual(gen_catalog.effective_rule(None, "b = 2"), "b = 2")
+        self.assertEqual(gen_catalog.effective_rule("", "  "), None)
+        # BicepDeploy@0 repeats its group's rule on the input: written once.
+        self.assertEqual(gen_catalog.effective_rule("type = deploymentStack", "type  =  deploymentStack"), "type = deploymentStack")
+
+    def test_group_rules_reach_their_inputs_and_unknown_groups_are_ignored(self):
+        task = {"name": "X", "id": "ID", "major": 1, "minor": 0, "patch": 0,
+                "groups": [{"name": "azure", "visibleRule": "mode = builtin"}, {"name": "plain"}],
+                "inputs": [
+                    {"name": "mode", "type": "pickList", "required": True, "default": "builtin"},
+                    {"name": "sub", "type": "string", "required": True, "groupName": "azure"},
+                    {"name": "image", "type": "string", "visibleRule": "managed = true", "groupName": "azure"},
+                    {"name": "free", "type": "string", "groupName": "plain"},
+                    {"name": "stray", "type": "string", "groupName": "advanced"},
+                ]}
+        rules = {i["name"]: i.get("visibleRule") for i in gen_catalog.compact_task(task)["inputs"]}
+        self.assertEqual(rules, {"mode": None, "sub": "mode = builtin", "image": "managed = true && mode = builtin", "free": None, "stray": None})
+
+
+class DocumentedInputs(unittest.TestCase):
+    def task(self):
+        return {"name": "X", "major": 1, "inputs": [
+            {"name": "connectedServiceNameARM", "aliases": ["azureSubscription"], "type": "connectedService:AzureRM", "required": True},
+            {"name": "clean", "type": "boolean", "required": True, "default": "false"},
+            {"name": "legacy", "type": "string", "required": True},
+        ]}
+
+    def page(self, *inputs):
+        return {"name": "X", "major": 1, "inputs": list(inputs)}
+
+    def test_an_input_the_page_calls_optional_is_not_required(self):
+        t = self.task()
+        gen_catalog.merge_documented(t, self.page({"name": "CLEAN", "type": "boolean", "status": "optional"}), {})
+        self.assertNotIn("required", t["inputs"][1])
+        self.assertTrue(t["inputs"][0]["required"])
+
+    def test_optional_only_on_older_servers_changes_nothing(self):
+        t = self.task()
+        gen_catalog.merge_documented(t, self.page({"name": "legacy", "type": "string", "status": "optional", "cloud": False}), {})
+        self.assertTrue(t["inputs"][2]["required"])
+
+    def test_inputs_found_by_any_spelling_are_not_added(self):
+        t = self.task()
+        gen_catalog.merge_documented(t, self.page({"name": "AzureSubscription", "aliases": ["connectedServiceNameARM"], "type": "string", "status": "required"}), {"azuresubscription": {"type": "string"}})
+        self.assertEqual(len(t["inputs"]), 3)
+
+    def test_page_and_schema_inputs_are_added_after_the_tasks_own_with_their_source(self):
+        t = self.task()
+        page = self.page(
+            {"name": "azureDevOpsServiceConnection", "aliases": ["workloadIdentityServiceConnection"], "type": "string", "status": "optional", "when": "nuGetServiceConnections == ''", "label": "Connection"},
+            {"name": "feedUrl", "type": "string", "status": "required-when", "when": "a = b", "default": "x"},
+        )
+        schema = {
+            "feedUrl": {"type": "string"},
+            "workloadIdentityServiceConnection": {"type": "string"},
+            "mode": {"description": "Mode", "enum": ["a", "b"], "aliases": ["runMode", "how"]},
+            "approve": {"type": "boolean"},
+        }
+        gen_catalog.merge_documented(t, page, schema)
+        self.assertEqual(t["inputs"][3:], [
+            # Both sources write the key first and task.json's name as the first alias.
+            {"name": "workloadIdentityServiceConnection", "aliases": ["azureDevOpsServiceConnection"], "type": "string", "visibleRule": "nuGetServiceConnections == ''", "label": "Connection", "source": "reference"},
+            {"name": "feedUrl", "type": "string", "required": True, "default": "x", "visibleRule": "a = b", "source": "reference"},
+            {"name": "runMode", "aliases": ["mode", "how"], "type": "pickList", "options": ["a", "b"], "label": "Mode", "source": "schema"},
+            {"name": "approve", "type": "boolean", "source": "schema"},
+        ])
+
+    def test_schema_inputs_of_a_version_listed_twice_are_merged(self):
+        schema = {"definitions": {"task": {"anyOf": [
+            {"properties": {"task": {"pattern": "^X@1$"}, "inputs": {"properties": {"a": {}}}}},
+            {"properties": {"task": {"pattern": "^X@1$"}, "inputs": {"properties": {"b": {}}}}},
+        ]}}}
+        self.assertEqual(sorted(gen_catalog.schema_inputs(schema)[("x", 1)]), ["a", "b"])
+
+    def entry(self, **inputs):
+        return {"properties": {"task": {"pattern": "^Old@1$", "description": "Old task\n\nDoes old things"}, "inputs": {"properties": inputs}}}
+
+    def test_a_retired_version_takes_the_schemas_inputs_and_its_pages_facts(self):
+        accepted = {"mode": {"enum": ["a", "b"], "description": "Mode"}, "path": {"type": "string", "description": "Path"}, "flag": {"type": "boolean"}}
+        page = self.page(
+            {"name": "mode", "type": "string", "status": "required", "default": "a"},
+            {"name": "path", "type": "string", "status": "required-when", "when": "mode = a", "label": "Page label"},
+            {"name": "flag", "type": "boolean", "status": "optional", "default": "false"},
+            {"name": "extra", "type": "string", "status": "optional"},
+        )
+        t = gen_catalog.retired_version("Old", 1, self.entry(), accepted, page, {"flag"})
+        self.assertEqual((t["name"], t["major"], t["friendlyName"], t["description"]), ("Old", 1, "Old task", "Does old things"))
+        self.assertNotIn("undocumented", t)
+        self.assertEqual(t["inputs"], [
+            {"name": "mode", "type": "pickList", "required": True, "default": "a", "options": ["a", "b"], "label": "Mode", "source": "schema"},
+            {"name": "path", "type": "string", "required": True, "visibleRule": "mode = a", "label": "Path", "source": "schema"},
+            # The page calls it Optional: the schema's required list does not count where a page speaks.
+            {"name": "flag", "type": "boolean", "default": "false", "source": "schema"},
+            {"name": "extra", "type": "string", "source": "reference"},
+        ])
+
+    def test_a_retired_version_without_a_page_is_required_as_the_schema_says(self):
+        t = gen_catalog.retired_version("Old", 1, self.entry(), {"email": {"type": "string"}, "product": {"enum": ["x"]}}, None, {"email"})
+        self.assertTrue(t["undocumented"])
+        self.assertEqual([(i["name"], i.get("required", False)) for i in t["inputs"]], [("email", True), ("product", False)])
+
+    def test_a_retired_input_takes_the_connection_type_of_the_nearest_version(self):
+        inputs = [{"name": "bus", "aliases": ["azureSubscription"], "type": "string"}, {"name": "path", "type": "string"}]
+        versions = [
+            {"major": 2, "inputs": [{"name": "azureSubscription", "type": "connectedService:AzureRM"}, {"name": "path", "type": "filePath"}]},
+            {"major": 1, "inputs": [{"name": "BUS", "type": "connectedService:AzureServiceBus"}]},
+        ]
+        gen_catalog.connection_types(inputs, "Old", 0, versions)
+        # Major 1 is nearer than 2; only connection types carry over.
+        self.assertEqual([i["type"] for i in inputs], ["connectedService:AzureServiceBus", "string"])
+        listed = [{"name": "ConnectedServiceName", "aliases": ["azureSubscription"], "type": "string"}]
+        gen_catalog.connection_types(listed, "AzureMonitorAlerts", 0, [])
+        self.assertEqual(listed[0]["type"], "connectedService:AzureRM")
+
+    def test_a_broken_reference_file_says_to_regenerate_it(self):
+        with self.assertRaises(gen_catalog.SourceError) as cm:
+            gen_catalog.read_reference('{"tasks": []}')
+        self.assertIn("gen_reference.py", str(cm.exception))
 
 
 class CheckModes(unittest.TestCase):

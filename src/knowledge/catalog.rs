@@ -1,5 +1,6 @@
 //! The built-in task catalog (every task version of microsoft/azure-pipelines-tasks with its
-//! inputs), from the generated `data/catalog.json`.
+//! inputs, those the task reference and the YAML schema add, and the retired versions the
+//! service still accepts), from the generated `data/catalog.json`.
 //!
 //! Parsed lazily on first use, separately from the WIF tables: it is about 30 times larger, and
 //! the language server should start without paying for it.
@@ -22,20 +23,28 @@ pub struct Catalog {
     /// (id, major) -> index into `tasks`. One id can carry several names over its versions
     /// (NuGetInstaller, NuGetRestore, NuGetCommand), so the major is part of the key.
     by_id: HashMap<(String, u32), usize>,
-    /// (name, major) of the versions the YAML schema still accepts but the task repository
-    /// no longer carries: they exist, without input facts. Only steps the catalog doesn't
-    /// know look here, so a list will do.
-    retired: Vec<(String, u32)>,
+    /// The versions the YAML schema still accepts but the task repository no longer carries
+    /// (PowerShell@1), with the inputs the schema and the task reference give them. Found by
+    /// [`Catalog::task`] like the others, but not among [`Catalog::tasks`], [`Catalog::majors`]
+    /// or [`Catalog::names`], which speak for the task repository.
+    retired: Vec<CatalogTask>,
+    /// (lowercased name, major) -> index into `retired`.
+    retired_index: HashMap<(String, u32), usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogTask {
     pub name: String,
-    /// The task's id, lowercase: steps may name a task by it.
+    /// The task's id, lowercase: steps may name a task by it. Empty for retired versions,
+    /// whose id the schema doesn't give.
+    #[serde(default)]
     pub id: String,
     pub major: u32,
+    /// 0 for retired versions, whose minor and patch the schema doesn't give.
+    #[serde(default)]
     pub minor: u32,
+    #[serde(default)]
     pub patch: u32,
     pub friendly_name: String,
     pub description: String,
@@ -46,6 +55,13 @@ pub struct CatalogTask {
     /// The "Learn more" link of the task's help text, when it has one.
     #[serde(default)]
     pub help_url: Option<String>,
+    /// A retired version that the task reference has no page for.
+    #[serde(default)]
+    pub undocumented: bool,
+    /// Retired from the task repository but still accepted by the service: its inputs come
+    /// from the YAML schema and the task reference.
+    #[serde(skip)]
+    pub retired: bool,
     pub inputs: Vec<CatalogInput>,
     /// Indexes of the inputs a step must set (required, no default), found on first use:
     /// rules ask on every keystroke.
@@ -62,19 +78,25 @@ pub struct CatalogInput {
     /// "connectedService:AzureRM", "boolean", "pickList", ...
     #[serde(rename = "type")]
     pub kind: String,
+    /// task.json's `required`, unless Microsoft's task reference calls the input Optional.
     #[serde(default)]
     pub required: bool,
     /// `None` also for an empty default: both mean the user must supply a value.
     #[serde(default)]
     pub default: Option<String>,
+    /// When the input applies: its own rule and its input group's, both holding.
     #[serde(default)]
     pub visible_rule: Option<String>,
     #[serde(default)]
     pub options: Vec<String>,
     #[serde(default)]
     pub label: String,
-    /// Marked required, with no rule and no default, yet read only in some of the task's modes
-    /// (the YAML schema doesn't demand it, or `data/modal-inputs.toml` says why).
+    /// Where an input task.json lacks comes from: `"reference"` (Microsoft's task reference
+    /// lists it) or `"schema"` (the YAML schema accepts it); `None` for task.json's own.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Marked required, with no rule and no default, yet not demanded of every step by the
+    /// YAML schema: read only in some of the task's modes.
     #[serde(default)]
     pub conditional: bool,
     /// `visible_rule`, parsed on first use: rules are read on every keystroke.
@@ -267,9 +289,10 @@ impl CatalogTask {
     /// (`https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/azure-cli-v2`), or
     /// the task's own help link for the few versions the reference does not document.
     pub fn reference_url(&self) -> Option<String> {
-        let undocumented = UNDOCUMENTED
-            .iter()
-            .any(|(n, m)| self.name.eq_ignore_ascii_case(n) && self.major == *m);
+        let undocumented = self.undocumented
+            || UNDOCUMENTED
+                .iter()
+                .any(|(n, m)| self.name.eq_ignore_ascii_case(n) && self.major == *m);
         if undocumented {
             return self.help_url.clone();
         }
@@ -360,7 +383,7 @@ pub fn reference_slug(name: &str) -> String {
 struct RawCatalog {
     source: RawSource,
     #[serde(default)]
-    schema_only: Vec<String>,
+    schema_only: Vec<CatalogTask>,
     tasks: Vec<CatalogTask>,
 }
 
@@ -391,14 +414,13 @@ impl Catalog {
                 return Err(format!("catalog.json: duplicate {}@{}", t.name, t.major));
             }
         }
-        let mut retired = Vec::with_capacity(raw.schema_only.len());
-        for v in &raw.schema_only {
-            let parsed = v
-                .rsplit_once('@')
-                .and_then(|(n, m)| Some((n.to_string(), m.parse::<u32>().ok()?)));
-            match parsed {
-                Some(pair) => retired.push(pair),
-                None => return Err(format!("catalog.json: bad schemaOnly entry {v:?}")),
+        let mut retired = raw.schema_only;
+        let mut retired_index = HashMap::with_capacity(retired.len());
+        for (i, t) in retired.iter_mut().enumerate() {
+            t.retired = true;
+            let key = (t.name.to_ascii_lowercase(), t.major);
+            if index.contains_key(&key) || retired_index.insert(key, i).is_some() {
+                return Err(format!("catalog.json: duplicate {}@{}", t.name, t.major));
             }
         }
         Ok(Catalog {
@@ -407,6 +429,7 @@ impl Catalog {
             index,
             by_id,
             retired,
+            retired_index,
         })
     }
 
@@ -415,15 +438,16 @@ impl Catalog {
         &self.commit
     }
 
-    /// By name (case-insensitive) or by task id.
+    /// By name (case-insensitive) or by task id; retired versions by name only.
     pub fn task(&self, name: &str, major: u32) -> Option<&CatalogTask> {
         let key = (name.to_ascii_lowercase(), major);
-        let index = if is_task_id(name) {
-            &self.by_id
-        } else {
-            &self.index
-        };
-        index.get(&key).map(|&i| &self.tasks[i])
+        if is_task_id(name) {
+            return self.by_id.get(&key).map(|&i| &self.tasks[i]);
+        }
+        match self.index.get(&key) {
+            Some(&i) => Some(&self.tasks[i]),
+            None => self.retired_index.get(&key).map(|&i| &self.retired[i]),
+        }
     }
 
     /// Whether any version has this name (case-insensitive) or id, retired ones included.
@@ -432,11 +456,10 @@ impl Catalog {
         if is_task_id(name) {
             self.tasks.iter().any(|t| t.id == lower)
         } else {
-            self.tasks.iter().any(|t| t.name.eq_ignore_ascii_case(name))
-                || self
-                    .retired
-                    .iter()
-                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            self.tasks
+                .iter()
+                .chain(&self.retired)
+                .any(|t| t.name.eq_ignore_ascii_case(name))
         }
     }
 
@@ -444,10 +467,6 @@ impl Catalog {
     /// still accepted by the service (PowerShell@1).
     pub fn exists(&self, name: &str, major: u32) -> bool {
         self.task(name, major).is_some()
-            || self
-                .retired
-                .iter()
-                .any(|(n, m)| *m == major && n.eq_ignore_ascii_case(name))
     }
 
     /// The majors that exist for a name, retired ones included, ascending.
@@ -456,8 +475,8 @@ impl Catalog {
         m.extend(
             self.retired
                 .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, major)| *major),
+                .filter(|t| t.name.eq_ignore_ascii_case(name))
+                .map(|t| t.major),
         );
         m.sort_unstable();
         m.dedup();
@@ -493,8 +512,14 @@ impl Catalog {
         })
     }
 
+    /// The task repository's versions.
     pub fn tasks(&self) -> &[CatalogTask] {
         &self.tasks
+    }
+
+    /// The retired versions the service still accepts.
+    pub fn retired(&self) -> &[CatalogTask] {
+        &self.retired
     }
 }
 

@@ -2,9 +2,10 @@
 //!
 //! The grammar is the one the catalog actually uses: comparisons `a = x`, `a == x`, `a != x`,
 //! `a EndsWith x`, `a NotEndsWith x`, combined with `&&` and `||` (`&&` binds tighter) and
-//! parentheses. Values are compared case-insensitively. Evaluation is three-valued: an input
-//! whose value can't be known (a runtime expression) makes the comparison unknown, and unknown
-//! only decides the result when the other operands don't.
+//! parentheses. Values are compared case-insensitively, without quotes around them (`""` is the
+//! empty value). Evaluation is three-valued: an input whose value can't be known (a runtime
+//! expression) makes the comparison unknown, and unknown only decides the result when the other
+//! operands don't.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VisibleRule {
@@ -181,7 +182,10 @@ impl VisibleRule {
                     RuleValue::Unknown => return None,
                     RuleValue::Absent => return Some(false),
                 };
-                let (a, v) = (actual.to_ascii_lowercase(), value.to_ascii_lowercase());
+                let (a, v) = (
+                    actual.to_ascii_lowercase(),
+                    unquoted(value).to_ascii_lowercase(),
+                );
                 Some(match op {
                     CompareOp::Eq => a == v,
                     CompareOp::Ne => a != v,
@@ -236,6 +240,15 @@ impl VisibleRule {
             VisibleRule::And(p) | VisibleRule::Or(p) => p.iter().flat_map(|r| r.inputs()).collect(),
         }
     }
+}
+
+/// A value as compared: rules write the empty value as `""` or `''` (`appType != ""`), so
+/// quotes around a whole value are not part of it.
+fn unquoted(value: &str) -> &str {
+    ['"', '\'']
+        .iter()
+        .find_map(|&q| value.strip_prefix(q)?.strip_suffix(q))
+        .unwrap_or(value)
 }
 
 #[cfg(test)]
@@ -303,6 +316,19 @@ mod tests {
             VisibleRule::parse("a = 1 && b = y").unwrap().eval(&unknown),
             Some(false)
         );
+    }
+
+    #[test]
+    fn quotes_around_a_value_are_not_part_of_it() {
+        let empty = |_: &str| RuleValue::Known(String::new());
+        let set = |_: &str| RuleValue::Known("functionApp".into());
+        for rule in ["appType != \"\"", "appType != ''"] {
+            let r = VisibleRule::parse(rule).unwrap();
+            assert_eq!(r.eval(&empty), Some(false), "{rule}");
+            assert_eq!(r.eval(&set), Some(true), "{rule}");
+        }
+        let r = VisibleRule::parse("kind = 'web app'").unwrap();
+        assert_eq!(r.eval(&|_| RuleValue::Known("Web App".into())), Some(true));
     }
 
     #[test]
