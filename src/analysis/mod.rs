@@ -6,6 +6,7 @@
 
 mod memo;
 pub mod rules;
+pub mod structure;
 pub mod suggest;
 pub mod suppress;
 
@@ -110,6 +111,11 @@ pub const RULES: &[(&Rule, Check)] = &[
         &rules::missing_required_input::RULE,
         rules::missing_required_input::check,
     ),
+    // The language: keys, types and values from the YAML schema.
+    (&rules::unknown_key::RULE, rules::unknown_key::check),
+    (&rules::wrong_type::RULE, rules::wrong_type::check),
+    (&rules::invalid_value::RULE, rules::invalid_value::check),
+    (&rules::missing_key::RULE, rules::missing_key::check),
     // Templates, where the document's place is known.
     (
         &rules::template_outside::RULE,
@@ -213,9 +219,16 @@ pub struct Context<'a> {
     entries: Vec<Option<&'static TaskEntry>>,
     /// The catalog version of each step, likewise.
     catalogued: Vec<Option<&'static CatalogTask>>,
+    /// The structure issues, found on first use by the rules that report them.
+    structure: std::sync::OnceLock<Vec<structure::Issue>>,
 }
 
 impl Context<'_> {
+    /// The structure issues of the whole document (one walk for the four structure rules).
+    pub fn structure(&self) -> &[structure::Issue] {
+        self.structure.get_or_init(|| structure::check(self.doc))
+    }
+
     /// The text of a span of the document.
     pub fn slice(&self, span: &Span) -> String {
         self.doc.rope().byte_slice(span.clone()).to_string()
@@ -498,6 +511,7 @@ fn run_rules(
         knowledge: kb,
         entries,
         catalogued,
+        structure: std::sync::OnceLock::new(),
     };
     let mut findings = Vec::new();
     for (rule, check) in RULES {

@@ -16,6 +16,7 @@
 
 mod catalog;
 mod errors;
+pub mod language;
 mod migration;
 mod visible_rule;
 mod wif;

@@ -4,17 +4,23 @@
 pub mod container_resource;
 pub mod deprecated_task;
 pub mod deprecated_version;
+pub mod invalid_value;
+pub mod missing_key;
 pub mod missing_required_input;
 pub mod parse_limit;
 pub mod planned_support;
 pub mod template_outside;
 pub mod unknown_input;
+pub mod unknown_key;
 pub mod unknown_task;
 pub mod unknown_version;
 pub mod unsupported_input;
 pub mod unsupported_task;
+pub mod wrong_type;
 
-use crate::analysis::Context;
+use crate::analysis::structure::IssueKind;
+use crate::analysis::{Context, Finding, Fix, Rule};
+use crate::document::Edit;
 use crate::knowledge::Status;
 use crate::model::{TaskRef, TaskStep};
 use crate::text::Span;
@@ -102,5 +108,28 @@ pub fn connection_label(support: &crate::knowledge::InputSupport) -> String {
         "dockerregistry" => "Docker registry service connection".to_string(),
         "kubernetes" => "Kubernetes service connection".to_string(),
         other => format!("{other} service connection"),
+    }
+}
+
+/// The structure issues of one kind, as findings of `rule`; a known spelling is a safe fix
+/// (the key or value meant nothing to the service as written).
+pub fn structure_findings(
+    ctx: &Context,
+    rule: &'static Rule,
+    kind: IssueKind,
+    out: &mut Vec<Finding>,
+) {
+    for issue in ctx.structure().iter().filter(|i| i.kind == kind) {
+        let mut finding = ctx.finding(rule, issue.span.clone(), issue.message.clone());
+        finding.fix = issue.replacement.as_ref().map(|to| Fix {
+            title: format!("Change to \"{to}\""),
+            edits: vec![Edit {
+                span: issue.span.clone(),
+                text: to.clone(),
+            }],
+            safe: true,
+            note: None,
+        });
+        out.push(finding);
     }
 }

@@ -1,0 +1,641 @@
+//! The pipeline's structure checked against the language (`knowledge::language`): unknown
+//! keys, values of the wrong type or outside their allowed values, and missing keys. The
+//! rules `unknown-key`, `wrong-type`, `invalid-value` and `missing-key` each report their
+//! kind of [`Issue`] from one walk, done once per analysis.
+//!
+//! Each value is checked against one shape of its type, chosen from the value itself: its
+//! form (scalar, sequence, mapping) and, among mappings, the key that identifies the shape
+//! (`task`, `script`, `job`, `deployment` …). A mapping that no key identifies is checked
+//! against the keys of all its shapes together. So one mistake gives one finding, never a
+//! list of every alternative the schema allows.
+//!
+//! Never an error: `${{ }}` keys (their bodies are checked in the context they insert into),
+//! values with `${{ }}`, `$[ ]` or `$( )` (not type-checked), empty values, documents that are
+//! not pipelines (no pipeline key at their root, or a recognised other format), and whatever
+//! lies in a region the parser could not read.
+
+use ropey::Rope;
+use tree_sitter::Node;
+
+use crate::analysis::suggest;
+use crate::document::Document;
+use crate::knowledge::language::{Language, MappingShape, ScalarKind, Shape, TypeId, language};
+use crate::model::{self, yaml};
+use crate::text::Span;
+
+/// How deep the walk goes into nested values; the parse limits keep real documents far
+/// below it.
+const MAX_DEPTH: usize = 96;
+
+/// Root keys that make a document a pipeline or a pipeline template.
+const PIPELINE_KEYS: &[&str] = &[
+    "stages",
+    "jobs",
+    "steps",
+    "extends",
+    "trigger",
+    "pr",
+    "schedules",
+    "resources",
+    "pool",
+    "phases",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueKind {
+    UnknownKey,
+    WrongType,
+    InvalidValue,
+    MissingKey,
+}
+
+/// One problem with the structure; the rules turn it into a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    pub kind: IssueKind,
+    pub span: Span,
+    pub message: String,
+    /// A replacement for `span`'s text that fixes it (a key's right spelling).
+    pub replacement: Option<String>,
+}
+
+/// Every structure issue of the document, in document order.
+pub fn check(doc: &Document) -> Vec<Issue> {
+    let tree = doc.tree();
+    let rope = doc.rope();
+    let mut walker = Walker {
+        rope,
+        lang: language(),
+        issues: Vec::new(),
+    };
+    for mapping in model::document_mappings(tree.root_node()) {
+        let keys: Vec<String> = yaml::pairs(mapping)
+            .filter_map(|(k, _)| yaml::key_text(rope, k))
+            .collect();
+        if !is_pipeline(&keys) {
+            continue;
+        }
+        walker.root(mapping, &keys);
+    }
+    walker.issues.sort_by_key(|i| (i.span.start, i.span.end));
+    walker.issues
+}
+
+/// A document is a pipeline (or a template of one) when a pipeline key stands at its root, or
+/// when it declares `parameters:` beside only keys a pipeline may have; other YAML is not
+/// ours to judge.
+pub fn is_pipeline(keys: &[String]) -> bool {
+    if model::foreign_kind(keys).is_some() {
+        return false;
+    }
+    if keys.iter().any(|k| PIPELINE_KEYS.contains(&k.as_str())) {
+        return true;
+    }
+    let lang = language();
+    let known = |k: &String| lang.mappings(lang.root()).any(|m| m.key(k).is_some());
+    keys.iter().any(|k| k == "parameters" || k == "variables") && keys.iter().all(known)
+}
+
+struct Walker<'a> {
+    rope: &'a Rope,
+    lang: &'static Language,
+    issues: Vec<Issue>,
+}
+
+/// A key of a mapping being checked.
+struct Pair<'t> {
+    key: Node<'t>,
+    text: String,
+    value: Option<Node<'t>>,
+}
+
+impl<'t> Walker<'_> {
+    fn push(&mut self, kind: IssueKind, span: Span, message: String) {
+        self.issues.push(Issue {
+            kind,
+            span,
+            message,
+            replacement: None,
+        });
+    }
+
+    /// The top-level mapping: a pipeline in one of its forms, or a template whose root is
+    /// `parameters:` and what it provides. Nothing is required at the root.
+    fn root(&mut self, mapping: Node<'t>, keys: &[String]) {
+        let root = self.lang.root();
+        let chosen = self.choose(root, keys);
+        let pairs = self.pairs(mapping);
+        self.mapping_keys(root, chosen, &pairs, "the pipeline", 0);
+    }
+
+    fn pairs(&self, mapping: Node<'t>) -> Vec<Pair<'t>> {
+        yaml::pairs(mapping)
+            .filter_map(|(key, value)| {
+                let text = yaml::key_text(self.rope, key)?;
+                Some(Pair { key, text, value })
+            })
+            .collect()
+    }
+
+    /// The mapping shape of `ty` that `keys` identify: the one whose identifying key is
+    /// present (the one knowing most of the keys if several are), the only one, or none
+    /// (then the keys of all shapes count).
+    fn choose(&self, ty: TypeId, keys: &[String]) -> Option<usize> {
+        let shapes: Vec<(usize, &MappingShape)> = self.mapping_shapes(ty).collect();
+        if shapes.len() == 1 {
+            return Some(shapes[0].0);
+        }
+        let identified = shapes
+            .iter()
+            .filter(|(_, m)| m.first.as_ref().is_some_and(|f| keys.contains(f)));
+        identified
+            .max_by_key(|(i, m)| {
+                let known = keys.iter().filter(|k| m.key(k).is_some()).count();
+                // Earlier shapes win ties: max_by_key keeps the last maximum.
+                (known, usize::MAX - i)
+            })
+            .map(|(i, _)| *i)
+    }
+
+    fn mapping_shapes(&self, ty: TypeId) -> impl Iterator<Item = (usize, &'static MappingShape)> {
+        let lang = self.lang;
+        lang.get(ty)
+            .shapes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Shape::Mapping(m) => Some((i, m)),
+                _ => None,
+            })
+    }
+
+    fn shape(&self, ty: TypeId, index: usize) -> &'static MappingShape {
+        match &self.lang.get(ty).shapes[index] {
+            Shape::Mapping(m) => m,
+            _ => unreachable!("choose returns mapping shapes"),
+        }
+    }
+
+    /// The type of `key` in the chosen shape, or in any shape when none was chosen.
+    fn key_type(&self, ty: TypeId, chosen: Option<usize>, key: &str) -> KeyLookup {
+        let shapes: Vec<&MappingShape> = match chosen {
+            Some(i) => vec![self.shape(ty, i)],
+            None => self.mapping_shapes(ty).map(|(_, m)| m).collect(),
+        };
+        for m in &shapes {
+            if let Some(k) = m.key(key) {
+                return KeyLookup::Known(k.ty);
+            }
+        }
+        if let Some(open) = shapes.iter().find_map(|m| m.open) {
+            return KeyLookup::Known(open);
+        }
+        let names = || shapes.iter().flat_map(|m| m.keys.iter());
+        if let Some(k) = names().find(|k| k.name.eq_ignore_ascii_case(key)) {
+            return KeyLookup::Case(k.name.clone());
+        }
+        let visible: Vec<&str> = names()
+            .filter(|k| !k.hidden)
+            .map(|k| k.name.as_str())
+            .collect();
+        KeyLookup::Unknown(suggest::nearest(key, visible).map(str::to_string))
+    }
+
+    /// Checks the keys of a mapping against a shape (or all shapes of the type), and the
+    /// value of each key against its type. `${{ }}` keys insert into this same mapping.
+    fn mapping_keys(
+        &mut self,
+        ty: TypeId,
+        chosen: Option<usize>,
+        pairs: &[Pair<'t>],
+        what: &str,
+        depth: usize,
+    ) {
+        for pair in pairs {
+            if yaml::is_expression(&pair.text) {
+                if let Some(value) = pair.value.and_then(yaml::content)
+                    && yaml::is_mapping(value)
+                    && depth < MAX_DEPTH
+                {
+                    let inner = self.pairs(value);
+                    self.mapping_keys(ty, chosen, &inner, what, depth + 1);
+                }
+                continue;
+            }
+            match self.key_type(ty, chosen, &pair.text) {
+                KeyLookup::Known(key_ty) => {
+                    if let Some(value) = pair.value {
+                        self.value(value, key_ty, &pair.text, depth + 1);
+                    }
+                }
+                KeyLookup::Case(right) => {
+                    let span = self.key_span(pair.key);
+                    self.issues.push(Issue {
+                        kind: IssueKind::UnknownKey,
+                        span,
+                        message: format!(
+                            "\"{}\" is not a key of {what}: keys are case-sensitive, write \"{right}\"",
+                            pair.text
+                        ),
+                        replacement: Some(right),
+                    });
+                }
+                KeyLookup::Unknown(suggestion) => {
+                    let span = self.key_span(pair.key);
+                    let message = match &suggestion {
+                        Some(s) => format!(
+                            "\"{}\" is not a key of {what}; did you mean \"{s}\"?",
+                            pair.text
+                        ),
+                        None => format!(
+                            "\"{}\" is not a key of {what}, which the service rejects",
+                            pair.text
+                        ),
+                    };
+                    self.issues.push(Issue {
+                        kind: IssueKind::UnknownKey,
+                        span,
+                        message,
+                        replacement: suggestion,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The span of a key's text, inside its quotes.
+    fn key_span(&self, key: Node) -> Span {
+        yaml::scalar(self.rope, key)
+            .filter(|s| s.exact)
+            .map(|s| s.span)
+            .unwrap_or_else(|| key.byte_range())
+    }
+
+    /// Checks a value against a type. `key` names what holds it, for messages.
+    fn value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+        if depth > MAX_DEPTH || node.has_error() && node.is_error() {
+            return;
+        }
+        let Some(node) = yaml::content(node) else {
+            return;
+        };
+        let shapes = &self.lang.get(ty).shapes;
+        if shapes.iter().any(|s| matches!(s, Shape::Any)) {
+            return;
+        }
+        if yaml::is_mapping(node) {
+            self.mapping_value(node, ty, key, depth);
+        } else if yaml::is_sequence(node) {
+            self.sequence_value(node, ty, key, depth);
+        } else {
+            self.scalar_value(node, ty, key);
+        }
+    }
+
+    fn mapping_value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+        let pairs = self.pairs(node);
+        let has_mapping = self.mapping_shapes(ty).next().is_some();
+        if !has_mapping {
+            // A sequence given as a mapping of `${{ }}` insertions is still a sequence.
+            if pairs.iter().all(|p| yaml::is_expression(&p.text)) {
+                return;
+            }
+            let span = pairs
+                .first()
+                .map(|p| self.key_span(p.key))
+                .unwrap_or_else(|| node.byte_range());
+            let expected = self.expected(ty);
+            self.push(
+                IssueKind::WrongType,
+                span,
+                format!("\"{key}\" takes {expected}, not a mapping"),
+            );
+            return;
+        }
+        let keys: Vec<String> = pairs.iter().map(|p| p.text.clone()).collect();
+        let chosen = self.choose(ty, &keys);
+        let what = self.describe(ty, chosen, key);
+        if chosen.is_none() && self.identified_by_first(ty) {
+            self.unidentified(ty, &pairs, key, &what, node);
+            return;
+        }
+        self.mapping_keys(ty, chosen, &pairs, &what, depth);
+        let has_expression = pairs.iter().any(|p| yaml::is_expression(&p.text));
+        if let Some(i) = chosen
+            && !has_expression
+            && !node.has_error()
+        {
+            let shape = self.shape(ty, i);
+            for required in &shape.required {
+                if !keys.iter().any(|k| k == required) {
+                    let span = pairs
+                        .first()
+                        .map(|p| self.key_span(p.key))
+                        .unwrap_or_else(|| node.byte_range());
+                    self.push(
+                        IssueKind::MissingKey,
+                        span,
+                        format!("{what} needs \"{required}\""),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether every mapping shape of the type is identified by a key (steps, jobs, stages,
+    /// variables): then a mapping without any of those keys is missing its kind.
+    fn identified_by_first(&self, ty: TypeId) -> bool {
+        let mut shapes = self.mapping_shapes(ty).peekable();
+        shapes.peek().is_some() && shapes.all(|(_, m)| m.first.is_some())
+    }
+
+    /// A mapping with none of its type's identifying keys: a misspelt kind key gets the
+    /// spelling (wherever it stands), otherwise the kinds are listed.
+    fn unidentified(&mut self, ty: TypeId, pairs: &[Pair<'t>], key: &str, what: &str, node: Node) {
+        if pairs.iter().any(|p| yaml::is_expression(&p.text)) || node.has_error() {
+            return;
+        }
+        let kinds: Vec<&str> = self
+            .mapping_shapes(ty)
+            .filter_map(|(_, m)| m.first.as_deref())
+            .filter(|k| *k != "upload")
+            .collect();
+        for pair in pairs {
+            let known = self
+                .mapping_shapes(ty)
+                .any(|(_, m)| m.key(&pair.text).is_some());
+            if known {
+                continue;
+            }
+            let right = kinds
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(&pair.text))
+                .map(|k| k.to_string())
+                .or_else(|| {
+                    suggest::nearest(&pair.text, kinds.iter().copied()).map(str::to_string)
+                });
+            if let Some(right) = right {
+                let span = self.key_span(pair.key);
+                self.issues.push(Issue {
+                    kind: IssueKind::UnknownKey,
+                    span,
+                    message: format!(
+                        "\"{}\" is not a key of {what}; did you mean \"{right}\"?",
+                        pair.text
+                    ),
+                    replacement: Some(right),
+                });
+                return;
+            }
+        }
+        let span = pairs
+            .first()
+            .map(|p| self.key_span(p.key))
+            .unwrap_or_else(|| node.byte_range());
+        let _ = key;
+        self.push(
+            IssueKind::MissingKey,
+            span,
+            format!("{what} needs one of {}", list(&kinds)),
+        );
+    }
+
+    fn sequence_value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+        let item_ty = self.lang.get(ty).shapes.iter().find_map(|s| match s {
+            Shape::Sequence(item) => Some(*item),
+            _ => None,
+        });
+        let Some(item_ty) = item_ty else {
+            let expected = self.expected(ty);
+            let span = node.byte_range();
+            let span = span.start..(span.start + 1).min(span.end);
+            self.push(
+                IssueKind::WrongType,
+                span,
+                format!("\"{key}\" takes {expected}, not a list"),
+            );
+            return;
+        };
+        self.items(node, item_ty, key, depth);
+    }
+
+    /// The items of a sequence; an item that is only a `${{ }}` key inserts its value's items
+    /// (or its value, a single item) here.
+    fn items(&mut self, node: Node<'t>, item_ty: TypeId, key: &str, depth: usize) {
+        for item in yaml::items(node) {
+            if yaml::is_mapping(item) {
+                let pairs = self.pairs(item);
+                if !pairs.is_empty() && pairs.iter().all(|p| yaml::is_expression(&p.text)) {
+                    for pair in pairs {
+                        let Some(value) = pair.value.and_then(yaml::content) else {
+                            continue;
+                        };
+                        if depth >= MAX_DEPTH {
+                            continue;
+                        }
+                        if yaml::is_sequence(value) {
+                            self.items(value, item_ty, key, depth + 1);
+                        } else {
+                            self.value(value, item_ty, key, depth + 1);
+                        }
+                    }
+                    continue;
+                }
+            }
+            self.value(item, item_ty, key, depth + 1);
+        }
+    }
+
+    fn scalar_value(&mut self, node: Node<'t>, ty: TypeId, key: &str) {
+        let Some(scalar) = yaml::scalar(self.rope, node) else {
+            return;
+        };
+        if node.kind() == "block_scalar" || yaml::is_expression(&scalar.text) {
+            return;
+        }
+        let text = scalar.text.as_str();
+        let shapes = &self.lang.get(ty).shapes;
+        let scalars: Vec<_> = shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Scalar(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        // An empty plain value is YAML's null: the key is there with nothing set.
+        if text.is_empty() && !scalar.quoted {
+            return;
+        }
+        if scalars.is_empty() {
+            let expected = self.expected(ty);
+            self.push(
+                IssueKind::WrongType,
+                scalar.span,
+                format!("\"{key}\" takes {expected}, not \"{text}\""),
+            );
+            return;
+        }
+        let mut problem = None;
+        for s in &scalars {
+            let accepted = match s.kind {
+                ScalarKind::Integer => text.trim().parse::<i64>().is_ok(),
+                ScalarKind::Boolean => is_boolean(text),
+                ScalarKind::String => {
+                    let values_ok = s.values.as_ref().is_none_or(|values| {
+                        values.iter().any(|v| {
+                            if s.ignore_case {
+                                v.eq_ignore_ascii_case(text)
+                            } else {
+                                v == text
+                            }
+                        })
+                    });
+                    let format_ok = s.format.is_none_or(|f| f.accepts(text));
+                    if values_ok && !format_ok {
+                        problem = s.format.map(|f| f.describe().to_string());
+                    }
+                    values_ok && format_ok
+                }
+            };
+            if accepted {
+                return;
+            }
+        }
+        let expected = self.expected(ty);
+        let wrong_kind = shapes.len() > scalars.len()
+            && scalars
+                .iter()
+                .all(|s| s.values.is_some() && s.kind == ScalarKind::String)
+            && !scalars.iter().any(|s| {
+                s.values.as_ref().is_some_and(|vs| {
+                    suggest::nearest(text, vs.iter().map(String::as_str)).is_some()
+                })
+            });
+        if let Some(problem) = problem {
+            self.push(
+                IssueKind::InvalidValue,
+                scalar.span,
+                format!("\"{key}\" allows {problem}, not \"{text}\""),
+            );
+            return;
+        }
+        let suggestion = scalars.iter().find_map(|s| {
+            let values = s.values.as_ref()?;
+            if let Some(v) = values.iter().find(|v| v.eq_ignore_ascii_case(text)) {
+                return Some(v.clone());
+            }
+            suggest::nearest(text, values.iter().map(String::as_str)).map(str::to_string)
+        });
+        let kind = if wrong_kind {
+            IssueKind::WrongType
+        } else {
+            IssueKind::InvalidValue
+        };
+        let message = match &suggestion {
+            Some(s) => format!("\"{key}\" takes {expected}, not \"{text}\"; did you mean \"{s}\"?"),
+            None => format!("\"{key}\" takes {expected}, not \"{text}\""),
+        };
+        self.issues.push(Issue {
+            kind,
+            span: scalar.span.clone(),
+            message,
+            replacement: suggestion.filter(|_| scalar.exact),
+        });
+    }
+
+    /// What a type accepts, in one short phrase.
+    fn expected(&self, ty: TypeId) -> String {
+        describe_type(self.lang, ty)
+    }
+
+    /// How a mapping is named in messages: "a job", "a checkout step", "the pool" ….
+    fn describe(&self, ty: TypeId, chosen: Option<usize>, key: &str) -> String {
+        let first = chosen.and_then(|i| self.shape(ty, i).first.clone());
+        let name = &self.lang.get(ty).name;
+        match (name.as_str(), first.as_deref()) {
+            ("step", Some("task")) | ("task", _) => "a task step".to_string(),
+            ("step", Some(kind)) => format!("a {kind} step"),
+            ("step", None) => "a step".to_string(),
+            ("job", Some("deployment")) => "a deployment job".to_string(),
+            ("job", Some("template")) | ("stage", Some("template")) => {
+                "a template reference".to_string()
+            }
+            ("job", _) => "a job".to_string(),
+            ("stage", _) => "a stage".to_string(),
+            _ => format!("\"{key}\""),
+        }
+    }
+}
+
+enum KeyLookup {
+    Known(TypeId),
+    /// Known in another case.
+    Case(String),
+    /// Unknown, with the nearest known spelling.
+    Unknown(Option<String>),
+}
+
+/// The spellings of a boolean the service accepts (the schema's `boolean`).
+pub fn is_boolean(text: &str) -> bool {
+    ["true", "y", "yes", "on", "false", "n", "no", "off"]
+        .iter()
+        .any(|b| b.eq_ignore_ascii_case(text))
+}
+
+/// What a type accepts, in one short phrase: "a boolean", "a list of steps", "\"none\", a list
+/// or a mapping" … never every value of a long list.
+pub fn describe_type(lang: &Language, ty: TypeId) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for shape in &lang.get(ty).shapes {
+        let part = match shape {
+            Shape::Any => "any value".to_string(),
+            Shape::Scalar(s) => match (&s.values, s.kind) {
+                (_, ScalarKind::Boolean) => "a boolean (true or false)".to_string(),
+                (_, ScalarKind::Integer) => "a whole number".to_string(),
+                (Some(values), _) if is_boolean_list(values) => {
+                    "a boolean (true or false)".to_string()
+                }
+                (Some(values), _) if values.len() <= 4 => {
+                    list(&values.iter().map(String::as_str).collect::<Vec<_>>())
+                }
+                (Some(values), _) => {
+                    format!("one of {} values such as \"{}\"", values.len(), values[0])
+                }
+                (None, _) => "a string".to_string(),
+            },
+            Shape::Sequence(item) => match lang.get(*item).name.as_str() {
+                "step" => "a list of steps".to_string(),
+                "job" => "a list of jobs".to_string(),
+                "stage" => "a list of stages".to_string(),
+                "variable" => "a list of variables".to_string(),
+                _ => "a list".to_string(),
+            },
+            Shape::Mapping(_) => "a mapping".to_string(),
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    match parts.len() {
+        0 => "nothing".to_string(),
+        1 => parts.remove(0),
+        _ => {
+            let last = parts.pop().unwrap_or_default();
+            format!("{} or {last}", parts.join(", "))
+        }
+    }
+}
+
+fn is_boolean_list(values: &[String]) -> bool {
+    values.iter().all(|v| is_boolean(v)) && values.len() >= 2
+}
+
+/// `"a", "b" or "c"`.
+fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
