@@ -230,6 +230,9 @@ class Builder:
                     shapes.extend(self.shapes(f"{name}#{i + 1}", alt))
             return merge_scalars(shapes)
         ref = self.ref_name(node)
+        if ref is not None and "enum" in node:
+            # A string limited to a list (`workspace.clean`): the list is the stricter fact.
+            return [self.scalar(node)]
         if ref is not None:
             self.define(ref)
             return list(self.types[ref]["shapes"])
@@ -385,7 +388,7 @@ def generate(shared: Path) -> str:
             "overrides": {f"{d}.{k}": f"{t} ({why})" for (d, k), (t, why) in sorted(OVERRIDES.items())},
         },
         "root": "pipeline",
-        "steps": STEP_PAGES,
+        "steps": [[key, page] for key, page in STEP_PAGES.items()],
         "types": dict(sorted(builder.types.items())),
     }
     return json.dumps(out, indent=1, ensure_ascii=False) + "\n"

@@ -145,7 +145,7 @@ fn no_panic_on_truncated_files() {
     }
 }
 
-/// The catalog's rules on real pipelines: every finding must be real. Those the corpus has
+/// The catalog's and the language's rules on real pipelines: every finding must be real. Those the corpus has
 /// are listed here with why; anything else is a false positive to fix, not to bless.
 #[test]
 #[ignore = "needs ../shared (or AZPLS_SHARED)"]
@@ -170,6 +170,20 @@ fn catalog_rules_report_only_real_problems() {
             45,
             "unknown-input",
             "scriptType is an AzureCLI@2 input; AzureCLI@1 ignores it",
+        ),
+        (
+            "036-",
+            97,
+            "unknown-key",
+            "parameters is not a key of a job: the job is rejected whenever \
+             ${{ if eq(parameters.disableSdl, true) }} inserts it",
+        ),
+        (
+            "062-",
+            27,
+            "unknown-key",
+            "a variable has name and value; `default` is a parameter's key, so the service \
+             rejects the variables template",
         ),
     ];
     let mut unexpected = Vec::new();

@@ -5,33 +5,15 @@
 //! minimal edit sequence. The other generators are seeded too, so a failure prints a seed
 //! that reproduces it.
 
+mod edits;
+
 use azpls::analysis::{self, Config};
 use azpls::document::{Document, Edit};
 use azpls::model::{self, Model};
+use edits::{Rng, char_boundary};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-
-/// SplitMix64: tiny, deterministic, good enough to drive edits.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 const BASE: &str = "# pipeline — café 🚀\r\ntrigger:\r\n- main\r\nstages:\r\n- stage: build\r\n  jobs:\r\n  - job: a\r\n    steps:\r\n    - task: AzureFileCopy@4\r\n      displayName: 'copy ü'\r\n      inputs:\r\n        SourcePath: x\r\n        azureSubscription: sc\r\n    - task: Docker@1\r\n      inputs:\r\n        dockerRegistryEndpoint: r\r\n    - { task: AzureMonitor@0 }\r\n    - ${{ if true }}:\r\n      - task: \"AzureNLBManagement@1\"\r\nresources:\r\n  containers:\r\n  - container: c\r\n    azureSubscription: s\r\n";
 
@@ -66,13 +48,6 @@ const SNIPPETS: &[&str] = &[
     "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - x\n",
     "\r",
 ];
-
-fn char_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
 
 fn nodes(doc: &Document) -> Vec<(String, usize, usize)> {
     let mut out = Vec::new();

@@ -221,12 +221,20 @@ pub struct Context<'a> {
     catalogued: Vec<Option<&'static CatalogTask>>,
     /// The structure issues, found on first use by the rules that report them.
     structure: std::sync::OnceLock<Vec<structure::Issue>>,
+    /// Check the structure from scratch rather than from what the last check remembered.
+    fresh: bool,
 }
 
 impl Context<'_> {
     /// The structure issues of the whole document (one walk for the four structure rules).
     pub fn structure(&self) -> &[structure::Issue] {
-        self.structure.get_or_init(|| structure::check(self.doc))
+        self.structure.get_or_init(|| {
+            if self.fresh {
+                structure::check_fresh(self.doc)
+            } else {
+                structure::check(self.doc)
+            }
+        })
     }
 
     /// The text of a span of the document.
@@ -448,7 +456,7 @@ fn unsuppressed(
         let partial = Model::of(unseen, model.containers.clone());
         let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
-        for f in run_rules(doc, &partial, config, env) {
+        for f in run_rules(doc, &partial, config, env, false) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen
@@ -483,12 +491,13 @@ fn unsuppressed(
 /// document needs them any more.
 pub fn forget_cached() {
     memo::forget();
+    structure::forget();
 }
 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
 /// analysis must equal (tests compare them after random edits).
 pub fn analyze_uncached(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
-    let mut findings = run_rules(doc, model, config, None);
+    let mut findings = run_rules(doc, model, config, None, true);
     let suppressions = suppress::suppressions(doc.rope());
     suppress::apply(doc.rope(), &mut findings, &suppressions);
     findings
@@ -500,6 +509,7 @@ fn run_rules(
     model: &Model,
     config: &Config,
     env: Option<&Environment>,
+    fresh: bool,
 ) -> Vec<Finding> {
     let kb = knowledge::knowledge();
     let (entries, catalogued) = lookup_steps(model, config, kb).into_iter().unzip();
@@ -512,6 +522,7 @@ fn run_rules(
         entries,
         catalogued,
         structure: std::sync::OnceLock::new(),
+        fresh,
     };
     let mut findings = Vec::new();
     for (rule, check) in RULES {

@@ -14,8 +14,11 @@
 //! not pipelines (no pipeline key at their root, or a recognised other format), and whatever
 //! lies in a region the parser could not read.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use ropey::Rope;
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 use crate::analysis::suggest;
 use crate::document::Document;
@@ -59,26 +62,87 @@ pub struct Issue {
     pub replacement: Option<String>,
 }
 
-/// Every structure issue of the document, in document order.
+/// Subtrees smaller than this are checked afresh: remembering them costs more than it saves.
+const REMEMBER_FROM: usize = 512;
+
+/// What one check remembers for the next: the issues of each large subtree (spans relative
+/// to its start), by the subtree's identity, its type and what holds it.
+///
+/// tree-sitter shares unchanged subtrees between a tree and its incremental reparse, and a
+/// node's id is its subtree's address. The remembered tree keeps every subtree of the
+/// entries alive, so an address can't be reused by another subtree while an entry names it,
+/// and a shared subtree is immutable (edits copy it): an id seen again is the same text with
+/// the same structure, wherever it moved. A keystroke therefore re-checks only the subtrees
+/// on the path to the edit.
+struct Remembered {
+    _tree: Tree,
+    entries: HashMap<(usize, TypeId, u64), Vec<Issue>>,
+}
+
+thread_local! {
+    static REMEMBERED: RefCell<Option<Remembered>> = const { RefCell::new(None) };
+}
+
+/// Forgets the remembered subtrees (and the tree that keeps them alive).
+pub fn forget() {
+    REMEMBERED.with(|r| *r.borrow_mut() = None);
+}
+
+/// Every structure issue of the document, in document order, re-checking only the
+/// subtrees that changed since the last check on this thread.
 pub fn check(doc: &Document) -> Vec<Issue> {
-    let tree = doc.tree();
-    let rope = doc.rope();
-    let mut walker = Walker {
-        rope,
-        lang: language(),
-        issues: Vec::new(),
-    };
-    for mapping in model::document_mappings(tree.root_node()) {
-        let keys: Vec<String> = yaml::pairs(mapping)
-            .filter_map(|(k, _)| yaml::key_text(rope, k))
-            .collect();
-        if !is_pipeline(&keys) {
-            continue;
+    let previous = REMEMBERED.with(|r| r.borrow_mut().take());
+    let mut walker = Walker::new(doc);
+    walker.previous = previous.map(|p| p.entries);
+    walker.remember = true;
+    let issues = walker.run(doc);
+    let entries = std::mem::take(&mut walker.next);
+    REMEMBERED.with(|r| {
+        *r.borrow_mut() = Some(Remembered {
+            _tree: doc.tree().clone(),
+            entries,
+        })
+    });
+    issues
+}
+
+/// [`check`] from scratch: the reference the remembering check must equal.
+pub fn check_fresh(doc: &Document) -> Vec<Issue> {
+    Walker::new(doc).run(doc)
+}
+
+impl<'a> Walker<'a> {
+    fn new(doc: &'a Document) -> Self {
+        Walker {
+            rope: doc.rope(),
+            lang: language(),
+            issues: Vec::new(),
+            previous: None,
+            next: HashMap::new(),
+            remember: false,
         }
-        walker.root(mapping, &keys);
     }
-    walker.issues.sort_by_key(|i| (i.span.start, i.span.end));
-    walker.issues
+
+    fn run(&mut self, doc: &Document) -> Vec<Issue> {
+        let tree = doc.tree();
+        let rope = doc.rope();
+        self.walk(tree, rope);
+        self.issues.sort_by_key(|i| (i.span.start, i.span.end));
+        std::mem::take(&mut self.issues)
+    }
+
+    fn walk(&mut self, tree: &Tree, rope: &Rope) {
+        let walker = self;
+        for mapping in model::document_mappings(tree.root_node()) {
+            let keys: Vec<String> = yaml::pairs(mapping)
+                .filter_map(|(k, _)| yaml::key_text(rope, k))
+                .collect();
+            if !is_pipeline(&keys) {
+                continue;
+            }
+            walker.root(mapping, &keys);
+        }
+    }
 }
 
 /// A document is a pipeline (or a template of one) when a pipeline key stands at its root, or
@@ -100,6 +164,10 @@ struct Walker<'a> {
     rope: &'a Rope,
     lang: &'static Language,
     issues: Vec<Issue>,
+    /// What the previous check remembered, and what this one will.
+    previous: Option<HashMap<(usize, TypeId, u64), Vec<Issue>>>,
+    next: HashMap<(usize, TypeId, u64), Vec<Issue>>,
+    remember: bool,
 }
 
 /// A key of a mapping being checked.
@@ -271,11 +339,38 @@ impl<'t> Walker<'_> {
             .unwrap_or_else(|| key.byte_range())
     }
 
-    /// Checks a value against a type. `key` names what holds it, for messages.
+    /// Checks a value against a type. `key` names what holds it, for messages. Large
+    /// subtrees seen unchanged by the previous check take its issues.
     fn value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
         if depth > MAX_DEPTH || node.has_error() && node.is_error() {
             return;
         }
+        if !self.remember || node.byte_range().len() < REMEMBER_FROM || node.has_error() {
+            return self.value_afresh(node, ty, key, depth);
+        }
+        let id = (node.id(), ty, context_hash(key, depth));
+        let start = node.start_byte();
+        if let Some(known) = self.previous.as_mut().and_then(|p| p.remove(&id)) {
+            self.issues.extend(known.iter().map(|i| Issue {
+                span: i.span.start + start..i.span.end + start,
+                ..i.clone()
+            }));
+            self.next.insert(id, known);
+            return;
+        }
+        let from = self.issues.len();
+        self.value_afresh(node, ty, key, depth);
+        let relative = self.issues[from..]
+            .iter()
+            .map(|i| Issue {
+                span: i.span.start - start..i.span.end - start,
+                ..i.clone()
+            })
+            .collect();
+        self.next.insert(id, relative);
+    }
+
+    fn value_afresh(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
         let Some(node) = yaml::content(node) else {
             return;
         };
@@ -355,11 +450,18 @@ impl<'t> Walker<'_> {
         if pairs.iter().any(|p| yaml::is_expression(&p.text)) || node.has_error() {
             return;
         }
-        let kinds: Vec<&str> = self
-            .mapping_shapes(ty)
-            .filter_map(|(_, m)| m.first.as_deref())
-            .filter(|k| *k != "upload")
-            .collect();
+        // Steps list their kinds in the reference's order; `upload` is a hidden old name.
+        let kinds: Vec<&str> = if self.lang.get(ty).name == "step" {
+            self.lang
+                .step_kinds
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect()
+        } else {
+            self.mapping_shapes(ty)
+                .filter_map(|(_, m)| m.first.as_deref())
+                .collect()
+        };
         for pair in pairs {
             let known = self
                 .mapping_shapes(ty)
@@ -548,23 +650,42 @@ impl<'t> Walker<'_> {
         describe_type(self.lang, ty)
     }
 
-    /// How a mapping is named in messages: "a job", "a checkout step", "the pool" ….
+    /// How a mapping is named in messages: "a job", "a checkout step", "a container
+    /// resource" …, or by the key that holds it.
     fn describe(&self, ty: TypeId, chosen: Option<usize>, key: &str) -> String {
         let first = chosen.and_then(|i| self.shape(ty, i).first.clone());
-        let name = &self.lang.get(ty).name;
-        match (name.as_str(), first.as_deref()) {
-            ("step", Some("task")) | ("task", _) => "a task step".to_string(),
-            ("step", Some(kind)) => format!("a {kind} step"),
-            ("step", None) => "a step".to_string(),
-            ("job", Some("deployment")) => "a deployment job".to_string(),
-            ("job", Some("template")) | ("stage", Some("template")) => {
-                "a template reference".to_string()
-            }
-            ("job", _) => "a job".to_string(),
-            ("stage", _) => "a stage".to_string(),
-            _ => format!("\"{key}\""),
-        }
+        let name = self.lang.get(ty).name.as_str();
+        let fixed = match (name, first.as_deref()) {
+            ("step", Some("task")) | ("task", _) => "a task step",
+            ("step", Some(kind)) => return format!("a {kind} step"),
+            ("step", None) => "a step",
+            ("job", Some("deployment")) => "a deployment job",
+            ("job", Some("template")) | ("stage", Some("template")) => "a template reference",
+            ("job", _) => "a job",
+            ("stage", _) => "a stage",
+            ("variable", _) => "a variable",
+            ("containerResource", _) => "a container resource",
+            ("repositoryResource", _) => "a repository resource",
+            ("pipelineResource", _) => "a pipeline resource",
+            ("buildResource", _) => "a build resource",
+            ("packageResource", _) => "a package resource",
+            ("webhookResource", _) => "a webhook resource",
+            ("templateParameter", _) | ("pipelineTemplateParameter", _) => "a parameter",
+            ("schedule", _) => "a schedule",
+            _ => return format!("\"{key}\""),
+        };
+        fixed.to_string()
     }
+}
+
+/// What a subtree's issues depend on besides the subtree and its type: the key that holds
+/// it (messages name it) and how deep it is (the depth bound).
+fn context_hash(key: &str, depth: usize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    depth.hash(&mut h);
+    h.finish()
 }
 
 enum KeyLookup {

@@ -155,7 +155,7 @@ impl Language {
 #[derive(Deserialize)]
 struct RawLanguage {
     root: String,
-    steps: serde_json::Map<String, serde_json::Value>,
+    steps: Vec<(String, String)>,
     types: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -289,11 +289,7 @@ fn parse(text: &str) -> Language {
             }
         })
         .collect();
-    let step_kinds = raw
-        .steps
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect();
+    let step_kinds = raw.steps;
     Language {
         types,
         root: id(&raw.root),
