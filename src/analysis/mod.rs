@@ -107,8 +107,17 @@ pub const RULES: &[(&Rule, Check)] = &[
     (&rules::deprecated_task::RULE, rules::deprecated_task::check),
     (&rules::unknown_input::RULE, rules::unknown_input::check),
     (
+        &rules::invalid_input_value::RULE,
+        rules::invalid_input_value::check,
+    ),
+    (
         &rules::missing_required_input::RULE,
         rules::missing_required_input::check,
+    ),
+    // The pipeline's pools.
+    (
+        &rules::invalid_vm_image::RULE,
+        rules::invalid_vm_image::check,
     ),
     // Templates, where the document's place is known.
     (

@@ -4,6 +4,8 @@
 pub mod container_resource;
 pub mod deprecated_task;
 pub mod deprecated_version;
+pub mod invalid_input_value;
+pub mod invalid_vm_image;
 pub mod missing_required_input;
 pub mod parse_limit;
 pub mod planned_support;
