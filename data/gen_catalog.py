@@ -101,9 +101,31 @@ def compact_input(i: dict, where: str, group_rule: str | None = None) -> dict:
         out["visibleRule"] = rule
     if i.get("options"):
         out["options"] = [str(o) for o in i["options"]]
+        # task.json's EditableOptions: values outside the list are accepted too.
+        if i.get("editableOptions"):
+            out["editable"] = True
     if i.get("label"):
         out["label"] = i["label"]
     return out
+
+
+# Pick lists whose task.json sets the MultiSelect or MultiSelectFlatList property: a step writes
+# several of the options, comma-separated. tasks.json leaves input properties out but for
+# EditableOptions, so these come from the task.json files themselves
+# (microsoft/azure-pipelines-tasks, Tasks/AzureTestPlanV0/task.json, commit 05a7a966).
+MULTI_SELECT = {
+    ("azuretestplan", 0, "testselector"),
+    ("azuretestplan", 0, "testlanguageinput"),
+}
+
+
+def add_values(i: dict, values: list[str]) -> None:
+    """Adds the reference page's allowed values an input's options lack (task.json is newer,
+    but the page documents some the service accepts that task.json no longer lists)."""
+    have = {o.lower() for o in i.get("options", [])}
+    extra = [v for v in values if v and v.lower() not in have]
+    if extra:
+        i["options"] = i.get("options", []) + extra
 
 
 def schema_tasks(schema: dict) -> list[tuple[str, int, dict]]:
@@ -174,6 +196,10 @@ def page_input(p: dict) -> dict:
     for field, key in (("default", "default"), ("when", "visibleRule"), ("label", "label")):
         if p.get(field):
             out[key] = p[field]
+    if p.get("values"):
+        # The page doesn't say whether other values are accepted: assume they are.
+        out["options"] = list(p["values"])
+        out["editable"] = True
     out["source"] = "reference"
     return out
 
@@ -185,6 +211,8 @@ def schema_input(key: str, d: dict) -> dict:
     out["type"] = "boolean" if d.get("type") == "boolean" else "pickList" if d.get("enum") else "string"
     if d.get("enum"):
         out["options"] = [str(o) for o in d["enum"]]
+        # The schema lists the options of editable pick lists as an enum too.
+        out["editable"] = True
     if d.get("description"):
         out["label"] = d["description"]
     out["source"] = "schema"
@@ -197,16 +225,19 @@ def merge_documented(task: dict, page: dict | None, accepted: dict[str, dict]) -
         i = find_input(task["inputs"], [p["name"], *p.get("aliases", [])])
         if i is None:
             task["inputs"].append(page_input(p))
-        elif p["status"] == "optional" and p.get("cloud", True):
+            continue
+        if p["status"] == "optional" and p.get("cloud", True):
             # The documentation says a step may leave it out: the rules believe it.
             i.pop("required", None)
+        if p.get("values") and i.get("options"):
+            add_values(i, p["values"])
     for key, d in accepted.items():
         if find_input(task["inputs"], [key, *(d.get("aliases") or [])]) is None:
             task["inputs"].append(schema_input(key, d))
 
 
 # Input fields in the order catalog.json writes them.
-FIELDS = ["name", "aliases", "type", "required", "default", "visibleRule", "options", "label", "conditional", "source"]
+FIELDS = ["name", "aliases", "type", "required", "default", "visibleRule", "options", "editable", "multiSelect", "label", "conditional", "source"]
 
 
 # Service-connection inputs of retired versions that no version in task.json shares, with the
@@ -214,6 +245,31 @@ FIELDS = ["name", "aliases", "type", "required", "default", "visibleRule", "opti
 RETIRED_CONNECTIONS = {
     ("azuremonitoralerts", 0, "azuresubscription"): "connectedService:AzureRM",
 }
+
+
+def closed_lists(inputs: list[dict], versions: list[dict]) -> None:
+    """Neither the schema nor the reference says whether a pick list accepts other values. A
+    retired version's pick list is closed when the same input (by any spelling) is a closed
+    pick list in the task's nearest version task.json has; otherwise it stays editable."""
+    for i in inputs:
+        if not i.get("options"):
+            continue
+        for t in versions:
+            same = find_input(t["inputs"], [i["name"], *i.get("aliases", [])])
+            if same and same.get("options"):
+                if not same.get("editable"):
+                    i.pop("editable", None)
+                break
+
+
+def mark_multi_select(task: dict) -> None:
+    for i in task["inputs"]:
+        if any((task["name"].lower(), task["major"], s.lower()) in MULTI_SELECT for s in [i["name"], *i.get("aliases", [])]):
+            i["multiSelect"] = True
+
+
+def order_fields(task: dict) -> None:
+    task["inputs"] = [{k: i[k] for k in FIELDS if k in i} for i in task["inputs"]]
 
 
 def connection_types(inputs: list[dict], name: str, major: int, versions: list[dict]) -> None:
@@ -259,6 +315,9 @@ def retired_version(name: str, major: int, entry: dict, accepted: dict[str, dict
         for field, key in (("default", "default"), ("when", "visibleRule")):
             if p.get(field):
                 i[key] = p[field]
+        if p.get("values"):
+            add_values(i, p["values"])
+            i.setdefault("editable", True)
     out["inputs"] = [{k: i[k] for k in FIELDS if k in i} for i in inputs]
     return out
 
@@ -327,6 +386,8 @@ def build(shared: Path) -> str:
         key = (t["name"].lower(), t["major"])
         merge_documented(t, pages.get(key), accepted.get(key, {}))
         mark_conditional(t, demanded.get(key))
+        mark_multi_select(t)
+        order_fields(t)
     # Versions the service still accepts that the repository no longer carries (PowerShell@1).
     have = {(t["name"].lower(), t["major"]) for t in compact}
     entries: dict[tuple[str, int], tuple[str, dict]] = {}
@@ -339,7 +400,9 @@ def build(shared: Path) -> str:
     for key in sorted(entries.keys() - have):
         name, entry = entries[key]
         t = retired_version(name, key[1], entry, accepted.get(key, {}), pages.get(key), demanded.get(key, set()))
-        connection_types(t["inputs"], name, key[1], [c for c in compact if c["name"].lower() == key[0]])
+        versions = [c for c in compact if c["name"].lower() == key[0]]
+        connection_types(t["inputs"], name, key[1], versions)
+        closed_lists(t["inputs"], sorted(versions, key=lambda v: (abs(v["major"] - key[1]), -v["major"])))
         mark_conditional(t, demanded.get(key))
         schema_only.append(t)
     source = {

@@ -68,6 +68,8 @@ class Facts:
     default: str | None
     label: str
     line: int
+    # The "Allowed values" of a pick list: the keys a step writes, labels left out.
+    values: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -142,6 +144,24 @@ ATTRS = re.compile(
 )
 STATUS = re.compile(r"^ (?:(?P<required>Required\.)|Required when `(?P<req_when>[^`]+)`\.|Optional\.(?: Use when `(?P<use_when>[^`]+)`\.)?)")
 DEFAULT = re.compile(r"(?:^| )Default value: (?P<tick>`+)(?P<value>.*?)(?P=tick)\.$")
+ALLOWED = re.compile(r"(?:^| )Allowed values: (?P<list>.*?)\.(?: Default value: |$)")
+# A value's label in parentheses after its key, with one level of nesting:
+# `1.10` (JDK 10 (out of support)).
+VALUE_LABEL = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
+
+
+def allowed_values(rest: str, where: str, line: int, name: str) -> list[str]:
+    """The keys of "Allowed values: `a` (Label A), `b`." (labels dropped); [] without the phrase."""
+    m = ALLOWED.search(rest)
+    if not m:
+        if "Allowed values:" in rest:
+            raise fail(where, line, f"input {name!r}: allowed values not understood in {rest!r}")
+        return []
+    keys = VALUE_LABEL.sub("", m.group("list"))
+    values = re.findall(r"`([^`]*)`", keys)
+    if not values or re.sub(r"`[^`]*`", "", keys).strip(" ,"):
+        raise fail(where, line, f"input {name!r}: allowed values not understood in {m.group('list')!r}")
+    return values
 
 
 def parse_item(name: str, text: str, line: int, where: str) -> Facts:
@@ -178,7 +198,8 @@ def parse_item(name: str, text: str, line: int, where: str) -> Facts:
     default = d.group("value") if d else None
     if default is None and "Default value:" in rest:
         raise fail(where, line + attr_at, f"input {name!r}: default not understood in {rest!r}")
-    return Facts(name, aliases, attrs.group("kind"), status, when, default if default != "" else None, label, line + attr_at)
+    values = allowed_values(rest, where, line + attr_at, name)
+    return Facts(name, aliases, attrs.group("kind"), status, when, default if default != "" else None, label, line + attr_at, values)
 
 
 def syntax_keys(text: str, where: str) -> dict[str, dict[str, tuple[str, int]]]:
@@ -292,6 +313,8 @@ def page_json(page: Page) -> dict:
             out["default"] = f.default
         if f.label:
             out["label"] = f.label
+        if f.values:
+            out["values"] = f.values
         if version != CLOUD:
             out["cloud"] = False
         inputs.append(out)

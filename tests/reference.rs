@@ -67,6 +67,9 @@ struct PageInput {
     default: Option<String>,
     #[serde(default = "yes")]
     cloud: bool,
+    /// The page's "Allowed values".
+    #[serde(default)]
+    values: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -144,7 +147,12 @@ fn input_findings(text: &str) -> Vec<(&'static str, String, String)> {
     let doc = Document::new(text, 0);
     analysis::analyze(&doc, &Config::default())
         .into_iter()
-        .filter(|f| matches!(f.rule.id, "unknown-input" | "missing-required-input"))
+        .filter(|f| {
+            matches!(
+                f.rule.id,
+                "unknown-input" | "missing-required-input" | "invalid-input-value"
+            )
+        })
         .map(|f| (f.rule.id, text[f.span.clone()].to_string(), f.message))
         .collect()
 }
@@ -311,6 +319,48 @@ fn every_input_a_page_lists_is_known() {
         unknown.is_empty(),
         "unknown-input on documented inputs:\n{}",
         unknown.join("\n")
+    );
+}
+
+/// `invalid-input-value` never flags what a page allows: each of its "Allowed values", its
+/// defaults, and `true`/`false` for its boolean inputs, each under the input's every key, one
+/// input per step (so no value selects a mode that hides another).
+#[test]
+#[ignore = "needs ../shared (or AZPLS_SHARED) and python3 3.11"]
+fn no_value_a_page_allows_is_invalid() {
+    let (mut versions, mut values, mut flagged) = (0, 0, Vec::new());
+    for (page, task) in documented() {
+        versions += 1;
+        for input in &page.inputs {
+            let mut allowed: Vec<String> = input.values.clone();
+            allowed.extend(input.default.clone());
+            if input.kind == "boolean" {
+                allowed.extend(["true".to_string(), "false".to_string(), "True".to_string()]);
+            }
+            for value in allowed.iter().filter(|v| !v.trim().is_empty()) {
+                for key in input.spellings() {
+                    values += 1;
+                    let text = pipeline(task, &[(key, value.clone())]);
+                    let doc = Document::new(&text, 0);
+                    for f in analysis::analyze(&doc, &Config::default()) {
+                        if f.rule.id == "invalid-input-value" {
+                            flagged
+                                .push(format!("{}@{} {key}: {}", task.name, task.major, f.message));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "reference: {versions} task versions, {values} allowed values and defaults set, {} flagged",
+        flagged.len()
+    );
+    assert!(values > 2000, "only {values} values checked");
+    assert!(
+        flagged.is_empty(),
+        "invalid-input-value on values the reference allows:\n{}",
+        flagged.join("\n")
     );
 }
 

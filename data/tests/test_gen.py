@@ -283,6 +283,27 @@ class RealDocuments(unittest.TestCase):
         self.assertEqual(sorted(k for k, t in retired.items() if t.get("undocumented")), [
             ("SonarQubePostTest", 1), ("SonarQubePreBuild", 1), ("XamarinComponentRestore", 0), ("XamarinLicense", 1), ("XamariniOS", 1)])
 
+    def test_every_value_a_reference_page_allows_is_an_option(self):
+        data = json.loads(gen_catalog.build(SHARED))
+        _, pages = gen_catalog.read_reference((DATA / "task-reference.json").read_text(encoding="utf-8"))
+        versions = {(t["name"].lower(), t["major"]): t for t in data["tasks"] + data["schemaOnly"]}
+        checked = 0
+        for key, page in pages.items():
+            for p in page["inputs"]:
+                if not p.get("values") or key not in versions:
+                    continue
+                i = gen_catalog.find_input(versions[key]["inputs"], [p["name"], *p.get("aliases", [])])
+                options = {o.lower() for o in i.get("options", [])}
+                self.assertLessEqual({v.lower() for v in p["values"] if v}, options, f"{key} {p['name']}")
+                checked += 1
+        self.assertGreater(checked, 450)
+        bash = {i["name"]: i for i in versions[("bash", 3)]["inputs"]}
+        self.assertEqual((bash["targetType"]["options"], bash["targetType"].get("editable")), (["filePath", "inline"], None))
+        # task.json lists Playwright, which the page (older) doesn't: the union is kept.
+        plan = {i["name"]: i for i in versions[("azuretestplan", 0)]["inputs"]}
+        self.assertIn("Playwright", plan["testLanguageInput"]["options"])
+        self.assertTrue(plan["testSelector"]["multiSelect"])
+
     def test_catalog_is_deterministic(self):
         self.assertEqual(gen_catalog.build(SHARED), gen_catalog.build(SHARED))
 
@@ -393,7 +414,8 @@ class DocumentedInputs(unittest.TestCase):
             # Both sources write the key first and task.json's name as the first alias.
             {"name": "workloadIdentityServiceConnection", "aliases": ["azureDevOpsServiceConnection"], "type": "string", "visibleRule": "nuGetServiceConnections == ''", "label": "Connection", "source": "reference"},
             {"name": "feedUrl", "type": "string", "required": True, "default": "x", "visibleRule": "a = b", "source": "reference"},
-            {"name": "runMode", "aliases": ["mode", "how"], "type": "pickList", "options": ["a", "b"], "label": "Mode", "source": "schema"},
+            # The schema lists editable pick lists as enums too: nothing says other values fail.
+            {"name": "runMode", "aliases": ["mode", "how"], "type": "pickList", "options": ["a", "b"], "editable": True, "label": "Mode", "source": "schema"},
             {"name": "approve", "type": "boolean", "source": "schema"},
         ])
 
@@ -419,7 +441,7 @@ class DocumentedInputs(unittest.TestCase):
         self.assertEqual((t["name"], t["major"], t["friendlyName"], t["description"]), ("Old", 1, "Old task", "Does old things"))
         self.assertNotIn("undocumented", t)
         self.assertEqual(t["inputs"], [
-            {"name": "mode", "type": "pickList", "required": True, "default": "a", "options": ["a", "b"], "label": "Mode", "source": "schema"},
+            {"name": "mode", "type": "pickList", "required": True, "default": "a", "options": ["a", "b"], "editable": True, "label": "Mode", "source": "schema"},
             {"name": "path", "type": "string", "required": True, "visibleRule": "mode = a", "label": "Path", "source": "schema"},
             # The page calls it Optional: the schema's required list does not count where a page speaks.
             {"name": "flag", "type": "boolean", "default": "false", "source": "schema"},
@@ -443,6 +465,48 @@ class DocumentedInputs(unittest.TestCase):
         listed = [{"name": "ConnectedServiceName", "aliases": ["azureSubscription"], "type": "string"}]
         gen_catalog.connection_types(listed, "AzureMonitorAlerts", 0, [])
         self.assertEqual(listed[0]["type"], "connectedService:AzureRM")
+
+    def test_the_page_completes_a_pick_list_and_lists_values_of_inputs_only_it_has(self):
+        t = {"name": "X", "major": 1, "inputs": [
+            {"name": "scriptType", "type": "pickList", "options": ["bash", "pscore"]},
+            {"name": "free", "type": "string"},
+        ]}
+        page = self.page(
+            {"name": "scriptType", "type": "string", "status": "optional", "values": ["bash", "PSCORE", "batch", ""]},
+            {"name": "free", "type": "string", "status": "optional", "values": ["x"]},
+            {"name": "only", "type": "string", "status": "optional", "values": ["a", "b"]},
+        )
+        gen_catalog.merge_documented(t, page, {})
+        # Values the list has in another case are not added twice; empty values never.
+        self.assertEqual(t["inputs"][0]["options"], ["bash", "pscore", "batch"])
+        # A string input without options stays free text.
+        self.assertNotIn("options", t["inputs"][1])
+        # The page doesn't say whether an input only it lists takes other values.
+        self.assertEqual((t["inputs"][2]["options"], t["inputs"][2]["editable"]), (["a", "b"], True))
+
+    def test_editable_options_of_task_json_are_kept(self):
+        closed = gen_catalog.compact_input({"name": "a", "type": "pickList", "options": ["x"], "editableOptions": False}, "t")
+        open_ = gen_catalog.compact_input({"name": "b", "type": "pickList", "options": ["x"], "editableOptions": True}, "t")
+        self.assertNotIn("editable", closed)
+        self.assertTrue(open_["editable"])
+
+    def test_a_retired_pick_list_is_closed_only_when_the_nearest_version_closes_it(self):
+        inputs = [
+            {"name": "mode", "type": "pickList", "options": ["a"], "editable": True},
+            {"name": "kind", "type": "pickList", "options": ["a"], "editable": True},
+            {"name": "new", "type": "pickList", "options": ["a"], "editable": True},
+        ]
+        versions = [
+            {"major": 2, "inputs": [{"name": "MODE", "options": ["a", "b"]}, {"name": "kind", "options": ["a"], "editable": True}]},
+            {"major": 3, "inputs": [{"name": "kind", "options": ["a"]}]},
+        ]
+        gen_catalog.closed_lists(inputs, versions)
+        self.assertEqual([i.get("editable", False) for i in inputs], [False, True, True])
+
+    def test_multi_select_inputs_are_marked_by_any_spelling(self):
+        t = {"name": "AzureTestPlan", "major": 0, "inputs": [{"name": "TestSelector", "type": "pickList"}, {"name": "testPlan", "type": "pickList"}]}
+        gen_catalog.mark_multi_select(t)
+        self.assertEqual([i.get("multiSelect", False) for i in t["inputs"]], [True, False])
 
     def test_a_broken_reference_file_says_to_regenerate_it(self):
         with self.assertRaises(gen_catalog.SourceError) as cm:

@@ -113,6 +113,21 @@ class QuirkyPages(unittest.TestCase):
         self.assertEqual((f["failOnStandardError"]["status"], f["failOnStandardError"]["type"]), ("optional", "boolean"))
         self.assertEqual(f["failOnStandardError"]["when"], "scriptLocation = inlineScript || scriptLocation = scriptPath")
 
+    def test_allowed_values_keep_keys_and_drop_labels(self):
+        items = (
+            item("jdk", "`string`. Allowed values: `default`, `1.10` (JDK 10 (out of support)), `1.8` (JDK 8). Default value: `default`.")
+            + item("kind", "`string`. Required. Allowed values: `filePath` (File Path), `inline`.")
+        )
+        f = facts(page(items, syntax((EVERY, ["#jdk: 'default' # string. Jdk. Default: default.", "kind: # string. Required. Kind. "]))))
+        self.assertEqual(f["jdk"]["values"], ["default", "1.10", "1.8"])
+        self.assertEqual((f["kind"]["values"], f["kind"]["status"]), (["filePath", "inline"], "required"))
+
+    def test_allowed_values_not_understood_names_the_line(self):
+        items = item("kind", "`string`. Allowed values: filePath, `inline`.")
+        with self.assertRaises(SourceError) as cm:
+            facts(page(items, syntax((EVERY, ["#kind: # string. Kind. "]))))
+        self.assertIn("allowed values not understood", str(cm.exception))
+
     def test_crlf_page(self):
         self.assertEqual(facts(page(GOOD_ITEMS, GOOD_SYNTAX).replace("\n", "\r\n")), facts(page(GOOD_ITEMS, GOOD_SYNTAX)))
 

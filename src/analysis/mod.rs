@@ -108,6 +108,10 @@ pub const RULES: &[(&Rule, Check)] = &[
     (&rules::deprecated_task::RULE, rules::deprecated_task::check),
     (&rules::unknown_input::RULE, rules::unknown_input::check),
     (
+        &rules::invalid_input_value::RULE,
+        rules::invalid_input_value::check,
+    ),
+    (
         &rules::missing_required_input::RULE,
         rules::missing_required_input::check,
     ),
@@ -116,6 +120,11 @@ pub const RULES: &[(&Rule, Check)] = &[
     (&rules::wrong_type::RULE, rules::wrong_type::check),
     (&rules::invalid_value::RULE, rules::invalid_value::check),
     (&rules::missing_key::RULE, rules::missing_key::check),
+    // The pipeline's pools.
+    (
+        &rules::invalid_vm_image::RULE,
+        rules::invalid_vm_image::check,
+    ),
     // Templates, where the document's place is known.
     (
         &rules::template_outside::RULE,

@@ -1,6 +1,7 @@
 //! Completion from the task catalog: task names and versions after `task:`, a step's
 //! inputs under `inputs:`, and the values of pick-list and boolean inputs, each marked with
-//! what the workload identity federation table says about it.
+//! what the workload identity federation table says about it; and the Microsoft-hosted image
+//! labels after `pool: vmImage:`.
 //!
 //! The context comes from the text, not the tree: while the user types `- task: Azu` or
 //! `    azureSubs` the document is usually invalid, and the tree has an ERROR node where
@@ -13,7 +14,9 @@ use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
 use crate::document::Document;
 use crate::ide::hover::{connection_wif, input_markdown, task_heading};
-use crate::knowledge::{self, CatalogInput, CatalogTask, Knowledge, RuleValue, Status};
+use crate::knowledge::{
+    self, CatalogInput, CatalogTask, ImageStatus, Knowledge, RuleValue, Status,
+};
 use crate::model::{self, TaskRef, yaml::Scalar};
 use crate::syntax;
 use crate::text::{self, Span};
@@ -94,6 +97,9 @@ pub fn completions(
     };
     match &here.value {
         Some(value) if here.key.as_deref() == Some("task") => cx.tasks(&here, *value),
+        Some(value) if here.key.as_deref() == Some("vmImage") && cx.in_pool(&here) => {
+            cx.vm_images(*value, here.flow.is_some())
+        }
         _ => cx.inputs(&here),
     }
 }
@@ -800,6 +806,41 @@ impl Cx<'_> {
             .collect()
     }
 
+    /// Whether the cursor's entry belongs to a `pool:` mapping, block or flow.
+    fn in_pool(&self, here: &Here) -> bool {
+        match &here.flow {
+            Some((owner, _)) => owner.as_deref() == Some("pool"),
+            None if here.item || here.entry == 0 => false,
+            None => Lines { rope: self.rope }
+                .parent(self.row, here.entry)
+                .is_some_and(|(_, p)| p.key.as_deref() == Some("pool") && p.value.is_empty()),
+        }
+    }
+
+    /// The Microsoft-hosted image labels after `vmImage:`: current ones first, those being
+    /// retired last; retired ones are not offered.
+    fn vm_images(&self, value: usize, flow: bool) -> Vec<CompletionItem> {
+        let images = knowledge::hosted_images();
+        let choices: Vec<(&str, String, bool)> = images
+            .all()
+            .iter()
+            .filter(|i| i.status != ImageStatus::Retired)
+            .map(|i| {
+                let deprecated = i.status == ImageStatus::Deprecated;
+                let detail = match (&i.replacement, deprecated) {
+                    (Some(r), true) => format!("{} (being retired: use {r})", i.os),
+                    _ => i.os.clone(),
+                };
+                (i.label.as_str(), detail, deprecated)
+            })
+            .collect();
+        let documentation = format!(
+            "Microsoft-hosted images as of {}: <{}>",
+            images.date, images.url
+        );
+        self.value_items(value, flow, choices, &documentation)
+    }
+
     fn values(
         &self,
         task: &CatalogTask,
@@ -817,6 +858,38 @@ impl Cx<'_> {
         } else {
             return Vec::new();
         };
+        let label = if input.label.is_empty() {
+            &input.name
+        } else {
+            &input.label
+        };
+        let choices = options
+            .into_iter()
+            .map(|option| {
+                let default = input
+                    .default
+                    .as_deref()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(option));
+                let detail = if default {
+                    format!("{label} (default)")
+                } else {
+                    label.to_string()
+                };
+                (option, detail, false)
+            })
+            .collect();
+        self.value_items(value, flow, choices, "")
+    }
+
+    /// Items that replace the value being typed after the colon at `value` with one of
+    /// `choices` (text, detail, deprecated), in their order.
+    fn value_items(
+        &self,
+        value: usize,
+        flow: bool,
+        choices: Vec<(&str, String, bool)>,
+        documentation: &str,
+    ) -> Vec<CompletionItem> {
         let text = self.text();
         let value = self.typed_value(value);
         let (quote, start, space) = (value.quote, value.start, value.space);
@@ -835,38 +908,24 @@ impl Cx<'_> {
             }
             .unwrap_or(rest.len());
         let end = self.column + text[self.column..end].trim_end().len();
-        let label = if input.label.is_empty() {
-            &input.name
-        } else {
-            &input.label
-        };
-        options
+        choices
             .into_iter()
             .enumerate()
-            .map(|(n, option)| {
-                let default = input
-                    .default
-                    .as_deref()
-                    .is_some_and(|d| d.eq_ignore_ascii_case(option));
-                CompletionItem {
-                    label: option.to_string(),
-                    kind: CompletionKind::Value,
-                    detail: if default {
-                        format!("{label} (default)")
-                    } else {
-                        label.to_string()
-                    },
-                    documentation: String::new(),
-                    deprecated: false,
-                    sort_text: format!("{n:04}"),
-                    filter_text: None,
-                    span: self.span(start, end),
-                    text: match quote {
-                        Some(_) => option.to_string(),
-                        None => format!("{space}{}", yaml_string(option)),
-                    },
-                    snippet: false,
-                }
+            .map(|(n, (option, detail, deprecated))| CompletionItem {
+                label: option.to_string(),
+                kind: CompletionKind::Value,
+                detail,
+                documentation: documentation.to_string(),
+                deprecated,
+                // The data lists images being retired last.
+                sort_text: format!("{n:04}"),
+                filter_text: None,
+                span: self.span(start, end),
+                text: match quote {
+                    Some(_) => option.to_string(),
+                    None => format!("{space}{}", yaml_string(option)),
+                },
+                snippet: false,
             })
             .collect()
     }

@@ -87,8 +87,18 @@ pub struct CatalogInput {
     /// When the input applies: its own rule and its input group's, both holding.
     #[serde(default)]
     pub visible_rule: Option<String>,
+    /// A pick list's values: the keys a step writes (task.json's, then those only the task
+    /// reference lists).
     #[serde(default)]
     pub options: Vec<String>,
+    /// Values outside `options` are accepted too (task.json's `EditableOptions`; assumed for
+    /// lists only the YAML schema or the reference give, which don't say).
+    #[serde(default)]
+    pub editable: bool,
+    /// A step may write several options, comma-separated (task.json's `MultiSelect` and
+    /// `MultiSelectFlatList`).
+    #[serde(default)]
+    pub multi_select: bool,
     #[serde(default)]
     pub label: String,
     /// Where an input task.json lacks comes from: `"reference"` (Microsoft's task reference
@@ -121,6 +131,16 @@ impl CatalogInput {
                 .get_or_init(|| VisibleRule::parse(rule))
                 .as_ref(),
         )
+    }
+
+    /// Whether a step must pick one of `options`: a pick list that is not editable.
+    pub fn closed_list(&self) -> bool {
+        !self.options.is_empty() && !self.editable
+    }
+
+    /// Whether the input takes `true` or `false`.
+    pub fn is_boolean(&self) -> bool {
+        self.kind.eq_ignore_ascii_case("boolean")
     }
 
     /// The service-connection type suffix ("AzureRM") for `connectedService:` inputs.

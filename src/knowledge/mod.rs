@@ -11,12 +11,14 @@
 //! - `wif`: tables, task rows and their statuses ([`Knowledge`], [`TaskEntry`], [`Status`]).
 //! - `errors`: error messages with causes and resolutions ([`ErrorEntry`]).
 //! - `catalog`: task versions and their inputs ([`Catalog`]).
+//! - `images`: the Microsoft-hosted VM image labels ([`HostedImages`]).
 //! - `migration`: whether moving a step to another task version needs input changes
 //!   ([`plan_migration`]).
 
 mod catalog;
 mod errors;
 pub mod language;
+mod images;
 mod migration;
 mod visible_rule;
 mod wif;
@@ -26,6 +28,7 @@ pub use catalog::{
     reference_slug,
 };
 pub use errors::ErrorEntry;
+pub use images::{HostedImage, HostedImages, ImageStatus, hosted_images};
 pub use migration::{MigrationPlan, plan_migration};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};
 pub use wif::{
