@@ -3,7 +3,8 @@
 //! incremental reparse, incremental model update, analysis, position conversion of every
 //! finding), a full open (parse + analysis), a hover on a task, completion of task names
 //! (every catalog version) and of a step's input names in the second half of the document,
-//! the outline (documentSymbol), the folding ranges and the template links. It first prints
+//! completion of a step's keys on a new line there and a hover on a job key (the pipeline
+//! language), the outline (documentSymbol), the folding ranges and the template links. It first prints
 //! how long parsing the task catalog takes, which the server does on a background thread
 //! after `initialized`. `cargo bench --bench keystroke`.
 //!
@@ -70,13 +71,15 @@ fn main() {
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
+        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
         "lines",
         "open",
         "keystroke",
         "hover",
         "tasks",
         "inputs",
+        "keywords",
+        "key hover",
         "symbols",
         "folding",
         "links",
@@ -167,6 +170,24 @@ fn main() {
         let inputs = time(&|| {
             std::hint::black_box(ide::completions(&doc, &config, input_key, options));
         });
+        // A new line under a script step's `displayName:` (its keys), and a hover on a
+        // job's `steps` key, both in the second half.
+        let mut typed = text.clone();
+        let script = typed[half..].find("        displayName: Script").unwrap() + half;
+        let line_end = script + typed[script..].find('\n').unwrap() + 1;
+        typed.insert_str(line_end, "        \n");
+        let typed_doc = Document::new(&typed, 0);
+        let keyword_at = line_end + 8;
+        let n = ide::completions(&typed_doc, &config, keyword_at, options).len();
+        assert!(n >= 5, "{n} keyword items");
+        let keywords = time(&|| {
+            std::hint::black_box(ide::completions(&typed_doc, &config, keyword_at, options));
+        });
+        let key_at = text[half..].find("    steps:").unwrap() + half + 6;
+        assert!(ide::keyword_hover(&doc, key_at).is_some());
+        let key_hover = time(&|| {
+            std::hint::black_box(ide::keyword_hover(&doc, key_at));
+        });
         let symbols = time(&|| {
             std::hint::black_box(ide::document_symbols(&doc));
         });
@@ -178,12 +199,14 @@ fn main() {
             std::hint::black_box(templates::links(&doc, &place, &templates::DiskFiles));
         });
         println!(
-            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
+            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
             ms(open),
             ms(keystroke),
             ms(hover),
             ms(tasks),
             ms(inputs),
+            ms(keywords),
+            ms(key_hover),
             ms(symbols),
             ms(folding),
             ms(links)

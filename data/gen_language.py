@@ -20,7 +20,9 @@ input lists are the task catalog's business (data/catalog.json).
 Where the JSON schema is vaguer than the service, `OVERRIDES` below says what the service does,
 with the page that says so: numbers the service parses as integers are typed `integer` though
 the schema says `string`. `PAGES` ties a definition to its reference page (for hover links), and
-the generator checks that every page it names exists.
+the generator checks that every page it names exists. `SUGGESTIONS` lists values the reference
+pages name for keys the schema leaves open (`workspace: clean: outputs | resources | all`):
+completion offers them, the checker does not enforce them.
 
     python3 data/gen_language.py            write data/language.json
     python3 data/gen_language.py --check    exit 1 with a diff if it is stale;
@@ -101,6 +103,8 @@ PAGES = {
     "variablesTemplate": "variables-template",
     "pipelineTemplateParameters": "parameters",
     "pipelineTemplateParameter": "parameters-parameter",
+    "templateParameters": "parameters",
+    "templateParameter": "parameters-parameter",
     "extends": "extends",
     "includeExcludeFilters": "include-exclude-filters",
     "includeExcludeStringFilters": "include-exclude-string-filters",
@@ -142,6 +146,26 @@ OVERRIDES = {
     ("jobStrategy", "parallel"): ("integer", "jobs-job-strategy: a number of jobs"),
 }
 
+# (definition, key) -> values editors offer where the schema takes any string: the service
+# accepts expressions and other spellings there, so these are suggestions, never checked.
+# Each entry: the values and the reference page whose syntax block lists them.
+SUGGESTIONS = {
+    ("jobWorkspace", "clean"): (["outputs", "resources", "all"], "workspace: clean: outputs | resources | all"),
+    ("phaseTargetWorkspace", "clean"): (["outputs", "resources", "all"], "workspace: clean: outputs | resources | all"),
+    ("checkout", "submodules"): (["true", "recursive", "false"], "steps-checkout: 'true' for one level, 'recursive' for all"),
+    ("checkout", "lfs"): (["true", "false"], "steps-checkout: set to 'true' to download Git-LFS files"),
+    ("checkout", "fetchTags"): (["true", "false"], "steps-checkout: 'true' to sync tags, 'false' not to"),
+    ("checkout", "persistCredentials"): (["true", "false"], "steps-checkout: 'true' to leave the OAuth token"),
+    ("checkout", "workspaceRepo"): (["true", "false"], "steps-checkout: workspaceRepo: true | false"),
+    ("repositoryCheckoutOptions", "clean"): (["true", "false"], "steps-checkout: clean: true | false"),
+    ("repositoryCheckoutOptions", "submodules"): (["true", "recursive", "false"], "steps-checkout: 'true' for one level, 'recursive' for all"),
+    ("repositoryCheckoutOptions", "lfs"): (["true", "false"], "steps-checkout: set to 'true' to download Git-LFS files"),
+    ("repositoryCheckoutOptions", "fetchTags"): (["true", "false"], "steps-checkout: 'true' to sync tags, 'false' not to"),
+    ("repositoryCheckoutOptions", "persistCredentials"): (["true", "false"], "steps-checkout: 'true' to leave the OAuth token"),
+    ("stepTarget", "commands"): (["any", "restricted"], "target: commands: any | restricted"),
+    ("repositoryResource", "type"): (["git", "github", "githubenterprise", "bitbucket"], "resources-repositories-repository: type: git | github | githubenterprise | bitbucket"),
+}
+
 SCALARS = {"string", "boolean", "integer"}
 
 # Patterns of the schema, as the named formats the checker knows (a regex engine per value
@@ -176,6 +200,7 @@ class Builder:
         self.defs = schema["definitions"]
         self.pages = pages
         self.types: dict[str, dict] = {}
+        self.suggested: set[tuple[str, str]] = set()
 
     def ref_name(self, node: dict) -> str | None:
         ref = node.get("$ref")
@@ -311,6 +336,10 @@ class Builder:
             out["deprecated"] = prop["deprecationMessage"]
         if prop.get("doNotSuggest"):
             out["hidden"] = True
+        suggestion = SUGGESTIONS.get((self.kind_of(owner, base), key))
+        if suggestion:
+            out["suggest"] = suggestion[0]
+            self.suggested.add((self.kind_of(owner, base), key))
         return out
 
     def kind_of(self, owner: str, base: str) -> str:
@@ -376,6 +405,9 @@ def generate(shared: Path) -> str:
     label_kinds(builder, schema)
     for name in sorted(schema["definitions"]):
         builder.define(name)
+    unused = sorted(set(SUGGESTIONS) - builder.suggested)
+    if unused:
+        raise Unknown(f"SUGGESTIONS names keys the schema lacks: {unused}")
     for name in ("string", "boolean", "integer", "any"):
         builder.types.setdefault(name, {"shapes": [{"scalar": name}] if name != "any" else [{"any": True}]})
     out = {
@@ -386,6 +418,7 @@ def generate(shared: Path) -> str:
             "url": REFERENCE_URL,
             "generator": "data/gen_language.py",
             "overrides": {f"{d}.{k}": f"{t} ({why})" for (d, k), (t, why) in sorted(OVERRIDES.items())},
+            "suggestions": {f"{d}.{k}": why for (d, k), (_, why) in sorted(SUGGESTIONS.items())},
         },
         "root": "pipeline",
         "steps": [[key, page] for key, page in STEP_PAGES.items()],

@@ -107,14 +107,7 @@ fn render(text: &str, offset: usize, items: &[CompletionItem]) -> String {
 
 #[test]
 fn completion_fixtures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/completion");
-    let mut cases: Vec<_> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 10, "fixtures in {}", dir.display());
+    let cases = common::fixture_cases("completion");
     let mut failures = Vec::new();
     for case in cases {
         let mut source = fs::read_to_string(&case).unwrap();

@@ -1,4 +1,9 @@
-//! Hovers, asserted on their text: what a user reads on a task or an input.
+//! Hovers, asserted on their text: what a user reads on a task or an input; and keyword
+//! hovers as snapshots: each `tests/fixtures/hover/<case>.yml` holds one `<|>` where the
+//! cursor is, and `<case>.out` the hover there, the hovered text underlined
+//! (`AZPLS_BLESS=1 cargo test --test hover` rewrites them; review the diff).
+
+mod common;
 
 use azpls::analysis::Config;
 use azpls::config::Settings;
@@ -228,5 +233,69 @@ fn input_hover_merges_the_catalog_and_the_per_input_rows() {
             "- used when `containerregistrytype` is `Container Registry`",
             "- 2025-03-12 (applied): not supported for this input",
         ],
+    );
+}
+
+/// What the server shows at an offset: the task and input hovers first, then keywords.
+fn any_hover(text: &str, offset: usize) -> Option<ide::Hover> {
+    let doc = Document::new(text, 0);
+    let model = model::build(&doc);
+    ide::hover(&doc, &model, &Config::default(), offset)
+        .or_else(|| ide::keyword_hover(&doc, offset))
+}
+
+#[test]
+fn keyword_hover_fixtures() {
+    let cases = common::fixture_cases("hover");
+    let mut failures = Vec::new();
+    for case in cases {
+        let source = std::fs::read_to_string(&case).unwrap();
+        let offset = source.find("<|>").expect("a <|> cursor marker");
+        let text = source.replacen("<|>", "", 1);
+        let rendered = match any_hover(&text, offset) {
+            None => "no hover\n".to_string(),
+            Some(h) => {
+                let line_start = text[..h.span.start].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = text[h.span.start..]
+                    .find('\n')
+                    .map_or(text.len(), |i| h.span.start + i);
+                format!(
+                    "{}\n{}{}\n\n{}",
+                    &text[line_start..line_end],
+                    " ".repeat(text[line_start..h.span.start].chars().count()),
+                    "^".repeat(text[h.span.clone()].chars().count().max(1)),
+                    h.markdown
+                )
+            }
+        };
+        common::check_expected(&case.with_extension("out"), &rendered, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn task_and_input_hovers_come_before_keywords() {
+    let text = "steps:\n- task: AzureCLI@2\n  inputs:\n    scriptType: bash\n";
+    let on_input = any_hover(text, text.find("scriptType").unwrap() + 1).unwrap();
+    assert!(
+        on_input
+            .markdown
+            .starts_with("**`scriptType`** — Script Type"),
+        "{}",
+        on_input.markdown
+    );
+    let on_key = any_hover(text, text.find("task").unwrap() + 1).unwrap();
+    assert!(
+        on_key.markdown.starts_with("**AzureCLI@2**"),
+        "{}",
+        on_key.markdown
+    );
+    let on_inputs = any_hover(text, text.find("inputs").unwrap() + 1).unwrap();
+    assert!(
+        on_inputs
+            .markdown
+            .starts_with("**`inputs`** — Inputs of the task"),
+        "{}",
+        on_inputs.markdown
     );
 }

@@ -108,3 +108,40 @@ fn completion_without_snippet_support_inserts_plain_text() {
     );
     assert_eq!(client.shutdown(), Some(0));
 }
+
+/// Keys of the language from the real binary: a `script` step's keys on a new line (minus
+/// the one written), and a hover on a job key with its reference link.
+#[test]
+fn keyword_completion_and_hover_over_stdio() {
+    let text = "jobs:\n- job: build\n  timeoutInMinutes: 10\n  steps:\n  - script: echo\n    displayName: Echo\n    \n";
+    let mut client = Client::start();
+    client.initialize(capabilities(false), Value::Null);
+    client.open(URI, text, 1);
+    let keys = complete(&mut client, 6, 4);
+    let wd = item(&keys, "workingDirectory");
+    assert_eq!(wd["kind"], 14, "a keyword: {wd}");
+    assert_eq!(wd["textEdit"]["newText"], "workingDirectory: ");
+    assert!(
+        !keys["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["label"] == "displayName" || i["label"] == "task"),
+        "written keys and other step kinds are not offered: {keys}"
+    );
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 2, "character": 4}}),
+    );
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("**`timeoutInMinutes`**"), "{md}");
+    assert!(
+        md.contains("(https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/jobs-job)"),
+        "{md}"
+    );
+    assert_eq!(
+        hover["range"],
+        json!({"start": {"line": 2, "character": 2}, "end": {"line": 2, "character": 18}})
+    );
+    assert_eq!(client.shutdown(), Some(0));
+}

@@ -205,51 +205,21 @@ impl<'t> Walker<'_> {
             .collect()
     }
 
-    /// The mapping shape of `ty` that `keys` identify: the one whose identifying key is
-    /// present (the one knowing most of the keys if several are), the only one, or none
-    /// (then the keys of all shapes count).
     fn choose(&self, ty: TypeId, keys: &[String]) -> Option<usize> {
-        let shapes: Vec<(usize, &MappingShape)> = self.mapping_shapes(ty).collect();
-        if shapes.len() == 1 {
-            return Some(shapes[0].0);
-        }
-        let identified = shapes
-            .iter()
-            .filter(|(_, m)| m.first.as_ref().is_some_and(|f| keys.contains(f)));
-        identified
-            .max_by_key(|(i, m)| {
-                let known = keys.iter().filter(|k| m.key(k).is_some()).count();
-                // Earlier shapes win ties: max_by_key keeps the last maximum.
-                (known, usize::MAX - i)
-            })
-            .map(|(i, _)| *i)
+        choose(self.lang, ty, keys)
     }
 
     fn mapping_shapes(&self, ty: TypeId) -> impl Iterator<Item = (usize, &'static MappingShape)> {
-        let lang = self.lang;
-        lang.get(ty)
-            .shapes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| match s {
-                Shape::Mapping(m) => Some((i, m)),
-                _ => None,
-            })
+        mapping_shapes(self.lang, ty)
     }
 
     fn shape(&self, ty: TypeId, index: usize) -> &'static MappingShape {
-        match &self.lang.get(ty).shapes[index] {
-            Shape::Mapping(m) => m,
-            _ => unreachable!("choose returns mapping shapes"),
-        }
+        shape(self.lang, ty, index)
     }
 
     /// The type of `key` in the chosen shape, or in any shape when none was chosen.
     fn key_type(&self, ty: TypeId, chosen: Option<usize>, key: &str) -> KeyLookup {
-        let shapes: Vec<&MappingShape> = match chosen {
-            Some(i) => vec![self.shape(ty, i)],
-            None => self.mapping_shapes(ty).map(|(_, m)| m).collect(),
-        };
+        let shapes = chosen_shapes(self.lang, ty, chosen);
         for m in &shapes {
             if let Some(k) = m.key(key) {
                 return KeyLookup::Known(k.ty);
@@ -503,11 +473,7 @@ impl<'t> Walker<'_> {
     }
 
     fn sequence_value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
-        let item_ty = self.lang.get(ty).shapes.iter().find_map(|s| match s {
-            Shape::Sequence(item) => Some(*item),
-            _ => None,
-        });
-        let Some(item_ty) = item_ty else {
+        let Some(item_ty) = item_type(self.lang, ty) else {
             let expected = self.expected(ty);
             let span = node.byte_range();
             let span = span.start..(span.start + 1).min(span.end);
@@ -688,6 +654,113 @@ fn context_hash(key: &str, depth: usize) -> u64 {
     h.finish()
 }
 
+/// The mapping shape of `ty` that `keys` identify: the one whose identifying key is
+/// present (the one knowing most of the keys if several are), the only one, or none (then
+/// the keys of all shapes count).
+pub fn choose(lang: &Language, ty: TypeId, keys: &[String]) -> Option<usize> {
+    let shapes: Vec<(usize, &MappingShape)> = mapping_shapes(lang, ty).collect();
+    if shapes.len() == 1 {
+        return Some(shapes[0].0);
+    }
+    let identified = shapes
+        .iter()
+        .filter(|(_, m)| m.first.as_ref().is_some_and(|f| keys.contains(f)));
+    identified
+        .max_by_key(|(i, m)| {
+            let known = keys.iter().filter(|k| m.key(k).is_some()).count();
+            // Earlier shapes win ties: max_by_key keeps the last maximum.
+            (known, usize::MAX - i)
+        })
+        .map(|(i, _)| *i)
+}
+
+/// The mapping shapes of a type, with their index among its shapes.
+pub fn mapping_shapes(lang: &Language, ty: TypeId) -> impl Iterator<Item = (usize, &MappingShape)> {
+    lang.get(ty)
+        .shapes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Shape::Mapping(m) => Some((i, m)),
+            _ => None,
+        })
+}
+
+fn shape(lang: &Language, ty: TypeId, index: usize) -> &MappingShape {
+    match &lang.get(ty).shapes[index] {
+        Shape::Mapping(m) => m,
+        _ => unreachable!("choose returns mapping shapes"),
+    }
+}
+
+/// The mapping shapes `chosen` stands for: that one, or all of them.
+pub fn chosen_shapes(lang: &Language, ty: TypeId, chosen: Option<usize>) -> Vec<&MappingShape> {
+    match chosen {
+        Some(i) => vec![shape(lang, ty, i)],
+        None => mapping_shapes(lang, ty).map(|(_, m)| m).collect(),
+    }
+}
+
+/// The type of the items of a sequence type.
+pub fn item_type(lang: &Language, ty: TypeId) -> Option<TypeId> {
+    lang.get(ty).shapes.iter().find_map(|s| match s {
+        Shape::Sequence(item) => Some(*item),
+        _ => None,
+    })
+}
+
+/// One mapping on the way from a document's root to a place in it, as written there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Level {
+    /// The keys written in the mapping (what chooses its shape).
+    pub keys: Vec<String>,
+    /// The mapping is an item of a sequence (the value of the level above's `via`).
+    pub item: bool,
+    /// The key whose value holds the next level; `None` on the last level.
+    pub via: Option<String>,
+}
+
+/// A mapping of the language: its type, the shape its keys choose, and those keys
+/// (with the keys of the mappings that `${{ }}` keys insert it into).
+#[derive(Clone, Debug)]
+pub struct Expected {
+    pub ty: TypeId,
+    pub chosen: Option<usize>,
+    pub keys: Vec<String>,
+}
+
+/// The type expected at the last of `levels` (root first), read as the checker reads the
+/// document: each mapping's shape chosen from its keys, keys followed to their types,
+/// sequences to their items, and a `${{ }}` key's value inserted into the mapping (or
+/// sequence) that holds the key. `None` where the language knows nothing (an unknown key,
+/// an open mapping's value).
+pub fn expected(lang: &Language, levels: &[Level]) -> Option<Expected> {
+    let mut ty = lang.root();
+    let mut carried: Vec<String> = Vec::new();
+    for (n, level) in levels.iter().enumerate() {
+        if level.item && n > 0 {
+            // An item inserted by `${{ }}` into a sequence is already of the item type.
+            ty = item_type(lang, ty).unwrap_or(ty);
+        }
+        let mut keys = std::mem::take(&mut carried);
+        keys.extend(level.keys.iter().cloned());
+        let chosen = choose(lang, ty, &keys);
+        let Some(via) = &level.via else {
+            return Some(Expected { ty, chosen, keys });
+        };
+        if yaml::is_expression(via) {
+            carried = keys;
+            continue;
+        }
+        let shapes = chosen_shapes(lang, ty, chosen);
+        ty = shapes
+            .iter()
+            .find_map(|m| m.key(via).map(|k| k.ty))
+            .or_else(|| shapes.iter().find_map(|m| m.open))?;
+    }
+    None
+}
+
 enum KeyLookup {
     Known(TypeId),
     /// Known in another case.
@@ -747,7 +820,8 @@ pub fn describe_type(lang: &Language, ty: TypeId) -> String {
     }
 }
 
-fn is_boolean_list(values: &[String]) -> bool {
+/// Whether listed values are the spellings of a boolean.
+pub fn is_boolean_list(values: &[String]) -> bool {
     values.iter().all(|v| is_boolean(v)) && values.len() >= 2
 }
 

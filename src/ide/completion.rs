@@ -9,11 +9,14 @@
 //! lines around it, read by indentation, say which step and which `inputs:` it belongs to.
 //! That costs the lines of one step, never the whole document. The tree only rules out
 //! block scalars (scripts) and comments.
+//!
+//! Everywhere else, the keys and values of the pipeline language come from `keywords`.
 
 use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
 use crate::document::Document;
 use crate::ide::hover::{connection_wif, input_markdown, task_heading};
+use crate::ide::keywords;
 use crate::knowledge::{
     self, CatalogInput, CatalogTask, ImageStatus, Knowledge, RuleValue, Status,
 };
@@ -37,8 +40,12 @@ pub enum CompletionKind {
     Task,
     /// An input key.
     Input,
-    /// A value of a pick-list or boolean input.
+    /// A value of a pick-list or boolean input, or of a keyword.
     Value,
+    /// A key of the pipeline language (`steps`, `pool`, `displayName` …).
+    Keyword,
+    /// A skeleton of several keys (a stage with a job …).
+    Snippet,
 }
 
 /// One completion item, in core terms.
@@ -100,17 +107,24 @@ pub fn completions(
         Some(value) if here.key.as_deref() == Some("vmImage") && cx.in_pool(&here) => {
             cx.vm_images(*value, here.flow.is_some())
         }
-        _ => cx.inputs(&here),
+        _ => {
+            let items = cx.inputs(&here);
+            if items.is_empty() {
+                keywords::completions(doc, &cx, &here)
+            } else {
+                items
+            }
+        }
     }
 }
 
 /// One line of the document without its line break, and where it starts.
-struct Line<'a> {
-    text: Cow<'a, str>,
-    start: usize,
+pub(super) struct Line<'a> {
+    pub(super) text: Cow<'a, str>,
+    pub(super) start: usize,
 }
 
-fn line_at(rope: &Rope, row: usize) -> Line<'_> {
+pub(super) fn line_at(rope: &Rope, row: usize) -> Line<'_> {
     let start = rope.line_to_byte(row);
     let text = syntax::slice_text(rope.line(row));
     let text = match text {
@@ -121,7 +135,7 @@ fn line_at(rope: &Rope, row: usize) -> Line<'_> {
 }
 
 /// Scripts and comments are the user's own text.
-fn in_script_or_comment(doc: &Document, offset: usize) -> bool {
+pub(super) fn in_script_or_comment(doc: &Document, offset: usize) -> bool {
     let root = doc.tree().root_node();
     let Some(mut node) = root.descendant_for_byte_range(offset, offset) else {
         return false;
@@ -154,20 +168,20 @@ fn in_expression(prefix: &str) -> bool {
 
 /// The mapping entry the cursor is in, read from the line up to the cursor.
 #[derive(Debug)]
-struct Here {
+pub(super) struct Here {
     /// Where the block entry starts, after indentation and `- ` markers.
-    block: usize,
+    pub(super) block: usize,
     /// Where the cursor's entry starts (the block entry, or after a flow `{` or `,`).
-    entry: usize,
+    pub(super) entry: usize,
     /// The line starts a sequence item (`- key: ...`).
-    item: bool,
+    pub(super) item: bool,
     /// The entry's key, when a `key:` precedes the cursor.
-    key: Option<String>,
+    pub(super) key: Option<String>,
     /// Where the value starts (just after the colon), when the cursor is in it.
-    value: Option<usize>,
+    pub(super) value: Option<usize>,
     /// Inside a flow mapping: the key it is the value of (`inputs` in `inputs: { a: 1, `),
     /// and whether that key itself sits in a flow mapping (`- { task: X, inputs: {`).
-    flow: Option<(Option<String>, bool)>,
+    pub(super) flow: Option<(Option<String>, bool)>,
 }
 
 /// Reads the line up to the cursor: indentation, `- ` markers, flow mappings, the current
@@ -272,24 +286,24 @@ fn unquote(key: &str) -> &str {
 
 /// How far the walks around the cursor go, each way: far more than a step's lines, so only
 /// a pathological document reaches it, and then completion just offers less.
-const WALK_LIMIT: usize = 2000;
+pub(super) const WALK_LIMIT: usize = 2000;
 
 /// A line as a mapping entry: where its key starts and what it says.
 #[derive(Clone, Debug, Default)]
-struct Shape {
+pub(super) struct Shape {
     /// Leading spaces.
-    indent: usize,
+    pub(super) indent: usize,
     /// Where the entry starts, after `- ` markers.
-    col: usize,
-    item: bool,
-    key: Option<String>,
+    pub(super) col: usize,
+    pub(super) item: bool,
+    pub(super) key: Option<String>,
     /// The value after `key:`, without a trailing comment or quotes.
-    value: String,
+    pub(super) value: String,
     /// Blank, a comment, or a lone `-`: says nothing about structure.
-    blank: bool,
+    pub(super) blank: bool,
 }
 
-fn shape(text: &str) -> Shape {
+pub(super) fn shape(text: &str) -> Shape {
     let indent = text.len() - text.trim_start_matches(' ').len();
     let mut col = indent;
     let mut item = false;
@@ -420,20 +434,20 @@ impl Lines<'_> {
 
 /// The value being typed: its opening quote, where its text starts, and the space to put
 /// before the inserted text when none follows the colon.
-struct Typed {
-    quote: Option<char>,
-    start: usize,
-    space: &'static str,
+pub(super) struct Typed {
+    pub(super) quote: Option<char>,
+    pub(super) start: usize,
+    pub(super) space: &'static str,
 }
 
 /// What the completion works from.
-struct Cx<'a> {
-    rope: &'a Rope,
+pub(super) struct Cx<'a> {
+    pub(super) rope: &'a Rope,
     config: &'a Config,
-    options: CompletionOptions,
-    line: &'a Line<'a>,
-    row: usize,
-    column: usize,
+    pub(super) options: CompletionOptions,
+    pub(super) line: &'a Line<'a>,
+    pub(super) row: usize,
+    pub(super) column: usize,
 }
 
 /// Why a task version is offered last: the catalog deprecates it, or the table says it
@@ -506,7 +520,7 @@ fn placeholder(n: usize, input: &CatalogInput) -> String {
 }
 
 /// Snippet choices escape `$ } \ , |`.
-fn escape_choice(text: &str) -> String {
+pub(super) fn escape_choice(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '$' | '}' | '\\' | ',' | '|') {
@@ -545,14 +559,14 @@ fn inputs_snippet(task: &CatalogTask, indent: &str, eol: &str) -> Option<String>
 }
 
 /// The end of the token the cursor is in: the next space, quote, comma, brace or colon.
-fn token_end(text: &str, from: usize) -> usize {
+pub(super) fn token_end(text: &str, from: usize) -> usize {
     from + text[from..]
         .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '}' | '#' | ':'))
         .unwrap_or(text.len() - from)
 }
 
 /// Plain YAML that needs quotes to stay a string.
-fn yaml_string(value: &str) -> String {
+pub(super) fn yaml_string(value: &str) -> String {
     let risky = value.is_empty()
         || value.contains(": ")
         || value.contains(" #")
@@ -566,12 +580,12 @@ fn yaml_string(value: &str) -> String {
 }
 
 impl Cx<'_> {
-    fn text(&self) -> &str {
+    pub(super) fn text(&self) -> &str {
         &self.line.text
     }
 
     /// The cursor line's line break, for text that adds lines (`\n` on the last line).
-    fn eol(&self) -> &'static str {
+    pub(super) fn eol(&self) -> &'static str {
         let next = self.rope.line(self.row).len_bytes();
         let full = self.line.text.len();
         if next > full + 1 { "\r\n" } else { "\n" }
@@ -579,7 +593,7 @@ impl Cx<'_> {
 
     /// Where the value being typed after the colon at `value` starts: past the spaces and
     /// an opening quote. A value typed right after the colon needs a space first.
-    fn typed_value(&self, value: usize) -> Typed {
+    pub(super) fn typed_value(&self, value: usize) -> Typed {
         let prefix = &self.text()[..self.column];
         let from = value + (prefix[value..].len() - prefix[value..].trim_start().len());
         let quote = prefix[from..]
@@ -594,7 +608,32 @@ impl Cx<'_> {
         }
     }
 
-    fn span(&self, start: usize, end: usize) -> Span {
+    /// The value being typed after the colon at `value` and where it ends; `None` after
+    /// its closing quote, where the value is complete.
+    pub(super) fn value_extent(&self, value: usize, flow: bool) -> Option<(Typed, usize)> {
+        let text = self.text();
+        let typed = self.typed_value(value);
+        if typed
+            .quote
+            .is_some_and(|q| text[typed.start..self.column].contains(q))
+        {
+            return None;
+        }
+        // Values may hold spaces ("Container Registry"): the rest of the line, up to a
+        // closing quote, a comment, or the end of a flow entry.
+        let rest = &text[self.column..];
+        let end = self.column
+            + match typed.quote {
+                Some(q) => rest.find(q),
+                None if flow => rest.find([',', '}']),
+                None => rest.find(" #"),
+            }
+            .unwrap_or(rest.len());
+        let end = self.column + text[self.column..end].trim_end().len();
+        Some((typed, end))
+    }
+
+    pub(super) fn span(&self, start: usize, end: usize) -> Span {
         self.line.start + start..self.line.start + end
     }
 
@@ -890,24 +929,17 @@ impl Cx<'_> {
         choices: Vec<(&str, String, bool)>,
         documentation: &str,
     ) -> Vec<CompletionItem> {
-        let text = self.text();
-        let value = self.typed_value(value);
-        let (quote, start, space) = (value.quote, value.start, value.space);
-        if quote.is_some_and(|q| text[start..self.column].contains(q)) {
-            // After the closing quote: the value is complete.
+        let Some((
+            Typed {
+                quote,
+                start,
+                space,
+            },
+            end,
+        )) = self.value_extent(value, flow)
+        else {
             return Vec::new();
-        }
-        // Values may hold spaces ("Container Registry"): the rest of the line, up to a
-        // closing quote, a comment, or the end of a flow entry.
-        let rest = &text[self.column..];
-        let end = self.column
-            + match quote {
-                Some(q) => rest.find(q),
-                None if flow => rest.find([',', '}']),
-                None => rest.find(" #"),
-            }
-            .unwrap_or(rest.len());
-        let end = self.column + text[self.column..end].trim_end().len();
+        };
         choices
             .into_iter()
             .enumerate()

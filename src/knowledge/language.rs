@@ -117,6 +117,9 @@ pub struct Key {
     pub deprecated: Option<String>,
     /// Not offered by completion (the schema's `doNotSuggest`).
     pub hidden: bool,
+    /// Values the reference pages name where the schema takes any string: offered by
+    /// completion, never enforced.
+    pub suggest: Vec<String>,
 }
 
 impl MappingShape {
@@ -204,6 +207,8 @@ struct RawKey {
     deprecated: Option<String>,
     #[serde(default)]
     hidden: bool,
+    #[serde(default)]
+    suggest: Vec<String>,
 }
 
 fn parse(text: &str) -> Language {
@@ -239,6 +244,7 @@ fn parse(text: &str) -> Language {
                                     description: raw.description,
                                     deprecated: raw.deprecated,
                                     hidden: raw.hidden,
+                                    suggest: raw.suggest,
                                 }
                             })
                             .collect();

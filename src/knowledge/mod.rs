@@ -17,8 +17,8 @@
 
 mod catalog;
 mod errors;
-pub mod language;
 mod images;
+pub mod language;
 mod migration;
 mod visible_rule;
 mod wif;

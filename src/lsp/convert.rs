@@ -231,6 +231,8 @@ pub fn completion_item(
         ide::CompletionKind::Task => lsp::CompletionItemKind::MODULE,
         ide::CompletionKind::Input => lsp::CompletionItemKind::PROPERTY,
         ide::CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
+        ide::CompletionKind::Keyword => lsp::CompletionItemKind::KEYWORD,
+        ide::CompletionKind::Snippet => lsp::CompletionItemKind::SNIPPET,
     };
     #[allow(deprecated)] // `deprecated` is what clients without tag support read.
     lsp::CompletionItem {

@@ -693,6 +693,7 @@ impl LanguageServer for Backend {
             let offset = convert::offset(&doc, position.position, encoding);
             ide::hover(&doc, &model, &config, offset)
                 .or_else(|| templates::hover(&doc, &place, &templates::DiskFiles, offset))
+                .or_else(|| ide::keyword_hover(&doc, offset))
                 .map(|h| convert::hover(&doc, &h, encoding))
         })
         .flatten())

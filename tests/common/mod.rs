@@ -381,3 +381,18 @@ pub fn check_expected(path: &std::path::Path, actual: &str, failures: &mut Vec<S
         )),
     }
 }
+
+/// The `.yml` cases of `tests/fixtures/<name>`, sorted; at least ten of them.
+pub fn fixture_cases(name: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "fixtures in {}", dir.display());
+    cases
+}

@@ -4,10 +4,10 @@
 pub mod container_resource;
 pub mod deprecated_task;
 pub mod deprecated_version;
-pub mod invalid_value;
-pub mod missing_key;
 pub mod invalid_input_value;
+pub mod invalid_value;
 pub mod invalid_vm_image;
+pub mod missing_key;
 pub mod missing_required_input;
 pub mod parse_limit;
 pub mod planned_support;
