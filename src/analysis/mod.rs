@@ -13,6 +13,7 @@ use crate::document::{Document, Edit};
 use crate::ide::templates;
 use crate::knowledge::{self, CatalogTask, Knowledge, TableId, TaskEntry};
 use crate::model::{self, Model, TaskRef, TaskStep};
+use crate::syntax::errors::SyntaxError;
 use crate::text::Span;
 
 /// How serious a finding is.
@@ -84,6 +85,8 @@ type Check = fn(&Context, &mut Vec<Finding>);
 pub const RULES: &[(&Rule, Check)] = &[
     // The file itself, before anything in it.
     (&rules::parse_limit::RULE, rules::parse_limit::check),
+    (&rules::yaml_syntax::RULE, rules::yaml_syntax::check),
+    (&rules::duplicate_key::RULE, rules::duplicate_key::check),
     (
         &rules::deprecated_version::RULE,
         rules::deprecated_version::check,
@@ -208,6 +211,9 @@ pub struct Context<'a> {
     /// Where the document lives, when the caller knows (the editor and `check` do).
     pub env: Option<&'a Environment<'a>>,
     pub knowledge: &'static Knowledge,
+    /// The document's syntax errors, found once for the rule that reports them and for
+    /// dropping the other findings inside them.
+    pub syntax_errors: &'a [SyntaxError],
     /// The table row of each step (by index into `model.steps`), looked up once for all
     /// rules.
     entries: Vec<Option<&'static TaskEntry>>,
@@ -412,6 +418,7 @@ fn unsuppressed(
     config: &Config,
     env: Option<&Environment>,
 ) -> Vec<Finding> {
+    let syntax_errors = rules::yaml_syntax::errors(doc);
     memo::with(config, |memo| {
         let mut findings = Vec::new();
         // Steps not seen in this form, with their keys, in document order.
@@ -435,7 +442,7 @@ fn unsuppressed(
         let partial = Model::of(unseen, model.containers.clone());
         let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
-        for f in run_rules(doc, &partial, config, env) {
+        for f in run_rules(doc, &partial, config, env, &syntax_errors) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen
@@ -461,6 +468,7 @@ fn unsuppressed(
             findings.extend(found);
         }
         memo::prune(memo, &live);
+        rules::yaml_syntax::drop_inside(&syntax_errors, &mut findings);
         findings.sort_by_key(|f| (f.span.start, f.span.end));
         findings
     })
@@ -475,7 +483,9 @@ pub fn forget_cached() {
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
 /// analysis must equal (tests compare them after random edits).
 pub fn analyze_uncached(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
-    let mut findings = run_rules(doc, model, config, None);
+    let syntax_errors = rules::yaml_syntax::errors(doc);
+    let mut findings = run_rules(doc, model, config, None, &syntax_errors);
+    rules::yaml_syntax::drop_inside(&syntax_errors, &mut findings);
     let suppressions = suppress::suppressions(doc.rope());
     suppress::apply(doc.rope(), &mut findings, &suppressions);
     findings
@@ -487,6 +497,7 @@ fn run_rules(
     model: &Model,
     config: &Config,
     env: Option<&Environment>,
+    syntax_errors: &[SyntaxError],
 ) -> Vec<Finding> {
     let kb = knowledge::knowledge();
     let (entries, catalogued) = lookup_steps(model, config, kb).into_iter().unzip();
@@ -496,6 +507,7 @@ fn run_rules(
         config,
         env,
         knowledge: kb,
+        syntax_errors,
         entries,
         catalogued,
     };

@@ -4,6 +4,7 @@
 pub mod container_resource;
 pub mod deprecated_task;
 pub mod deprecated_version;
+pub mod duplicate_key;
 pub mod missing_required_input;
 pub mod parse_limit;
 pub mod planned_support;
@@ -13,6 +14,7 @@ pub mod unknown_task;
 pub mod unknown_version;
 pub mod unsupported_input;
 pub mod unsupported_task;
+pub mod yaml_syntax;
 
 use crate::analysis::Context;
 use crate::knowledge::Status;
