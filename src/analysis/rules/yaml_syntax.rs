@@ -16,7 +16,9 @@ bracket (`[`, `{`), a tab used for indentation (YAML allows only spaces), a `-` 
 than its siblings or among `key: value` pairs, a line indented under a key whose value is \
 already on its line, `key:value` without the space that makes it a key and a value (on its \
 own `pool:ubuntu` is a valid text, so only where it breaks the structure), or text after a \
-closing quote; anything else is described by what was expected there. The other rules say \
+closing quote; anything else is described by what was expected there. A quoted value \
+continued on lines indented like its key, which the YAML specification forbids but Azure \
+Pipelines reads, is not an error. The other rules say \
 nothing about text inside a broken place (the inside of an unclosed string is not a task \
 reference), while the intact parts of the file keep their findings. Files that are not \
 pipelines (Kubernetes manifests, GitHub workflows, docker-compose files), files refused by \
