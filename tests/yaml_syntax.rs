@@ -133,3 +133,73 @@ fn refused_and_foreign_documents_get_no_syntax_errors() {
     let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"x\n  name: y\n";
     assert_eq!(findings(&Document::new(manifest, 0)), []);
 }
+
+/// A 10,000-line pipeline of ordinary steps, with `extra` inserted in the middle.
+fn long_pipeline(extra: &str) -> String {
+    let step = "  - task: AzureCLI@2\n    displayName: Run\n    inputs:\n      azureSubscription: sc\n      scriptType: bash\n      scriptLocation: inlineScript\n      inlineScript: |\n        az group list\n  - script: echo \"done\"\n    env: { A: '1', B: [x, y] }\n";
+    let mut text = String::from("trigger: none\nsteps:\n");
+    while text.lines().count() < 5_000 {
+        text.push_str(step);
+    }
+    text.push_str(extra);
+    while text.lines().count() < 10_000 {
+        text.push_str(step);
+    }
+    text
+}
+
+/// What the two rules add to one keystroke on a 10,000-line pipeline, as the server runs
+/// it: the edit, the incremental reparse and model update, then the analysis, with the
+/// rules and without (medians; each configuration has its own warm caches). Run with
+/// `--ignored --nocapture`, in an optimised build for meaningful numbers.
+#[test]
+#[ignore = "timing; run with --ignored --nocapture"]
+fn cost_per_keystroke_on_a_10k_line_pipeline() {
+    use std::time::{Duration, Instant};
+    let without = Config {
+        disabled: vec!["yaml-syntax".into(), "duplicate-key".into()],
+        ..Config::default()
+    };
+    for (name, extra, errors, duplicates) in [
+        ("clean", "", 0, 0),
+        ("one unclosed quote", "  - script: \"echo\n", 1, 0),
+        ("one tab", "  -\tscript: echo\n", 1, 0),
+        ("one duplicate key", "  - script: a\n    Script: b\n", 0, 1),
+    ] {
+        let text = long_pipeline(extra);
+        let found = analysis::analyze(&Document::new(&text, 0), &Config::default());
+        assert_eq!(of(&found, "yaml-syntax").len(), errors, "{name}");
+        assert_eq!(of(&found, "duplicate-key").len(), duplicates, "{name}");
+        // Retype a display name near the end, char by char, measuring the analysis.
+        let at = text.rfind("Run\n").unwrap();
+        let keystrokes = |config: &Config| {
+            let mut doc = Document::new(&text, 0);
+            let mut model = model::build(&doc);
+            analysis::analyze_model(&doc, &model, config);
+            let mut runs: Vec<Duration> = Vec::new();
+            for (i, c) in "Deploy".chars().cycle().take(60).enumerate() {
+                let changes = doc.apply(
+                    [Edit {
+                        span: at..at + 1,
+                        text: c.to_string(),
+                    }],
+                    i as i32 + 1,
+                );
+                model.update(&doc, &changes);
+                let t = Instant::now();
+                std::hint::black_box(analysis::analyze_model(&doc, &model, config));
+                runs.push(t.elapsed());
+            }
+            runs.sort();
+            runs[runs.len() / 2]
+        };
+        let with = keystrokes(&Config::default());
+        let base = keystrokes(&without);
+        println!(
+            "{name}: analysis per keystroke {:.3} ms with the two rules, {:.3} ms without (+{:.3} ms)",
+            with.as_secs_f64() * 1e3,
+            base.as_secs_f64() * 1e3,
+            (with.as_secs_f64() - base.as_secs_f64()) * 1e3
+        );
+    }
+}

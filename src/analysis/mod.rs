@@ -4,7 +4,7 @@
 //!
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
-mod memo;
+pub(crate) mod memo;
 pub mod rules;
 pub mod suggest;
 pub mod suppress;
@@ -469,15 +469,27 @@ fn unsuppressed(
         }
         memo::prune(memo, &live);
         rules::yaml_syntax::drop_inside(&syntax_errors, &mut findings);
-        findings.sort_by_key(|f| (f.span.start, f.span.end));
+        findings.sort_by_key(report_order);
         findings
     })
 }
 
-/// Forgets what analyses remember between calls (per-step findings), for when no open
-/// document needs them any more.
+/// Findings in document order and, on one token, in registry order: remembered step
+/// findings and document-wide ones (a duplicate `inputs` key that is also where a missing
+/// input is reported) then come out as a fresh run gives them.
+fn report_order(f: &Finding) -> (usize, usize, usize) {
+    let rule = RULES
+        .iter()
+        .position(|(r, _)| std::ptr::eq(*r, f.rule))
+        .unwrap_or(RULES.len());
+    (f.span.start, f.span.end, rule)
+}
+
+/// Forgets what analyses remember between calls (per-step findings, the duplicate keys
+/// per subtree), for when no open document needs them any more.
 pub fn forget_cached() {
     memo::forget();
+    rules::duplicate_key::forget_cached();
 }
 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
@@ -518,7 +530,7 @@ fn run_rules(
         }
         check(&ctx, &mut findings);
     }
-    findings.sort_by_key(|f| (f.span.start, f.span.end));
+    findings.sort_by_key(report_order);
     findings
 }
 
