@@ -755,3 +755,35 @@ fn unsafe_fixes_name_the_inputs_left_to_change() {
         "{text}"
     );
 }
+
+/// The syntax rules reach `check` like any other: a broken quote and a duplicate key are
+/// errors (exit 1 at `--severity error`), each on its own line.
+#[test]
+fn check_reports_syntax_errors_and_duplicate_keys() {
+    let dir = TempDir::new("syntax");
+    std::fs::write(
+        dir.join("azure-pipelines.yml"),
+        "steps:\n- script: echo hi\n  displayName: one\n  displayName: two\n- script: \"unclosed\n",
+    )
+    .unwrap();
+    let o = azpls(
+        &[
+            "check",
+            "--severity",
+            "error",
+            "--format",
+            "json",
+            "azure-pipelines.yml",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found: Vec<(&str, u64)> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(found, [("duplicate-key", 4), ("yaml-syntax", 5)], "{v}");
+}

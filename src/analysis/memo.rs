@@ -101,6 +101,26 @@ impl Hasher for Lanes {
     }
 }
 
+/// A 128-bit hash of a text, the same however the rope splits it into chunks (the bytes
+/// are mixed eight at a time across chunk boundaries).
+pub(crate) fn text_hash(text: ropey::RopeSlice) -> u128 {
+    let mut h = Lanes::default();
+    let mut word = 0u64;
+    let mut filled = 0;
+    for chunk in text.chunks() {
+        for &b in chunk.as_bytes() {
+            word |= u64::from(b) << (8 * filled);
+            filled += 1;
+            if filled == 8 {
+                h.mix(word);
+                (word, filled) = (0, 0);
+            }
+        }
+    }
+    h.mix(word ^ ((text.len_bytes() as u64) << 56));
+    h.finish128()
+}
+
 fn span(s: &Span, base: usize, h: &mut Lanes) {
     (s.start.wrapping_sub(base), s.end.wrapping_sub(base)).hash(h);
 }

@@ -4,7 +4,7 @@
 //!
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
-mod memo;
+pub(crate) mod memo;
 pub mod rules;
 pub mod structure;
 pub mod suggest;
@@ -14,6 +14,7 @@ use crate::document::{Document, Edit};
 use crate::ide::templates;
 use crate::knowledge::{self, CatalogTask, Knowledge, TableId, TaskEntry};
 use crate::model::{self, Model, TaskRef, TaskStep};
+use crate::syntax::errors::SyntaxError;
 use crate::text::Span;
 
 /// How serious a finding is.
@@ -85,6 +86,8 @@ type Check = fn(&Context, &mut Vec<Finding>);
 pub const RULES: &[(&Rule, Check)] = &[
     // The file itself, before anything in it.
     (&rules::parse_limit::RULE, rules::parse_limit::check),
+    (&rules::yaml_syntax::RULE, rules::yaml_syntax::check),
+    (&rules::duplicate_key::RULE, rules::duplicate_key::check),
     (
         &rules::deprecated_version::RULE,
         rules::deprecated_version::check,
@@ -223,6 +226,9 @@ pub struct Context<'a> {
     /// Where the document lives, when the caller knows (the editor and `check` do).
     pub env: Option<&'a Environment<'a>>,
     pub knowledge: &'static Knowledge,
+    /// The document's syntax errors, found once for the rule that reports them and for
+    /// dropping the other findings inside them.
+    pub syntax_errors: &'a [SyntaxError],
     /// The table row of each step (by index into `model.steps`), looked up once for all
     /// rules.
     entries: Vec<Option<&'static TaskEntry>>,
@@ -442,6 +448,7 @@ fn unsuppressed(
     config: &Config,
     env: Option<&Environment>,
 ) -> Vec<Finding> {
+    let syntax_errors = rules::yaml_syntax::errors(doc);
     memo::with(config, |memo| {
         let mut findings = Vec::new();
         // Steps not seen in this form, with their keys, in document order.
@@ -465,7 +472,7 @@ fn unsuppressed(
         let partial = Model::of(unseen, model.containers.clone());
         let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
-        for f in run_rules(doc, &partial, config, env, false) {
+        for f in run_rules(doc, &partial, config, env, &syntax_errors, false) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen
@@ -491,22 +498,37 @@ fn unsuppressed(
             findings.extend(found);
         }
         memo::prune(memo, &live);
-        findings.sort_by_key(|f| (f.span.start, f.span.end));
+        rules::yaml_syntax::drop_inside(&syntax_errors, &mut findings);
+        findings.sort_by_key(report_order);
         findings
     })
 }
 
-/// Forgets what analyses remember between calls (per-step findings), for when no open
-/// document needs them any more.
+/// Findings in document order and, on one token, in registry order: remembered step
+/// findings and document-wide ones (a duplicate `inputs` key that is also where a missing
+/// input is reported) then come out as a fresh run gives them.
+fn report_order(f: &Finding) -> (usize, usize, usize) {
+    let rule = RULES
+        .iter()
+        .position(|(r, _)| std::ptr::eq(*r, f.rule))
+        .unwrap_or(RULES.len());
+    (f.span.start, f.span.end, rule)
+}
+
+/// Forgets what analyses remember between calls (per-step findings, the duplicate keys
+/// per subtree), for when no open document needs them any more.
 pub fn forget_cached() {
     memo::forget();
     structure::forget();
+    rules::duplicate_key::forget_cached();
 }
 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
 /// analysis must equal (tests compare them after random edits).
 pub fn analyze_uncached(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
-    let mut findings = run_rules(doc, model, config, None, true);
+    let syntax_errors = rules::yaml_syntax::errors(doc);
+    let mut findings = run_rules(doc, model, config, None, &syntax_errors, true);
+    rules::yaml_syntax::drop_inside(&syntax_errors, &mut findings);
     let suppressions = suppress::suppressions(doc.rope());
     suppress::apply(doc.rope(), &mut findings, &suppressions);
     findings
@@ -518,6 +540,7 @@ fn run_rules(
     model: &Model,
     config: &Config,
     env: Option<&Environment>,
+    syntax_errors: &[SyntaxError],
     fresh: bool,
 ) -> Vec<Finding> {
     let kb = knowledge::knowledge();
@@ -528,6 +551,7 @@ fn run_rules(
         config,
         env,
         knowledge: kb,
+        syntax_errors,
         entries,
         catalogued,
         structure: std::sync::OnceLock::new(),
@@ -540,7 +564,7 @@ fn run_rules(
         }
         check(&ctx, &mut findings);
     }
-    findings.sort_by_key(|f| (f.span.start, f.span.end));
+    findings.sort_by_key(report_order);
     findings
 }
 

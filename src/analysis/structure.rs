@@ -65,18 +65,31 @@ pub struct Issue {
 /// Subtrees smaller than this are checked afresh: remembering them costs more than it saves.
 const REMEMBER_FROM: usize = 512;
 
+/// Nor are larger ones: they hold the edited place on most keystrokes (the document, a
+/// long `steps:` list), so hashing their text would cost more than it saves; their
+/// children are remembered.
+const REMEMBER_UP_TO: usize = 16 * 1024;
+
 /// What one check remembers for the next: the issues of each large subtree (spans relative
 /// to its start), by the subtree's identity, its type and what holds it.
 ///
 /// tree-sitter shares unchanged subtrees between a tree and its incremental reparse, and a
-/// node's id is its subtree's address. The remembered tree keeps every subtree of the
-/// entries alive, so an address can't be reused by another subtree while an entry names it,
-/// and a shared subtree is immutable (edits copy it): an id seen again is the same text with
-/// the same structure, wherever it moved. A keystroke therefore re-checks only the subtrees
-/// on the path to the edit.
+/// shared subtree keeps its node id. The remembered tree keeps the entries' subtrees alive,
+/// so an id can't name a subtree freed meanwhile; but an id alone is no proof, since
+/// tree-sitter edits subtrees in place when nothing else holds them. So an entry is reused
+/// only when the id, the node's kind and a 128-bit hash of its text all match. A keystroke
+/// therefore re-checks only the subtrees on the path to the edit.
 struct Remembered {
     _tree: Tree,
-    entries: HashMap<(usize, TypeId, u64), Vec<Issue>>,
+    entries: HashMap<(usize, TypeId, u64), Known>,
+}
+
+/// A remembered subtree: its kind and text hash (what proves it unchanged), and its issues
+/// with spans relative to its start.
+struct Known {
+    kind: u16,
+    hash: u128,
+    issues: Vec<Issue>,
 }
 
 thread_local! {
@@ -165,8 +178,8 @@ struct Walker<'a> {
     lang: &'static Language,
     issues: Vec<Issue>,
     /// What the previous check remembered, and what this one will.
-    previous: Option<HashMap<(usize, TypeId, u64), Vec<Issue>>>,
-    next: HashMap<(usize, TypeId, u64), Vec<Issue>>,
+    previous: Option<HashMap<(usize, TypeId, u64), Known>>,
+    next: HashMap<(usize, TypeId, u64), Known>,
     remember: bool,
 }
 
@@ -315,13 +328,19 @@ impl<'t> Walker<'_> {
         if depth > MAX_DEPTH || node.has_error() && node.is_error() {
             return;
         }
-        if !self.remember || node.byte_range().len() < REMEMBER_FROM || node.has_error() {
+        let len = node.byte_range().len();
+        if !self.remember || !(REMEMBER_FROM..=REMEMBER_UP_TO).contains(&len) || node.has_error() {
             return self.value_afresh(node, ty, key, depth);
         }
         let id = (node.id(), ty, context_hash(key, depth));
         let start = node.start_byte();
-        if let Some(known) = self.previous.as_mut().and_then(|p| p.remove(&id)) {
-            self.issues.extend(known.iter().map(|i| Issue {
+        let kind = node.kind_id();
+        let hash = super::memo::text_hash(self.rope.byte_slice(node.byte_range()));
+        if let Some(known) = self.previous.as_mut().and_then(|p| p.remove(&id))
+            && known.kind == kind
+            && known.hash == hash
+        {
+            self.issues.extend(known.issues.iter().map(|i| Issue {
                 span: i.span.start + start..i.span.end + start,
                 ..i.clone()
             }));
@@ -330,14 +349,14 @@ impl<'t> Walker<'_> {
         }
         let from = self.issues.len();
         self.value_afresh(node, ty, key, depth);
-        let relative = self.issues[from..]
+        let issues = self.issues[from..]
             .iter()
             .map(|i| Issue {
                 span: i.span.start - start..i.span.end - start,
                 ..i.clone()
             })
             .collect();
-        self.next.insert(id, relative);
+        self.next.insert(id, Known { kind, hash, issues });
     }
 
     fn value_afresh(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {

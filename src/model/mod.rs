@@ -437,35 +437,19 @@ pub fn walk_pairs<'t>(
     found: &mut impl FnMut(Node<'t>, &[Node<'t>]),
 ) {
     let kinds = syntax::kinds();
-    let mut cursor = root.walk();
-    let mut stack = ancestors;
-    'outer: loop {
-        let node = cursor.node();
+    syntax::preorder(root, ancestors, |node, stack| {
         let id = node.kind_id();
-        let descend = if id == kinds.block_mapping_pair || id == kinds.flow_pair {
+        if id == kinds.block_mapping_pair || id == kinds.flow_pair {
             if let Some(key) = node.child_by_field_name("key")
                 && wanted(rope, key)
             {
-                found(node, &stack);
+                found(node, stack);
             }
             true
         } else {
             kinds.is_container(id)
-        };
-        if descend && cursor.goto_first_child() {
-            stack.push(node);
-            continue;
         }
-        loop {
-            if cursor.goto_next_sibling() {
-                continue 'outer;
-            }
-            if !cursor.goto_parent() {
-                break 'outer;
-            }
-            stack.pop();
-        }
-    }
+    });
 }
 
 /// Is this key `task`, `"task"` or `'task'`? Compares bytes without allocating.
@@ -519,8 +503,9 @@ pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
     None
 }
 
-/// Byte ranges of the documents in the stream that are not pipelines.
-fn foreign_documents(rope: &Rope, root: Node) -> Vec<Span> {
+/// Byte ranges of the documents in the stream that are not pipelines (Kubernetes
+/// manifests, GitHub workflows, docker-compose files), which no rule reports on.
+pub fn foreign_documents(rope: &Rope, root: Node) -> Vec<Span> {
     if root.has_error() {
         return foreign_sections_by_text(rope);
     }

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node, Parser, Query, TextProvider, Tree};
 
+pub mod errors;
 pub mod limits;
 pub use limits::Refusal;
 
@@ -143,6 +144,7 @@ pub struct Kinds {
     pub sequences: [u16; 2],
     pub comment: u16,
     pub error: u16,
+    pub document: u16,
 }
 
 impl Kinds {
@@ -179,6 +181,7 @@ pub fn kinds() -> &'static Kinds {
             sequences: [id("block_sequence"), id("flow_sequence")],
             comment: id("comment"),
             error: id("ERROR"),
+            document: id("document"),
             containers: [
                 "stream",
                 "document",
@@ -196,6 +199,36 @@ pub fn kinds() -> &'static Kinds {
             .collect(),
         }
     })
+}
+
+/// Visits `root` and the nodes below it in document order, descending into a node only
+/// when `enter` returns true for it; `enter` also gets the node's ancestors (outermost
+/// first, starting with `ancestors`, those of `root`). One cursor and an explicit stack:
+/// no recursion, whatever the depth of untrusted text, and no `Node::parent` (a search
+/// from the root in tree-sitter), so the cost is linear in the nodes visited.
+pub fn preorder<'t>(
+    root: Node<'t>,
+    ancestors: Vec<Node<'t>>,
+    mut enter: impl FnMut(Node<'t>, &[Node<'t>]) -> bool,
+) {
+    let mut cursor = root.walk();
+    let mut stack = ancestors;
+    'outer: loop {
+        let node = cursor.node();
+        if enter(node, &stack) && cursor.goto_first_child() {
+            stack.push(node);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'outer;
+            }
+            if !cursor.goto_parent() {
+                break 'outer;
+            }
+            stack.pop();
+        }
+    }
 }
 
 /// The nodes from `root` down to the smallest node that covers `start..end` (the node

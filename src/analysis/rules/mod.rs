@@ -4,6 +4,7 @@
 pub mod container_resource;
 pub mod deprecated_task;
 pub mod deprecated_version;
+pub mod duplicate_key;
 pub mod invalid_input_value;
 pub mod invalid_value;
 pub mod invalid_vm_image;
@@ -19,6 +20,7 @@ pub mod unknown_version;
 pub mod unsupported_input;
 pub mod unsupported_task;
 pub mod wrong_type;
+pub mod yaml_syntax;
 
 use crate::analysis::structure::IssueKind;
 use crate::analysis::{Context, Finding, Fix, Rule};

@@ -1,0 +1,280 @@
+//! `duplicate-key`: a key set twice in one mapping, which Azure Pipelines refuses.
+
+use crate::analysis::{Context, Docs, Finding, Related, Rule, Severity, memo};
+use crate::model::{self, yaml};
+use crate::syntax;
+use crate::text::Span;
+use ropey::Rope;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use tree_sitter::{Node, Tree};
+
+pub static RULE: Rule = Rule {
+    id: "duplicate-key",
+    summary: "key set twice in one mapping, which Azure Pipelines refuses",
+    explanation: "Azure Pipelines refuses a file in which one mapping has the same key twice \
+(\"'displayName' is already defined\"), where most YAML tools silently keep the last value. \
+Keys are compared as the service compares them, ignoring case: `displayName` and \
+`DisplayName` are the same key. Keys holding a template expression (`${{ if ... }}:`, \
+`${{ else }}:`, `${{ insert }}:`, `${{ each ... }}:`) are never duplicates: they are \
+conditional, and the service does not compare them either. Each mapping is compared on its \
+own, so a key inside an `${{ if }}` block does not clash with the same key outside it. The \
+error is on the second key, with the first as related information. Documents that are not \
+pipelines are not checked.",
+    default_severity: Severity::Error,
+    docs: Docs::Page("https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/"),
+};
+
+/// Mappings with more keys than this are compared through a sorted list rather than pair
+/// by pair.
+const FEW: usize = 16;
+
+/// Subtrees shorter than this are walked again rather than remembered.
+const GRAIN: usize = 8;
+
+/// Nor are longer ones: they hold the edited place on most keystrokes (the document, the
+/// `steps:` list), so hashing their text would cost more than it saves; their children are
+/// remembered.
+const LARGEST: usize = 16 * 1024;
+
+/// What the last walk on this thread found, per subtree, so that the next keystroke walks
+/// only what its edit changed.
+///
+/// An incremental reparse shares the unchanged subtrees with the tree before it, and a
+/// node's id is where its parent keeps it, so a shared subtree keeps its id. An id alone
+/// is no proof, though: tree-sitter edits subtrees in place when nothing else holds them
+/// (a property test caught findings reused from a changed subtree). So a remembered subtree
+/// is reused only when its id, kind and a 128-bit hash of its text all match; the hashes of
+/// the reused subtrees, which do not overlap, cost one pass over the text at most.
+struct Cache {
+    /// Never read: held so that the remembered ids stay those of live subtrees.
+    _tree: Tree,
+    subtrees: HashMap<usize, Remembered>,
+}
+
+/// One subtree's kind, text hash and findings (spans relative to its start).
+#[derive(Clone)]
+struct Remembered {
+    kind: u16,
+    hash: u128,
+    findings: Vec<Finding>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+}
+
+/// Forgets the last walk (when no open document needs it any more).
+pub fn forget_cached() {
+    CACHE.with(|c| *c.borrow_mut() = None);
+}
+
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let doc = ctx.doc;
+    if doc.refusal().is_some() {
+        return;
+    }
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    // A tree with errors comes from a fresh parse (see `Document::reparse`), which shares
+    // nothing, and its foreign documents are read from the text: no cache then.
+    let old = CACHE
+        .with(|c| c.borrow_mut().take())
+        .filter(|_| !root.has_error());
+    let severity = ctx.finding(&RULE, 0..0, String::new()).severity;
+    let foreign = model::foreign_documents(rope, root);
+    let kinds = syntax::kinds();
+    let mut found: Vec<Finding> = Vec::new();
+    let mut subtrees = HashMap::new();
+    let mut walked: Vec<Node> = Vec::new();
+    // The walk visits only what can hold a mapping: the children of containers, and of each
+    // pair only its key (read) and its value (queued), found through the cursor's field
+    // ids. An explicit stack, no recursion (untrusted depth).
+    let mut stack = vec![root];
+    let mut cursor = root.walk();
+    let mut keys: Vec<(Cow<str>, Span)> = Vec::new();
+    while let Some(node) = stack.pop() {
+        let id = node.kind_id();
+        if id == kinds.document && foreign.iter().any(|f| f.contains(&node.start_byte())) {
+            continue;
+        }
+        // tree-sitter-yaml rebuilds every item of a sequence that an edit touches, even
+        // those whose content it reuses: items are never worth looking up.
+        if id != kinds.item && (GRAIN..=LARGEST).contains(&node.byte_range().len()) {
+            let known = old
+                .as_ref()
+                .and_then(|c| c.subtrees.get(&node.id()))
+                .filter(|k| k.kind == id && k.hash == hash(rope, &node));
+            if let Some(known) = known {
+                let start = node.start_byte() as isize;
+                found.extend(known.findings.iter().cloned().map(|mut f| {
+                    memo::shift(&mut f, start);
+                    f.severity = severity;
+                    f
+                }));
+                subtrees.insert(node.id(), known.clone());
+                continue;
+            }
+            walked.push(node);
+        }
+        cursor.reset(node);
+        if !cursor.goto_first_child() {
+            continue;
+        }
+        let mapping = kinds.mappings.contains(&id);
+        keys.clear();
+        loop {
+            let child = cursor.node();
+            let child_id = child.kind_id();
+            if mapping && kinds.pairs.contains(&child_id) {
+                if cursor.goto_first_child() {
+                    loop {
+                        match cursor.field_id() {
+                            Some(f) if f == kinds.key => {
+                                let key = cursor.node();
+                                if let Some(text) = key_text(rope, key) {
+                                    keys.push((text, key.byte_range()));
+                                }
+                            }
+                            Some(f) if f == kinds.value => stack.push(cursor.node()),
+                            _ => {}
+                        }
+                        if !cursor.goto_next_sibling() {
+                            break;
+                        }
+                    }
+                    cursor.goto_parent();
+                }
+            } else if kinds.is_container(child_id) {
+                stack.push(child);
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+        if mapping {
+            duplicates(ctx, &keys, &mut found);
+        }
+    }
+    // A subtree's findings are those on keys inside it (a key belongs to the mapping that
+    // holds it, which lies inside every subtree around it).
+    found.sort_by_key(|f| f.span.start);
+    if !root.has_error() {
+        for node in walked {
+            let range = node.byte_range();
+            let from = found.partition_point(|f| f.span.start < range.start);
+            let to = found.partition_point(|f| f.span.start < range.end);
+            let relative = found[from..to]
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    memo::shift(&mut f, -(range.start as isize));
+                    f
+                })
+                .collect();
+            subtrees.insert(
+                node.id(),
+                Remembered {
+                    kind: node.kind_id(),
+                    hash: hash(rope, &node),
+                    findings: relative,
+                },
+            );
+        }
+        CACHE.with(|c| {
+            *c.borrow_mut() = Some(Cache {
+                _tree: doc.tree().clone(),
+                subtrees,
+            })
+        });
+    }
+    drop(old);
+    out.extend(found);
+}
+
+fn hash(rope: &Rope, node: &Node) -> u128 {
+    memo::text_hash(rope.byte_slice(node.byte_range()))
+}
+
+/// Reports the keys of one mapping that repeat an earlier one, as the service compares
+/// them; expression keys are left out.
+fn duplicates(ctx: &Context, keys: &[(Cow<str>, Span)], out: &mut Vec<Finding>) {
+    if keys.len() < 2 {
+        return;
+    }
+    let literal = |(text, _): &&(Cow<str>, Span)| !text.contains("${{");
+    if keys.len() <= FEW {
+        for (i, (text, span)) in keys.iter().enumerate().filter(|(_, k)| literal(k)) {
+            if let Some((first, first_span)) = keys[..i]
+                .iter()
+                .filter(literal)
+                .find(|(k, _)| same(k, text))
+            {
+                out.push(finding(ctx, text, span, first, first_span));
+            }
+        }
+        return;
+    }
+    let mut order: Vec<(String, usize)> = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| literal(k))
+        .map(|(i, (k, _))| (fold(k), i))
+        .collect();
+    order.sort();
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        let (first, first_span) = &keys[run[0].1];
+        for (_, i) in &run[1..] {
+            let (text, span) = &keys[*i];
+            out.push(finding(ctx, text, span, first, first_span));
+        }
+    }
+}
+
+fn finding(ctx: &Context, key: &str, span: &Span, first: &str, first_span: &Span) -> Finding {
+    // No line numbers in the message: findings are remembered per subtree, which moves.
+    let message = if key == first {
+        format!(
+            "\"{key}\" is already set in this mapping, and Azure Pipelines refuses \
+             duplicate keys; remove one of them"
+        )
+    } else {
+        format!(
+            "\"{key}\" is the same key as \"{first}\" to Azure Pipelines, which ignores case \
+             and refuses duplicate keys; remove one of them"
+        )
+    };
+    let mut f = ctx.finding(&RULE, span.clone(), message);
+    f.related.push(Related {
+        span: first_span.clone(),
+        label: format!("the first \"{first}\" of this mapping"),
+    });
+    f
+}
+
+/// A key's text: borrowed for plain keys, unquoted for quoted ones. Keys that are not
+/// scalars (`? [a, b]`) have none.
+fn key_text<'r>(rope: &'r Rope, key: Node) -> Option<Cow<'r, str>> {
+    let raw = syntax::text(rope, key);
+    if raw.starts_with(['"', '\'', '&', '!', '[', '{', '?', '|', '>', '*']) {
+        return yaml::key_text(rope, key).map(Cow::Owned);
+    }
+    match raw {
+        Cow::Borrowed(s) => Some(Cow::Borrowed(s.trim())),
+        Cow::Owned(s) => Some(Cow::Owned(s.trim().to_string())),
+    }
+}
+
+/// Ordinal, case-insensitive equality, as the service's key comparison.
+fn same(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        fold(a) == fold(b)
+    }
+}
+
+fn fold(s: &str) -> String {
+    s.to_uppercase()
+}
