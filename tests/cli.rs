@@ -430,7 +430,7 @@ fn explain_codes_and_logs() {
 /// (`Name@N`) and input keys, line for line; everything else stays byte for byte.
 #[test]
 #[ignore = "needs ../shared (or AZPLS_SHARED)"]
-fn fix_on_the_corpus_changes_only_task_references_and_input_keys() {
+fn fix_on_the_corpus_changes_only_task_references_keys_and_values() {
     let corpus = common::required_corpus();
     let dir = TempDir::new("corpus-fix");
     let mut names = Vec::new();
@@ -482,7 +482,7 @@ fn fix_on_the_corpus_changes_only_task_references_and_input_keys() {
             assert_eq!(
                 without_reference_or_key(a),
                 without_reference_or_key(b),
-                "{name:?}: a change outside a task reference or key:\n-{a}+{b}"
+                "{name:?}: a change outside a task reference, key or value:\n-{a}+{b}"
             );
         }
     }
@@ -510,7 +510,23 @@ fn without_reference_or_key(line: &str) -> String {
     }
     let indent = line.len() - line.trim_start_matches([' ', '\'', '"']).len();
     let len = line[indent..].find(|c| !token(c)).unwrap_or(0);
-    format!("{}<key>{}", &line[..indent], &line[indent + len..])
+    let rest = &line[indent + len..];
+    // A value fixed to an allowed one (an input option, an image label): the token after
+    // `: ` and its quote, with whatever follows it kept.
+    let rest = match rest.strip_prefix(": ") {
+        Some(value) => {
+            let start = value.len() - value.trim_start_matches(['\'', '"']).len();
+            let len = match value[..start].chars().next() {
+                // Quoted: up to the closing quote (labels may hold spaces).
+                Some(q) => value[start..].find(q),
+                None => value[start..].find(|c| !token(c)),
+            }
+            .unwrap_or(value.len() - start);
+            format!(": {}<value>{}", &value[..start], &value[start + len..])
+        }
+        None => rest.to_string(),
+    };
+    format!("{}<key>{rest}", &line[..indent])
 }
 
 /// `check` finds exactly what the server publishes, file by file.

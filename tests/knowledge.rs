@@ -748,6 +748,7 @@ fn data_matches_shared_documents() {
     run_python(root, &["data/gen_wif.py", "--check"]);
     run_python(root, &["data/gen_reference.py", "--check"]);
     run_python(root, &["data/gen_catalog.py", "--check"]);
+    run_python(root, &["data/gen_language.py", "--check"]);
 }
 
 #[test]

@@ -555,11 +555,18 @@ impl<'t> Walker<'_> {
         }
         if scalars.is_empty() {
             let expected = self.expected(ty);
-            self.push(
-                IssueKind::WrongType,
-                scalar.span,
-                format!("\"{key}\" takes {expected}, not \"{text}\""),
-            );
+            // `task:Bash@3` is one string to YAML: the key lost its space.
+            let message = match text.split_once(':') {
+                Some((k, v))
+                    if !k.is_empty() && !v.is_empty() && !v.starts_with(' ') && !scalar.quoted =>
+                {
+                    format!(
+                        "\"{text}\" is read as one string, and \"{key}\" takes {expected}; a key and its value need \": \" (\"{k}: {v}\")"
+                    )
+                }
+                _ => format!("\"{key}\" takes {expected}, not \"{text}\""),
+            };
+            self.push(IssueKind::WrongType, scalar.span, message);
             return;
         }
         let mut problem = None;
