@@ -8,7 +8,7 @@ use ropey::Rope;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 pub static RULE: Rule = Rule {
     id: "duplicate-key",
@@ -30,8 +30,9 @@ pipelines are not checked.",
 /// by pair.
 const FEW: usize = 16;
 
-/// Subtrees shorter than this are walked again rather than remembered.
-const GRAIN: usize = 8;
+/// Subtrees shorter than this are walked again rather than remembered (hashing every small
+/// subtree on the way down would cost more than walking them).
+const GRAIN: usize = 256;
 
 /// Nor are longer ones: they hold the edited place on most keystrokes (the document, the
 /// `steps:` list), so hashing their text would cost more than it saves; their children are
@@ -41,23 +42,19 @@ const LARGEST: usize = 16 * 1024;
 /// What the last walk on this thread found, per subtree, so that the next keystroke walks
 /// only what its edit changed.
 ///
-/// An incremental reparse shares the unchanged subtrees with the tree before it, and a
-/// node's id is where its parent keeps it, so a shared subtree keeps its id. An id alone
-/// is no proof, though: tree-sitter edits subtrees in place when nothing else holds them
-/// (a property test caught findings reused from a changed subtree). So a remembered subtree
-/// is reused only when its id, kind and a 128-bit hash of its text all match; the hashes of
-/// the reused subtrees, which do not overlap, cost one pass over the text at most.
+/// Subtrees are remembered by their content: their kind and a 128-bit hash of their text.
+/// The duplicates of a mapping depend on nothing else, and content survives what node ids
+/// do not: a tree with syntax errors comes from a fresh parse (see `Document::reparse`),
+/// which shares no subtree with the one before, yet most of its text is unchanged. Subtrees
+/// with errors in them are never remembered. Hashing stops at the remembered subtrees,
+/// which do not overlap, so a keystroke hashes the text about once.
 struct Cache {
-    /// Never read: held so that the remembered ids stay those of live subtrees.
-    _tree: Tree,
-    subtrees: HashMap<usize, Remembered>,
+    subtrees: HashMap<(u16, u128), Remembered>,
 }
 
-/// One subtree's kind, text hash and findings (spans relative to its start).
+/// One subtree's findings (spans relative to its start).
 #[derive(Clone)]
 struct Remembered {
-    kind: u16,
-    hash: u128,
     findings: Vec<Finding>,
 }
 
@@ -77,17 +74,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
     let rope = doc.rope();
     let root = doc.tree().root_node();
-    // A tree with errors comes from a fresh parse (see `Document::reparse`), which shares
-    // nothing, and its foreign documents are read from the text: no cache then.
-    let old = CACHE
-        .with(|c| c.borrow_mut().take())
-        .filter(|_| !root.has_error());
+    let old = CACHE.with(|c| c.borrow_mut().take());
     let severity = ctx.finding(&RULE, 0..0, String::new()).severity;
     let foreign = model::foreign_documents(rope, root);
     let kinds = syntax::kinds();
     let mut found: Vec<Finding> = Vec::new();
     let mut subtrees = HashMap::new();
-    let mut walked: Vec<Node> = Vec::new();
+    let mut walked: Vec<(Node, u128)> = Vec::new();
     // The walk visits only what can hold a mapping: the children of containers, and of each
     // pair only its key (read) and its value (queued), found through the cursor's field
     // ids. An explicit stack, no recursion (untrusted depth).
@@ -101,11 +94,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         // tree-sitter-yaml rebuilds every item of a sequence that an edit touches, even
         // those whose content it reuses: items are never worth looking up.
-        if id != kinds.item && (GRAIN..=LARGEST).contains(&node.byte_range().len()) {
-            let known = old
-                .as_ref()
-                .and_then(|c| c.subtrees.get(&node.id()))
-                .filter(|k| k.kind == id && k.hash == hash(rope, &node));
+        if id != kinds.item
+            && (GRAIN..=LARGEST).contains(&node.byte_range().len())
+            && !node.has_error()
+        {
+            let content = (id, hash(rope, &node));
+            let known = old.as_ref().and_then(|c| c.subtrees.get(&content));
             if let Some(known) = known {
                 let start = node.start_byte() as isize;
                 found.extend(known.findings.iter().cloned().map(|mut f| {
@@ -113,10 +107,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     f.severity = severity;
                     f
                 }));
-                subtrees.insert(node.id(), known.clone());
+                subtrees.insert(content, known.clone());
                 continue;
             }
-            walked.push(node);
+            walked.push((node, content.1));
         }
         cursor.reset(node);
         if !cursor.goto_first_child() {
@@ -160,8 +154,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // A subtree's findings are those on keys inside it (a key belongs to the mapping that
     // holds it, which lies inside every subtree around it).
     found.sort_by_key(|f| f.span.start);
-    if !root.has_error() {
-        for node in walked {
+    {
+        for (node, text_hash) in walked {
             let range = node.byte_range();
             let from = found.partition_point(|f| f.span.start < range.start);
             let to = found.partition_point(|f| f.span.start < range.end);
@@ -174,20 +168,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 })
                 .collect();
             subtrees.insert(
-                node.id(),
-                Remembered {
-                    kind: node.kind_id(),
-                    hash: hash(rope, &node),
-                    findings: relative,
-                },
+                (node.kind_id(), text_hash),
+                Remembered { findings: relative },
             );
         }
-        CACHE.with(|c| {
-            *c.borrow_mut() = Some(Cache {
-                _tree: doc.tree().clone(),
-                subtrees,
-            })
-        });
+        CACHE.with(|c| *c.borrow_mut() = Some(Cache { subtrees }));
     }
     drop(old);
     out.extend(found);
