@@ -31,6 +31,11 @@ const DEPTH_LIMIT: usize = 32;
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let rope = ctx.doc.rope();
+    // Most pipelines name no image, or in few places: one pass over the text is cheaper than
+    // walking the skeleton on every keystroke.
+    if !crate::text::contains(rope, "vmImage") {
+        return;
+    }
     let mut labels = Vec::new();
     for mapping in model::document_mappings(ctx.doc.tree().root_node()) {
         visit(rope, mapping, 0, &mut labels);
@@ -92,7 +97,7 @@ fn pool(rope: &Rope, node: Node, depth: usize, out: &mut Vec<yaml::Scalar>) {
             if !hosted {
                 return;
             }
-        } else if key.eq_ignore_ascii_case("vmImage") {
+        } else if key == "vmImage" {
             found.extend(yaml::scalar(rope, value));
         } else if key.trim_start().starts_with("${{") {
             pool(rope, value, depth + 1, &mut found);
