@@ -1,7 +1,7 @@
 //! Keystroke benchmark, in process: on generated pipelines of 1k, 10k and 50k lines,
 //! the median time of what the server does for one `didChange` (rope edit, tree edit,
 //! incremental reparse, incremental model update, analysis, position conversion of every
-//! finding), a full open (parse + analysis), a hover on a task, completion of task names
+//! finding), tree-sitter's own full parse, a full open (parse + analysis, nothing remembered), a hover on a task, completion of task names
 //! (every catalog version) and of a step's input names in the second half of the document,
 //! completion of a step's keys on a new line there and a hover on a job key (the pipeline
 //! language), the outline (documentSymbol), the folding ranges and the template links. It first prints
@@ -71,8 +71,9 @@ fn main() {
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
+        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
         "lines",
+        "ts parse",
         "open",
         "keystroke",
         "hover",
@@ -89,9 +90,24 @@ fn main() {
         let text = generate(lines);
         let runs = if lines >= 50_000 { 15 } else { 41 };
 
+        // tree-sitter's own full parse of the text, the floor of an open.
+        let parse = median(
+            (0..runs.min(11))
+                .map(|_| {
+                    let mut parser = tree_sitter::Parser::new();
+                    parser.set_language(&azpls::syntax::language()).unwrap();
+                    let t = Instant::now();
+                    std::hint::black_box(parser.parse(&text, None));
+                    t.elapsed()
+                })
+                .collect(),
+        );
+
+        // An open as the server does it: parse, model and every rule, nothing remembered.
         let open = median(
             (0..runs.min(11))
                 .map(|_| {
+                    analysis::forget_cached();
                     let t = Instant::now();
                     let doc = Document::new(&text, 0);
                     let findings = analysis::analyze(&doc, &config);
@@ -199,7 +215,8 @@ fn main() {
             std::hint::black_box(templates::links(&doc, &place, &templates::DiskFiles));
         });
         println!(
-            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
+            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
+            ms(parse),
             ms(open),
             ms(keystroke),
             ms(hover),
