@@ -84,17 +84,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // The walk visits only what can hold a mapping: the children of containers, and of each
     // pair only its key (read) and its value (queued), found through the cursor's field
     // ids. An explicit stack, no recursion (untrusted depth).
-    let mut stack = vec![root];
+    // Each entry says whether a subtree around it is already remembered as a whole: then it
+    // is walked without hashing (one hash per remembered subtree, not one per level).
+    let mut stack = vec![(root, false)];
     let mut cursor = root.walk();
     let mut keys: Vec<(Cow<str>, Span)> = Vec::new();
-    while let Some(node) = stack.pop() {
+    while let Some((node, inside)) = stack.pop() {
         let id = node.kind_id();
         if id == kinds.document && foreign.iter().any(|f| f.contains(&node.start_byte())) {
             continue;
         }
         // tree-sitter-yaml rebuilds every item of a sequence that an edit touches, even
         // those whose content it reuses: items are never worth looking up.
-        if id != kinds.item
+        let mut inside = inside;
+        if !inside
+            && id != kinds.item
             && (GRAIN..=LARGEST).contains(&node.byte_range().len())
             && !node.has_error()
         {
@@ -111,6 +115,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             }
             walked.push((node, content.1));
+            inside = true;
         }
         cursor.reset(node);
         if !cursor.goto_first_child() {
@@ -131,7 +136,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                                     keys.push((text, key.byte_range()));
                                 }
                             }
-                            Some(f) if f == kinds.value => stack.push(cursor.node()),
+                            Some(f) if f == kinds.value => stack.push((cursor.node(), inside)),
                             _ => {}
                         }
                         if !cursor.goto_next_sibling() {
@@ -141,7 +146,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     cursor.goto_parent();
                 }
             } else if kinds.is_container(child_id) {
-                stack.push(child);
+                stack.push((child, inside));
             }
             if !cursor.goto_next_sibling() {
                 break;
