@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ropey::Rope;
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
 use crate::analysis::suggest;
 use crate::document::Document;
@@ -29,20 +29,6 @@ use crate::text::Span;
 /// How deep the walk goes into nested values; the parse limits keep real documents far
 /// below it.
 const MAX_DEPTH: usize = 96;
-
-/// Root keys that make a document a pipeline or a pipeline template.
-const PIPELINE_KEYS: &[&str] = &[
-    "stages",
-    "jobs",
-    "steps",
-    "extends",
-    "trigger",
-    "pr",
-    "schedules",
-    "resources",
-    "pool",
-    "phases",
-];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IssueKind {
@@ -70,33 +56,22 @@ const REMEMBER_FROM: usize = 512;
 /// children are remembered.
 const REMEMBER_UP_TO: usize = 16 * 1024;
 
-/// What one check remembers for the next: the issues of each large subtree (spans relative
-/// to its start), by the subtree's identity, its type and what holds it.
-///
-/// tree-sitter shares unchanged subtrees between a tree and its incremental reparse, and a
-/// shared subtree keeps its node id. The remembered tree keeps the entries' subtrees alive,
-/// so an id can't name a subtree freed meanwhile; but an id alone is no proof, since
-/// tree-sitter edits subtrees in place when nothing else holds them. So an entry is reused
-/// only when the id, the node's kind and a 128-bit hash of its text all match. A keystroke
-/// therefore re-checks only the subtrees on the path to the edit.
-struct Remembered {
-    _tree: Tree,
-    entries: HashMap<(usize, TypeId, u64), Known>,
-}
+/// A remembered subtree: its kind and a 128-bit hash of its text, the type it was checked
+/// against and what held it (messages name the key; the depth bounds the walk).
+type Content = (u16, u128, TypeId, u64);
 
-/// A remembered subtree: its kind and text hash (what proves it unchanged), and its issues
-/// with spans relative to its start.
-struct Known {
-    kind: u16,
-    hash: u128,
-    issues: Vec<Issue>,
-}
+/// What one check remembers for the next: the issues of each large subtree, spans relative
+/// to its start, by the subtree's content. A subtree's issues depend on nothing else, and
+/// content survives what tree-sitter's node ids do not: a file with syntax errors is parsed
+/// afresh on every keystroke. Only the outermost subtree of each path is hashed, so a
+/// keystroke hashes the text about once and re-checks the one subtree its edit changed.
+type Remembered = HashMap<Content, Vec<Issue>>;
 
 thread_local! {
     static REMEMBERED: RefCell<Option<Remembered>> = const { RefCell::new(None) };
 }
 
-/// Forgets the remembered subtrees (and the tree that keeps them alive).
+/// Forgets the remembered subtrees.
 pub fn forget() {
     REMEMBERED.with(|r| *r.borrow_mut() = None);
 }
@@ -104,57 +79,44 @@ pub fn forget() {
 /// Every structure issue of the document, in document order, re-checking only the
 /// subtrees that changed since the last check on this thread.
 pub fn check(doc: &Document) -> Vec<Issue> {
-    let previous = REMEMBERED.with(|r| r.borrow_mut().take());
-    let mut walker = Walker::new(doc);
-    walker.previous = previous.map(|p| p.entries);
-    walker.remember = true;
+    let mut walker = Walker::new(doc, true);
+    walker.previous = REMEMBERED
+        .with(|r| r.borrow_mut().take())
+        .unwrap_or_default();
     let issues = walker.run(doc);
-    let entries = std::mem::take(&mut walker.next);
-    REMEMBERED.with(|r| {
-        *r.borrow_mut() = Some(Remembered {
-            _tree: doc.tree().clone(),
-            entries,
-        })
-    });
+    let next = std::mem::take(&mut walker.next);
+    REMEMBERED.with(|r| *r.borrow_mut() = Some(next));
     issues
 }
 
 /// [`check`] from scratch: the reference the remembering check must equal.
 pub fn check_fresh(doc: &Document) -> Vec<Issue> {
-    Walker::new(doc).run(doc)
+    Walker::new(doc, false).run(doc)
 }
 
 impl<'a> Walker<'a> {
-    fn new(doc: &'a Document) -> Self {
+    fn new(doc: &'a Document, remember: bool) -> Self {
         Walker {
             rope: doc.rope(),
             lang: language(),
             issues: Vec::new(),
-            previous: None,
+            previous: HashMap::new(),
             next: HashMap::new(),
-            remember: false,
+            remember,
         }
     }
 
     fn run(&mut self, doc: &Document) -> Vec<Issue> {
-        let tree = doc.tree();
-        let rope = doc.rope();
-        self.walk(tree, rope);
+        for mapping in model::document_mappings(doc.tree().root_node()) {
+            let keys: Vec<String> = yaml::pairs(mapping)
+                .filter_map(|(k, _)| yaml::key_text(self.rope, k))
+                .collect();
+            if is_pipeline(&keys) {
+                self.root(mapping, &keys);
+            }
+        }
         self.issues.sort_by_key(|i| (i.span.start, i.span.end));
         std::mem::take(&mut self.issues)
-    }
-
-    fn walk(&mut self, tree: &Tree, rope: &Rope) {
-        let walker = self;
-        for mapping in model::document_mappings(tree.root_node()) {
-            let keys: Vec<String> = yaml::pairs(mapping)
-                .filter_map(|(k, _)| yaml::key_text(rope, k))
-                .collect();
-            if !is_pipeline(&keys) {
-                continue;
-            }
-            walker.root(mapping, &keys);
-        }
     }
 }
 
@@ -165,7 +127,10 @@ pub fn is_pipeline(keys: &[String]) -> bool {
     if model::foreign_kind(keys).is_some() {
         return false;
     }
-    if keys.iter().any(|k| PIPELINE_KEYS.contains(&k.as_str())) {
+    if keys
+        .iter()
+        .any(|k| model::PIPELINE_KEYS.contains(&k.as_str()))
+    {
         return true;
     }
     let lang = language();
@@ -178,8 +143,10 @@ struct Walker<'a> {
     lang: &'static Language,
     issues: Vec<Issue>,
     /// What the previous check remembered, and what this one will.
-    previous: Option<HashMap<(usize, TypeId, u64), Known>>,
-    next: HashMap<(usize, TypeId, u64), Known>,
+    previous: Remembered,
+    next: Remembered,
+    /// Whether to look subtrees up: off for a fresh check, and inside a subtree already
+    /// being remembered as a whole.
     remember: bool,
 }
 
@@ -204,7 +171,7 @@ impl<'t> Walker<'_> {
     /// `parameters:` and what it provides. Nothing is required at the root.
     fn root(&mut self, mapping: Node<'t>, keys: &[String]) {
         let root = self.lang.root();
-        let chosen = self.choose(root, keys);
+        let chosen = choose(self.lang, root, keys);
         let pairs = self.pairs(mapping);
         self.mapping_keys(root, chosen, &pairs, "the pipeline", 0);
     }
@@ -216,18 +183,6 @@ impl<'t> Walker<'_> {
                 Some(Pair { key, text, value })
             })
             .collect()
-    }
-
-    fn choose(&self, ty: TypeId, keys: &[String]) -> Option<usize> {
-        choose(self.lang, ty, keys)
-    }
-
-    fn mapping_shapes(&self, ty: TypeId) -> impl Iterator<Item = (usize, &'static MappingShape)> {
-        mapping_shapes(self.lang, ty)
-    }
-
-    fn shape(&self, ty: TypeId, index: usize) -> &'static MappingShape {
-        shape(self.lang, ty, index)
     }
 
     /// The type of `key` in the chosen shape, or in any shape when none was chosen.
@@ -332,23 +287,21 @@ impl<'t> Walker<'_> {
         if !self.remember || !(REMEMBER_FROM..=REMEMBER_UP_TO).contains(&len) || node.has_error() {
             return self.value_afresh(node, ty, key, depth);
         }
-        let id = (node.id(), ty, context_hash(key, depth));
-        let start = node.start_byte();
-        let kind = node.kind_id();
         let hash = super::memo::text_hash(self.rope.byte_slice(node.byte_range()));
-        if let Some(known) = self.previous.as_mut().and_then(|p| p.remove(&id))
-            && known.kind == kind
-            && known.hash == hash
-        {
-            self.issues.extend(known.issues.iter().map(|i| Issue {
+        let content = (node.kind_id(), hash, ty, context_hash(key, depth));
+        let start = node.start_byte();
+        if let Some(known) = self.previous.remove(&content) {
+            self.issues.extend(known.iter().map(|i| Issue {
                 span: i.span.start + start..i.span.end + start,
                 ..i.clone()
             }));
-            self.next.insert(id, known);
+            self.next.insert(content, known);
             return;
         }
         let from = self.issues.len();
+        self.remember = false;
         self.value_afresh(node, ty, key, depth);
+        self.remember = true;
         let issues = self.issues[from..]
             .iter()
             .map(|i| Issue {
@@ -356,7 +309,7 @@ impl<'t> Walker<'_> {
                 ..i.clone()
             })
             .collect();
-        self.next.insert(id, Known { kind, hash, issues });
+        self.next.insert(content, issues);
     }
 
     fn value_afresh(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
@@ -378,7 +331,7 @@ impl<'t> Walker<'_> {
 
     fn mapping_value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
         let pairs = self.pairs(node);
-        let has_mapping = self.mapping_shapes(ty).next().is_some();
+        let has_mapping = mapping_shapes(self.lang, ty).next().is_some();
         if !has_mapping {
             // A sequence given as a mapping of `${{ }}` insertions is still a sequence.
             if pairs.iter().all(|p| yaml::is_expression(&p.text)) {
@@ -397,10 +350,10 @@ impl<'t> Walker<'_> {
             return;
         }
         let keys: Vec<String> = pairs.iter().map(|p| p.text.clone()).collect();
-        let chosen = self.choose(ty, &keys);
+        let chosen = choose(self.lang, ty, &keys);
         let what = self.describe(ty, chosen, key);
         if chosen.is_none() && self.identified_by_first(ty) {
-            self.unidentified(ty, &pairs, key, &what, node);
+            self.unidentified(ty, &pairs, &what, node);
             return;
         }
         self.mapping_keys(ty, chosen, &pairs, &what, depth);
@@ -409,7 +362,7 @@ impl<'t> Walker<'_> {
             && !has_expression
             && !node.has_error()
         {
-            let shape = self.shape(ty, i);
+            let shape = shape(self.lang, ty, i);
             for required in &shape.required {
                 if !keys.iter().any(|k| k == required) {
                     let span = pairs
@@ -429,13 +382,13 @@ impl<'t> Walker<'_> {
     /// Whether every mapping shape of the type is identified by a key (steps, jobs, stages,
     /// variables): then a mapping without any of those keys is missing its kind.
     fn identified_by_first(&self, ty: TypeId) -> bool {
-        let mut shapes = self.mapping_shapes(ty).peekable();
+        let mut shapes = mapping_shapes(self.lang, ty).peekable();
         shapes.peek().is_some() && shapes.all(|(_, m)| m.first.is_some())
     }
 
     /// A mapping with none of its type's identifying keys: a misspelt kind key gets the
     /// spelling (wherever it stands), otherwise the kinds are listed.
-    fn unidentified(&mut self, ty: TypeId, pairs: &[Pair<'t>], key: &str, what: &str, node: Node) {
+    fn unidentified(&mut self, ty: TypeId, pairs: &[Pair<'t>], what: &str, node: Node) {
         if pairs.iter().any(|p| yaml::is_expression(&p.text)) || node.has_error() {
             return;
         }
@@ -447,14 +400,12 @@ impl<'t> Walker<'_> {
                 .map(|(k, _)| k.as_str())
                 .collect()
         } else {
-            self.mapping_shapes(ty)
+            mapping_shapes(self.lang, ty)
                 .filter_map(|(_, m)| m.first.as_deref())
                 .collect()
         };
         for pair in pairs {
-            let known = self
-                .mapping_shapes(ty)
-                .any(|(_, m)| m.key(&pair.text).is_some());
+            let known = mapping_shapes(self.lang, ty).any(|(_, m)| m.key(&pair.text).is_some());
             if known {
                 continue;
             }
@@ -483,7 +434,6 @@ impl<'t> Walker<'_> {
             .first()
             .map(|p| self.key_span(p.key))
             .unwrap_or_else(|| node.byte_range());
-        let _ = key;
         self.push(
             IssueKind::MissingKey,
             span,
@@ -645,7 +595,7 @@ impl<'t> Walker<'_> {
     /// How a mapping is named in messages: "a job", "a checkout step", "a container
     /// resource" …, or by the key that holds it.
     fn describe(&self, ty: TypeId, chosen: Option<usize>, key: &str) -> String {
-        let first = chosen.and_then(|i| self.shape(ty, i).first.clone());
+        let first = chosen.and_then(|i| shape(self.lang, ty, i).first.clone());
         let name = self.lang.get(ty).name.as_str();
         let fixed = match (name, first.as_deref()) {
             ("step", Some("task")) | ("task", _) => "a task step",

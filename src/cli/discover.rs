@@ -148,19 +148,6 @@ const PIPELINE_FOLDERS: &[&str] = &[
     ".ci",
 ];
 
-/// Top-level keys only a pipeline (or a pipeline template) has.
-const PIPELINE_KEYS: &[&str] = &[
-    "stages",
-    "jobs",
-    "steps",
-    "extends",
-    "trigger",
-    "pr",
-    "schedules",
-    "resources",
-    "pool",
-];
-
 /// Decides whether a YAML file is an Azure Pipelines file, from its path and content.
 pub fn classify(path: &Path, text: &str) -> Decision {
     let doc = Document::new(text, 0);
@@ -202,15 +189,17 @@ pub fn classify_parsed(path: &Path, doc: &Document, model: &model::Model) -> Dec
         .skip(1)
         .find(|c| PIPELINE_FOLDERS.contains(&c.as_str()))
     {
-        if keys
-            .iter()
-            .any(|k| PIPELINE_KEYS.contains(&k.as_str()) || k == "parameters" || k == "variables")
-            || !model.steps.is_empty()
+        if keys.iter().any(|k| {
+            model::PIPELINE_KEYS.contains(&k.as_str()) || k == "parameters" || k == "variables"
+        }) || !model.steps.is_empty()
         {
             return take(format!("in a {folder}/ folder"));
         }
     }
-    if let Some(key) = keys.iter().find(|k| PIPELINE_KEYS.contains(&k.as_str())) {
+    if let Some(key) = keys
+        .iter()
+        .find(|k| model::PIPELINE_KEYS.contains(&k.as_str()))
+    {
         return take(format!("top-level \"{key}:\""));
     }
     if !model.steps.is_empty() {

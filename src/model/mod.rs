@@ -565,17 +565,29 @@ fn foreign_sections_by_text(rope: &Rope) -> Vec<Span> {
     sections
 }
 
+/// Top-level keys only a pipeline (or a pipeline template) has: what tells a pipeline from
+/// other YAML, for `check`'s discovery, the structure rules and [`foreign_kind`].
+pub const PIPELINE_KEYS: &[&str] = &[
+    "stages",
+    "jobs",
+    "steps",
+    "extends",
+    "trigger",
+    "pr",
+    "schedules",
+    "resources",
+    "pool",
+    "phases",
+];
+
 /// Recognises YAML files that are not Azure Pipelines by their top-level keys.
 pub fn foreign_kind(keys: &[String]) -> Option<&'static str> {
     let has = |k: &str| keys.iter().any(|key| key == k);
-    let pipeline_keys = [
-        "steps", "jobs", "stages", "extends", "trigger", "pr", "pool",
-    ];
     if has("apiVersion") && has("kind") {
         Some("Kubernetes manifest")
     } else if has("on") && has("jobs") || has("runs") && has("name") && !has("steps") {
         Some("GitHub workflow or action")
-    } else if has("services") && !pipeline_keys.iter().any(|k| has(k)) {
+    } else if has("services") && !PIPELINE_KEYS.iter().any(|k| has(k)) {
         Some("docker-compose file")
     } else {
         None
