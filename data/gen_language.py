@@ -200,6 +200,9 @@ class Builder:
         self.defs = schema["definitions"]
         self.pages = pages
         self.types: dict[str, dict] = {}
+        # Anonymous alternatives of `job` and `step` named after their identifying key
+        # (`job#2` -> `deployment`), for OVERRIDES; see `label_kinds`.
+        self.current_kind: dict[str, str] = {}
         self.suggested: set[tuple[str, str]] = set()
 
     def ref_name(self, node: dict) -> str | None:
@@ -346,8 +349,6 @@ class Builder:
         """The OVERRIDES owner name for a mapping: deployments and step kinds are alternatives
         of `job` and `step` in the schema, told apart by their identifying key."""
         return self.current_kind.get(owner, base)
-
-    current_kind: dict[str, str] = {}
 
     def task_shape(self) -> dict:
         task = self.defs["task"]
