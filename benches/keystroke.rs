@@ -71,7 +71,7 @@ fn main() {
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
+        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
         "lines",
         "ts parse",
         "open",
@@ -81,6 +81,7 @@ fn main() {
         "inputs",
         "keywords",
         "key hover",
+        "structure",
         "symbols",
         "folding",
         "links",
@@ -166,7 +167,7 @@ fn main() {
         let input_key = text[half..].find("          scriptType: bash").unwrap() + half + 10;
         let options = ide::CompletionOptions { snippets: true };
         for (offset, at_least) in [(task_value, 200), (input_key, 5)] {
-            let n = ide::completions(&doc, &config, offset, options).len();
+            let n = ide::completions(&doc, &model, &config, offset, options).len();
             assert!(n >= at_least, "{n} items");
         }
         let time = |f: &dyn Fn()| {
@@ -181,10 +182,10 @@ fn main() {
             )
         };
         let tasks = time(&|| {
-            std::hint::black_box(ide::completions(&doc, &config, task_value, options));
+            std::hint::black_box(ide::completions(&doc, &model, &config, task_value, options));
         });
         let inputs = time(&|| {
-            std::hint::black_box(ide::completions(&doc, &config, input_key, options));
+            std::hint::black_box(ide::completions(&doc, &model, &config, input_key, options));
         });
         // A new line under a script step's `displayName:` (its keys), and a hover on a
         // job's `steps` key, both in the second half.
@@ -193,29 +194,41 @@ fn main() {
         let line_end = script + typed[script..].find('\n').unwrap() + 1;
         typed.insert_str(line_end, "        \n");
         let typed_doc = Document::new(&typed, 0);
+        let typed_model = model::build(&typed_doc);
         let keyword_at = line_end + 8;
-        let n = ide::completions(&typed_doc, &config, keyword_at, options).len();
+        let n = ide::completions(&typed_doc, &typed_model, &config, keyword_at, options).len();
         assert!(n >= 5, "{n} keyword items");
         let keywords = time(&|| {
-            std::hint::black_box(ide::completions(&typed_doc, &config, keyword_at, options));
+            std::hint::black_box(ide::completions(
+                &typed_doc,
+                &typed_model,
+                &config,
+                keyword_at,
+                options,
+            ));
         });
         let key_at = text[half..].find("    steps:").unwrap() + half + 6;
         assert!(ide::keyword_hover(&doc, key_at).is_some());
         let key_hover = time(&|| {
             std::hint::black_box(ide::keyword_hover(&doc, key_at));
         });
+        // The pipeline's structure, read once per version; the outline and the folds
+        // then come from it.
+        let structure = time(&|| {
+            std::hint::black_box(model::pipeline::build(&doc));
+        });
         let symbols = time(&|| {
-            std::hint::black_box(ide::document_symbols(&doc));
+            std::hint::black_box(ide::document_symbols(&doc, &model));
         });
         let folding = time(&|| {
-            std::hint::black_box(ide::folding_ranges(&doc));
+            std::hint::black_box(ide::folding_ranges(&doc, &model));
         });
         let links = time(&|| {
             let place = templates::Place::default();
             std::hint::black_box(templates::links(&doc, &place, &templates::DiskFiles));
         });
         println!(
-            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
+            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
             ms(parse),
             ms(open),
             ms(keystroke),
@@ -224,6 +237,7 @@ fn main() {
             ms(inputs),
             ms(keywords),
             ms(key_hover),
+            ms(structure),
             ms(symbols),
             ms(folding),
             ms(links)

@@ -6,7 +6,11 @@
 //! - [`document`] holds an open file: a ropey rope, its tree-sitter tree and a version;
 //!   edits update both and reparse incrementally.
 //! - [`syntax`] wraps the pinned tree-sitter-yaml grammar and the `queries/*.scm` files.
-//! - [`model`] reads task steps and container resources out of the tree, with spans.
+//! - [`model`] reads the pipeline out of the tree, with spans: task steps and container
+//!   resources (updated on every edit, for the rules), and the structure of stages, jobs,
+//!   hooks, steps, templates, parameters, variables and resources with the document's lines
+//!   (`model::pipeline`, read once per version, for the outline, folding, names in
+//!   completion and hover).
 //! - [`knowledge`] is the embedded data: the workload identity federation tables of each
 //!   dated version of Microsoft's document, its error messages, and the task catalog.
 //! - [`analysis`] runs the rules (one file each in `analysis/rules/`) over a model and

@@ -14,6 +14,7 @@ mod common;
 use azpls::analysis::Config;
 use azpls::document::Document;
 use azpls::ide::{self, CompletionItem, CompletionOptions};
+use azpls::model;
 use common::check_expected;
 use std::fmt::Write;
 use std::fs;
@@ -40,7 +41,7 @@ fn complete_at(
     offset: usize,
     options: CompletionOptions,
 ) -> Vec<CompletionItem> {
-    let items = ide::completions(doc, &Config::default(), offset, options);
+    let items = ide::completions(doc, &model::build(doc), &Config::default(), offset, options);
     for item in &items {
         assert!(
             item.span.start <= offset && offset <= item.span.end,

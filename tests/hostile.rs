@@ -24,8 +24,8 @@ fn exercise(name: &str, text: &str) -> Document {
     let mut model = model::build(&doc);
     let config = Config::default();
     let findings = analysis::analyze_model(&doc, &model, &config);
-    let _ = ide::document_symbols(&doc);
-    let _ = ide::folding_ranges(&doc);
+    let _ = ide::document_symbols(&doc, &model::build(&doc));
+    let _ = ide::folding_ranges(&doc, &model::build(&doc));
     let place = templates::Place::default();
     let _ = templates::links(&doc, &place, &templates::DiskFiles);
     let len = text.len();
@@ -34,7 +34,7 @@ fn exercise(name: &str, text: &str) -> Document {
         let _ = ide::hover(&doc, &model, &config, at);
         let _ = templates::hover(&doc, &place, &templates::DiskFiles, at);
         let _ = templates::definition(&doc, &place, &templates::DiskFiles, at);
-        let _ = ide::completions(&doc, &config, at, ide::CompletionOptions::default());
+        let _ = ide::completions(&doc, &model, &config, at, ide::CompletionOptions::default());
         let _ = ide::code_actions(&findings, &(at..at), false);
     }
     // A keystroke at the innermost point, then the model follows it.

@@ -236,11 +236,13 @@ fn input_hover_merges_the_catalog_and_the_per_input_rows() {
     );
 }
 
-/// What the server shows at an offset: the task and input hovers first, then keywords.
+/// What the server shows at an offset: the task and input hovers first, then stage and
+/// job names, then keywords.
 fn any_hover(text: &str, offset: usize) -> Option<ide::Hover> {
     let doc = Document::new(text, 0);
     let model = model::build(&doc);
     ide::hover(&doc, &model, &Config::default(), offset)
+        .or_else(|| ide::name_hover(&doc, &model, offset))
         .or_else(|| ide::keyword_hover(&doc, offset))
 }
 

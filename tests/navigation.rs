@@ -13,6 +13,7 @@ mod common;
 use azpls::document::Document;
 use azpls::ide::templates::{self, Definition, Files, Place, Target};
 use azpls::ide::{self, Fold, Symbol};
+use azpls::model;
 use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -132,8 +133,8 @@ fn outline_and_folding_snapshots() {
     for case in cases {
         let text = fs::read_to_string(&case).unwrap();
         let doc = Document::new(&text, 0);
-        let symbols = ide::document_symbols(&doc);
-        let folds = ide::folding_ranges(&doc);
+        let symbols = ide::document_symbols(&doc, &model::build(&doc));
+        let folds = ide::folding_ranges(&doc, &model::build(&doc));
         let mut problems = Vec::new();
         check_symbols(&text, &symbols, None, &mut problems);
         check_folds(&text, &folds, &mut problems);
@@ -160,8 +161,17 @@ fn the_outline_survives_every_prefix_of_a_file() {
         let prefix = &text[..end];
         let doc = Document::new(prefix, 0);
         let mut problems = Vec::new();
-        check_symbols(prefix, &ide::document_symbols(&doc), None, &mut problems);
-        check_folds(prefix, &ide::folding_ranges(&doc), &mut problems);
+        check_symbols(
+            prefix,
+            &ide::document_symbols(&doc, &model::build(&doc)),
+            None,
+            &mut problems,
+        );
+        check_folds(
+            prefix,
+            &ide::folding_ranges(&doc, &model::build(&doc)),
+            &mut problems,
+        );
         assert!(
             problems.is_empty(),
             "prefix of {end} bytes: {problems:?}\n{prefix}"
@@ -184,8 +194,8 @@ fn corpus_outlines_and_folds_are_well_formed() {
     for path in &files {
         let text = fs::read_to_string(path).unwrap();
         let doc = Document::new(&text, 0);
-        let symbols = ide::document_symbols(&doc);
-        let folds = ide::folding_ranges(&doc);
+        let symbols = ide::document_symbols(&doc, &model::build(&doc));
+        let folds = ide::folding_ranges(&doc, &model::build(&doc));
         fn count(s: &[Symbol]) -> usize {
             s.iter().map(|s| 1 + count(&s.children)).sum()
         }

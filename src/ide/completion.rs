@@ -16,11 +16,11 @@ use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
 use crate::document::Document;
 use crate::ide::hover::{connection_wif, input_markdown, task_heading};
-use crate::ide::keywords;
+use crate::ide::{keywords, names};
 use crate::knowledge::{
     self, CatalogInput, CatalogTask, ImageStatus, Knowledge, RuleValue, Status,
 };
-use crate::model::{self, TaskRef, yaml::Scalar};
+use crate::model::{self, Model, TaskRef, yaml::Scalar};
 use crate::syntax;
 use crate::text::{self, Span};
 use ropey::Rope;
@@ -75,6 +75,7 @@ pub struct CompletionItem {
 /// The completion items at a byte offset; empty where azpls has nothing to offer.
 pub fn completions(
     doc: &Document,
+    model: &Model,
     config: &Config,
     offset: usize,
     options: CompletionOptions,
@@ -108,6 +109,9 @@ pub fn completions(
             cx.vm_images(*value, here.flow.is_some())
         }
         _ => {
+            if let Some(items) = names::completions(doc, model, &cx, &here) {
+                return items;
+            }
             let items = cx.inputs(&here);
             if items.is_empty() {
                 keywords::completions(doc, &cx, &here)

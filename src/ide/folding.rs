@@ -10,8 +10,8 @@
 //! them, and a `#` line in a script is not a comment. A fold ends at its last line of
 //! content, not at a comment that introduces what follows.
 
-use super::lines::Line;
 use crate::document::Document;
+use crate::model::Model;
 
 /// What a fold holds. Editors act on kinds (VS Code's "Fold All Regions" folds the
 /// `region` ones, "Fold All Block Comments" the `comment` ones), so a fold claims only
@@ -43,9 +43,8 @@ struct Open {
 }
 
 /// The folds of a document, sorted by start line, at most one per line.
-pub fn folding_ranges(doc: &Document) -> Vec<Fold> {
-    let rope = doc.rope();
-    let lines = Line::scan(rope, 0, rope.len_lines());
+pub fn folding_ranges(doc: &Document, model: &Model) -> Vec<Fold> {
+    let lines = &model.pipeline(doc).lines;
     let mut folds = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     // The last line of content seen, where blocks closed by the next line end.
@@ -129,10 +128,13 @@ mod tests {
     use super::*;
 
     fn ranges(text: &str) -> Vec<(u32, u32, FoldKind)> {
-        folding_ranges(&Document::new(text, 0))
-            .iter()
-            .map(|f| (f.start_line, f.end_line, f.kind))
-            .collect()
+        {
+            let doc = Document::new(text, 0);
+            folding_ranges(&doc, &crate::model::build(&doc))
+        }
+        .iter()
+        .map(|f| (f.start_line, f.end_line, f.kind))
+        .collect()
     }
 
     use FoldKind::{Block, Comment};

@@ -7,7 +7,7 @@ pub mod completion;
 pub mod folding;
 pub mod hover;
 mod keywords;
-mod lines;
+mod names;
 pub mod symbols;
 pub mod templates;
 
@@ -16,4 +16,5 @@ pub use completion::{CompletionItem, CompletionKind, CompletionOptions, completi
 pub use folding::{Fold, FoldKind, folding_ranges};
 pub use hover::{Hover, hover};
 pub use keywords::hover as keyword_hover;
+pub use names::hover as name_hover;
 pub use symbols::{Symbol, SymbolKind, document_symbols};

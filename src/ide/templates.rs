@@ -13,8 +13,8 @@
 //! The file system is behind [`Files`], so all of this is testable without a disk.
 
 use super::hover::Hover;
-use super::lines;
 use crate::document::Document;
+use crate::model::lines;
 use crate::model::{self, yaml};
 use crate::syntax;
 use crate::text::Span;

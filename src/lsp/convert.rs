@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn block_folds_have_no_kind_and_comment_runs_keep_theirs() {
         let doc = Document::new("# a\n# b\nsteps:\n- script: x\n  displayName: y\n", 0);
-        let folds: Vec<serde_json::Value> = ide::folding_ranges(&doc)
+        let folds: Vec<serde_json::Value> = ide::folding_ranges(&doc, &crate::model::build(&doc))
             .iter()
             .map(|f| serde_json::to_value(folding_range(f)).unwrap())
             .collect();

@@ -125,9 +125,6 @@ struct Backend {
     /// Where `publishDiagnostics` goes (see [`stdio::Outbox`]).
     outbox: stdio::Outbox,
     documents: DashMap<lsp::Uri, Open>,
-    /// The outline of each document at a version: clients ask for it again and again
-    /// (outline view, breadcrumbs, sticky scroll, statusline plugins) between edits.
-    outlines: DashMap<lsp::Uri, (i32, Arc<Vec<ide::Symbol>>)>,
     /// The diagnostics last pulled for each document.
     pulled: DashMap<lsp::Uri, Pulled>,
     state: RwLock<State>,
@@ -161,7 +158,6 @@ impl Backend {
             shut_down,
             generations: AtomicU64::new(0),
             documents: DashMap::new(),
-            outlines: DashMap::new(),
             pulled: DashMap::new(),
             state: RwLock::new(State {
                 encoding: Encoding::Utf16,
@@ -586,7 +582,6 @@ impl LanguageServer for Backend {
         });
         if let Some(parsed) = parsed {
             // A reopened file may reuse a version number with other text.
-            self.outlines.remove(&doc.uri);
             self.pulled.remove(&doc.uri);
             self.documents.insert(doc.uri.clone(), parsed);
             memory::after_open(doc.text.len());
@@ -627,7 +622,6 @@ impl LanguageServer for Backend {
             // The document may be half-edited: drop it rather than serve wrong results,
             // and clear what was published for it.
             self.documents.remove(&uri);
-            self.outlines.remove(&uri);
             self.pulled.remove(&uri);
             self.withdraw(uri.clone(), false).await;
             self.warn(format!(
@@ -645,7 +639,6 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
-        self.outlines.remove(&uri);
         self.pulled.remove(&uri);
         self.withdraw(uri, true).await;
         memory::after_close(self.documents.is_empty());
@@ -693,6 +686,7 @@ impl LanguageServer for Backend {
             let offset = convert::offset(&doc, position.position, encoding);
             ide::hover(&doc, &model, &config, offset)
                 .or_else(|| templates::hover(&doc, &place, &templates::DiskFiles, offset))
+                .or_else(|| ide::name_hover(&doc, &model, offset))
                 .or_else(|| ide::keyword_hover(&doc, offset))
                 .map(|h| convert::hover(&doc, &h, encoding))
         })
@@ -704,11 +698,7 @@ impl LanguageServer for Backend {
         params: lsp::CompletionParams,
     ) -> Result<Option<lsp::CompletionResponse>> {
         let position = params.text_document_position;
-        let Some(doc) = self
-            .documents
-            .get(&position.text_document.uri)
-            .map(|d| d.doc.clone())
-        else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&position.text_document.uri) else {
             return Ok(None);
         };
         let config = self.config();
@@ -718,7 +708,7 @@ impl LanguageServer for Backend {
         };
         Ok(guarded("completion", || {
             let offset = convert::offset(&doc, position.position, encoding);
-            let items = ide::completions(&doc, &config, offset, options);
+            let items = ide::completions(&doc, &model, &config, offset, options);
             (!items.is_empty()).then(|| {
                 lsp::CompletionResponse::List(lsp::CompletionList {
                     is_incomplete: false,
@@ -737,7 +727,7 @@ impl LanguageServer for Backend {
         params: lsp::DocumentSymbolParams,
     ) -> Result<Option<lsp::DocumentSymbolResponse>> {
         let uri = params.text_document.uri;
-        let Some(Open { doc, .. }) = self.snapshot(&uri) else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&uri) else {
             return Ok(None);
         };
         let encoding = self.encoding();
@@ -746,24 +736,10 @@ impl LanguageServer for Backend {
             .read()
             .map(|s| s.hierarchical_symbols)
             .unwrap_or(false);
-        let version = doc.version();
-        let cached = self
-            .outlines
-            .get(&uri)
-            .filter(|entry| entry.0 == version)
-            .map(|entry| entry.1.clone());
-        let symbols = match cached {
-            Some(symbols) => symbols,
-            None => {
-                let Some(symbols) = guarded("documentSymbol", || ide::document_symbols(&doc))
-                else {
-                    return Ok(None);
-                };
-                let symbols = Arc::new(symbols);
-                self.outlines
-                    .insert(uri.clone(), (version, symbols.clone()));
-                symbols
-            }
+        // The model reads the pipeline's structure once per version, for every request.
+        let Some(symbols) = guarded("documentSymbol", || ide::document_symbols(&doc, &model))
+        else {
+            return Ok(None);
         };
         Ok(guarded("documentSymbol", || {
             if hierarchical {
@@ -782,7 +758,7 @@ impl LanguageServer for Backend {
         &self,
         params: lsp::FoldingRangeParams,
     ) -> Result<Option<Vec<lsp::FoldingRange>>> {
-        let Some(Open { doc, .. }) = self.snapshot(&params.text_document.uri) else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&params.text_document.uri) else {
             return Ok(None);
         };
         let limit = self
@@ -792,7 +768,7 @@ impl LanguageServer for Backend {
             .and_then(|s| s.folding_limit)
             .map_or(usize::MAX, |l| l as usize);
         Ok(guarded("foldingRange", || {
-            ide::folding_ranges(&doc)
+            ide::folding_ranges(&doc, &model)
                 .iter()
                 .take(limit)
                 .map(convert::folding_range)

@@ -8,6 +8,8 @@
 //! nesting schemes need no code. Documents that are clearly something else (Kubernetes
 //! manifests, GitHub workflows and actions, docker-compose files) yield nothing.
 
+pub mod lines;
+pub mod pipeline;
 mod recover;
 pub mod yaml;
 
@@ -32,6 +34,9 @@ pub struct Model {
     from_errors: bool,
     /// For files past the grammar's row limit: the segments the steps were read from.
     segments: Vec<recover::Segment>,
+    /// The rest of the pipeline's structure, read on first use (the outline, folding,
+    /// names for completion and hover) and dropped by the next update.
+    pipeline: std::sync::OnceLock<std::sync::Arc<pipeline::Pipeline>>,
 }
 
 /// A `- task: Name@N` step.
@@ -179,6 +184,16 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The pipeline's structure (stages, jobs, hooks, steps, templates, parameters,
+    /// variables, resources, lines) of `doc`, the document this model was built or last
+    /// updated from: read once per version, however many features ask.
+    pub fn pipeline(&self, doc: &Document) -> &pipeline::Pipeline {
+        self.pipeline
+            .get_or_init(|| std::sync::Arc::new(pipeline::build(doc)))
+    }
+}
+
 /// Forgets the fragments the model read around syntax errors, kept between calls so a
 /// broken file costs less per keystroke (when no open document needs them any more).
 pub fn forget_cached() {
@@ -238,6 +253,7 @@ impl Model {
     /// again from the new tree. Falls back to [`build`] when nothing can be reused.
     /// The result always equals `build(doc)` (a property test checks it).
     pub fn update(&mut self, doc: &Document, changes: &Changes) {
+        self.pipeline = Default::default();
         let root = doc.tree().root_node();
         // Steps recovered around syntax errors come from fragments whose extent depends
         // on lines far from an edit; rebuilding while errors are present keeps the

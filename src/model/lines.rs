@@ -8,7 +8,7 @@ use ropey::Rope;
 use tree_sitter::Node;
 
 /// One line of the document, as indentation-based reading sees it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line {
     /// Byte offset of the line's start.
     pub start: usize,
