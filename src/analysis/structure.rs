@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ropey::Rope;
+use std::borrow::Cow;
 use tree_sitter::Node;
 
 use crate::analysis::suggest;
@@ -151,13 +152,13 @@ struct Walker<'a> {
 }
 
 /// A key of a mapping being checked.
-struct Pair<'t> {
+struct Pair<'t, 'r> {
     key: Node<'t>,
-    text: String,
+    text: Cow<'r, str>,
     value: Option<Node<'t>>,
 }
 
-impl<'t> Walker<'_> {
+impl<'t, 'r> Walker<'r> {
     fn push(&mut self, kind: IssueKind, span: Span, message: String) {
         self.issues.push(Issue {
             kind,
@@ -176,10 +177,10 @@ impl<'t> Walker<'_> {
         self.mapping_keys(root, chosen, &pairs, "the pipeline", 0);
     }
 
-    fn pairs(&self, mapping: Node<'t>) -> Vec<Pair<'t>> {
+    fn pairs(&self, mapping: Node<'t>) -> Vec<Pair<'t, 'r>> {
         yaml::pairs(mapping)
             .filter_map(|(key, value)| {
-                let text = yaml::key_text(self.rope, key)?;
+                let text = yaml::key_str(self.rope, key)?;
                 Some(Pair { key, text, value })
             })
             .collect()
@@ -213,7 +214,7 @@ impl<'t> Walker<'_> {
         &mut self,
         ty: TypeId,
         chosen: Option<usize>,
-        pairs: &[Pair<'t>],
+        pairs: &[Pair<'t, 'r>],
         what: &str,
         depth: usize,
     ) {
@@ -349,7 +350,7 @@ impl<'t> Walker<'_> {
             );
             return;
         }
-        let keys: Vec<String> = pairs.iter().map(|p| p.text.clone()).collect();
+        let keys: Vec<&str> = pairs.iter().map(|p| p.text.as_ref()).collect();
         let chosen = choose(self.lang, ty, &keys);
         let what = self.describe(ty, chosen, key);
         if chosen.is_none() && self.identified_by_first(ty) {
@@ -364,7 +365,7 @@ impl<'t> Walker<'_> {
         {
             let shape = shape(self.lang, ty, i);
             for required in &shape.required {
-                if !keys.iter().any(|k| k == required) {
+                if !keys.iter().any(|k| *k == required) {
                     let span = pairs
                         .first()
                         .map(|p| self.key_span(p.key))
@@ -388,7 +389,7 @@ impl<'t> Walker<'_> {
 
     /// A mapping with none of its type's identifying keys: a misspelt kind key gets the
     /// spelling (wherever it stands), otherwise the kinds are listed.
-    fn unidentified(&mut self, ty: TypeId, pairs: &[Pair<'t>], what: &str, node: Node) {
+    fn unidentified(&mut self, ty: TypeId, pairs: &[Pair<'t, 'r>], what: &str, node: Node) {
         if pairs.iter().any(|p| yaml::is_expression(&p.text)) || node.has_error() {
             return;
         }
@@ -633,17 +634,19 @@ fn context_hash(key: &str, depth: usize) -> u64 {
 /// The mapping shape of `ty` that `keys` identify: the one whose identifying key is
 /// present (the one knowing most of the keys if several are), the only one, or none (then
 /// the keys of all shapes count).
-pub fn choose(lang: &Language, ty: TypeId, keys: &[String]) -> Option<usize> {
+pub fn choose<K: AsRef<str>>(lang: &Language, ty: TypeId, keys: &[K]) -> Option<usize> {
     let shapes: Vec<(usize, &MappingShape)> = mapping_shapes(lang, ty).collect();
     if shapes.len() == 1 {
         return Some(shapes[0].0);
     }
-    let identified = shapes
-        .iter()
-        .filter(|(_, m)| m.first.as_ref().is_some_and(|f| keys.contains(f)));
+    let identified = shapes.iter().filter(|(_, m)| {
+        m.first
+            .as_ref()
+            .is_some_and(|f| keys.iter().any(|k| k.as_ref() == f))
+    });
     identified
         .max_by_key(|(i, m)| {
-            let known = keys.iter().filter(|k| m.key(k).is_some()).count();
+            let known = keys.iter().filter(|k| m.key(k.as_ref()).is_some()).count();
             // Earlier shapes win ties: max_by_key keeps the last maximum.
             (known, usize::MAX - i)
         })

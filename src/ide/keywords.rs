@@ -310,7 +310,7 @@ fn keys(doc: &Document, cx: &Cx, here: &Here, dash: Option<usize>) -> Option<Vec
     let chosen = if placing.lead.is_empty() {
         expected.chosen
     } else {
-        structure::choose(lang, ty, &[])
+        structure::choose::<&str>(lang, ty, &[])
     };
     let mut items = Vec::new();
     if chosen.is_none() && identified {

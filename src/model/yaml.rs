@@ -5,43 +5,43 @@
 use crate::syntax;
 use crate::text::Span;
 use ropey::Rope;
+use std::borrow::Cow;
 use tree_sitter::Node;
 
 /// Strips `block_node`/`flow_node` wrappers (and any tag or anchor on them) to reach the
 /// mapping, sequence or scalar inside.
+///
+/// This and the iterators below run for nearly every node of every document on open, so
+/// they compare kind and field ids and never make a `TreeCursor` for one lookup (each new
+/// cursor allocates its stack).
 pub fn content(node: Node) -> Option<Node> {
     let kinds = syntax::kinds();
     let mut node = node;
     while kinds.wrappers.contains(&node.kind_id()) {
         // Tags, anchors and comments come before the content; there are rarely any.
-        let mut cursor = node.walk();
-        if !cursor.goto_first_child() {
-            return None;
-        }
-        loop {
-            let child = cursor.node();
-            if child.is_named() && !kinds.decorations.contains(&child.kind_id()) {
-                node = child;
-                break;
+        let mut i = 0;
+        node = loop {
+            let child = node.named_child(i)?;
+            if !kinds.decorations.contains(&child.kind_id()) {
+                break child;
             }
-            if !cursor.goto_next_sibling() {
-                return None;
-            }
-        }
+            i += 1;
+        };
     }
     Some(node)
 }
 
 pub fn is_mapping(node: Node) -> bool {
-    matches!(node.kind(), "block_mapping" | "flow_mapping")
+    syntax::kinds().mappings.contains(&node.kind_id())
 }
 
 pub fn is_sequence(node: Node) -> bool {
-    matches!(node.kind(), "block_sequence" | "flow_sequence")
+    syntax::kinds().sequences.contains(&node.kind_id())
 }
 
-/// The pairs of a mapping: (key node, value node if any). Walks the children with a
-/// cursor, without allocating.
+/// The pairs of a mapping: (key node, value node if any). Walks the children with one
+/// cursor, without allocating per pair; each pair's key and value are looked up by field
+/// id (cheaper than stepping a cursor through the pair and back).
 pub fn pairs<'t>(mapping: Node<'t>) -> Pairs<'t> {
     let mut cursor = mapping.walk();
     let started = is_mapping(mapping) && cursor.goto_first_child();
@@ -65,6 +65,7 @@ impl<'t> Iterator for Pairs<'t> {
         if !self.started {
             return None;
         }
+        let kinds = syntax::kinds();
         loop {
             if !self.first && !self.cursor.goto_next_sibling() {
                 self.started = false;
@@ -72,10 +73,10 @@ impl<'t> Iterator for Pairs<'t> {
             }
             self.first = false;
             let pair = self.cursor.node();
-            if matches!(pair.kind(), "block_mapping_pair" | "flow_pair")
-                && let Some(key) = pair.child_by_field_name("key")
+            if kinds.pairs.contains(&pair.kind_id())
+                && let Some(key) = pair.child_by_field_id(kinds.key.get())
             {
-                return Some((key, pair.child_by_field_name("value")));
+                return Some((key, pair.child_by_field_id(kinds.value.get())));
             }
         }
     }
@@ -83,22 +84,37 @@ impl<'t> Iterator for Pairs<'t> {
 
 /// The items of a sequence, unwrapped to their content.
 pub fn items<'t>(sequence: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+    let kinds = syntax::kinds();
+    let mut children: Vec<Node<'t>> = Vec::new();
     let mut cursor = sequence.walk();
-    let children: Vec<Node<'t>> = match sequence.kind() {
-        "block_sequence" => sequence
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "block_sequence_item")
-            .filter_map(|item| {
-                let mut c = item.walk();
-                item.named_children(&mut c).find(|n| n.kind() != "comment")
-            })
-            .collect(),
-        "flow_sequence" => sequence
-            .named_children(&mut cursor)
-            .filter(|c| c.kind() == "flow_node")
-            .collect(),
-        _ => Vec::new(),
-    };
+    let id = sequence.kind_id();
+    if kinds.sequences.contains(&id) && cursor.goto_first_child() {
+        let block = id == kinds.sequences[0];
+        loop {
+            let child = cursor.node();
+            if block && child.kind_id() == kinds.item {
+                // The item's first named child that is not a comment.
+                if cursor.goto_first_child() {
+                    loop {
+                        let n = cursor.node();
+                        if n.is_named() && n.kind_id() != kinds.comment {
+                            children.push(n);
+                            break;
+                        }
+                        if !cursor.goto_next_sibling() {
+                            break;
+                        }
+                    }
+                    cursor.goto_parent();
+                }
+            } else if !block && child.kind_id() == kinds.flow_node {
+                children.push(child);
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
     children.into_iter().filter_map(content)
 }
 
@@ -117,8 +133,20 @@ pub struct Scalar {
 /// Reads a scalar node (or a node wrapping one). Mappings and sequences are not scalars.
 pub fn scalar(rope: &Rope, node: Node) -> Option<Scalar> {
     let node = content(node)?;
+    let kinds = syntax::kinds();
+    let id = node.kind_id();
+    let quote = if id == kinds.double_quote_scalar {
+        Some('"')
+    } else if id == kinds.single_quote_scalar {
+        Some('\'')
+    } else {
+        None
+    };
+    if quote.is_none() && id != kinds.plain_scalar && id != kinds.block_scalar {
+        return None;
+    }
     let range = node.byte_range();
-    if node.kind() == "block_scalar" {
+    if id == kinds.block_scalar {
         // A block scalar (a script, usually) is never a name or a version: keep its span
         // and spare copying it on every keystroke.
         return Some(Scalar {
@@ -129,19 +157,14 @@ pub fn scalar(rope: &Rope, node: Node) -> Option<Scalar> {
         });
     }
     let raw = syntax::text(rope, node);
-    match node.kind() {
-        "plain_scalar" => Some(Scalar {
+    match quote {
+        None => Some(Scalar {
             text: raw.into_owned(),
             span: range,
             exact: true,
             quoted: false,
         }),
-        "double_quote_scalar" | "single_quote_scalar" => {
-            let quote = if node.kind() == "double_quote_scalar" {
-                '"'
-            } else {
-                '\''
-            };
+        Some(quote) => {
             let inner = raw
                 .strip_prefix(quote)
                 .map(|r| r.strip_suffix(quote).unwrap_or(r))
@@ -168,7 +191,6 @@ pub fn scalar(rope: &Rope, node: Node) -> Option<Scalar> {
                 })
             }
         }
-        _ => None,
     }
 }
 
@@ -196,7 +218,42 @@ fn unescape(inner: &str, quote: char) -> String {
 
 /// A mapping key's text without quotes.
 pub fn key_text(rope: &Rope, key: Node) -> Option<String> {
-    scalar(rope, key).map(|s| s.text)
+    key_str(rope, key).map(Cow::into_owned)
+}
+
+/// A mapping key's text without quotes, borrowed from the rope when it can be (a plain or
+/// an unescaped quoted key within one chunk: nearly every key), which spares an allocation
+/// per key on walks over the whole document.
+pub fn key_str<'r>(rope: &'r Rope, key: Node) -> Option<Cow<'r, str>> {
+    let node = content(key)?;
+    let kinds = syntax::kinds();
+    let id = node.kind_id();
+    if id == kinds.plain_scalar {
+        return Some(syntax::text(rope, node));
+    }
+    let quote = if id == kinds.double_quote_scalar {
+        b'"'
+    } else if id == kinds.single_quote_scalar {
+        b'\''
+    } else {
+        return scalar(rope, node).map(|s| Cow::Owned(s.text));
+    };
+    let range = node.byte_range();
+    if let Cow::Borrowed(raw) = syntax::text(rope, node)
+        && raw.len() >= 2
+        && raw.as_bytes()[raw.len() - 1] == quote
+    {
+        let inner = &raw[1..raw.len() - 1];
+        let escaped = if quote == b'"' {
+            inner.contains('\\')
+        } else {
+            inner.contains("''")
+        };
+        if !escaped && !inner.contains('\n') && range.len() == raw.len() {
+            return Some(Cow::Borrowed(inner));
+        }
+    }
+    scalar(rope, node).map(|s| Cow::Owned(s.text))
 }
 
 /// The value of `key` in `mapping` (exact, case-sensitive, as YAML keys are).

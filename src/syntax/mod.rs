@@ -145,6 +145,10 @@ pub struct Kinds {
     pub comment: u16,
     pub error: u16,
     pub document: u16,
+    pub plain_scalar: u16,
+    pub double_quote_scalar: u16,
+    pub single_quote_scalar: u16,
+    pub block_scalar: u16,
 }
 
 impl Kinds {
@@ -197,6 +201,10 @@ pub fn kinds() -> &'static Kinds {
             .iter()
             .map(|k| id(k))
             .collect(),
+            plain_scalar: id("plain_scalar"),
+            double_quote_scalar: id("double_quote_scalar"),
+            single_quote_scalar: id("single_quote_scalar"),
+            block_scalar: id("block_scalar"),
         }
     })
 }
