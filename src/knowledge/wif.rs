@@ -136,8 +136,24 @@ pub struct Link {
     pub url: String,
 }
 
+/// What the documents say about federation apart from any one table version: generated into
+/// `wif.toml` from the error tables and the preview's manual-setup document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DocumentedFederation {
+    /// The audience Azure DevOps asks Microsoft Entra for (`api://AzureADTokenExchange`).
+    pub audience: String,
+    /// The issuer and subject of the preview's manual setup, with placeholders in `<>`.
+    pub preview_issuer: String,
+    pub preview_subject: String,
+    /// Where they come from: path under the shared folder, `ms.date`, commit.
+    pub preview_source: String,
+    pub preview_date: String,
+    pub preview_commit: String,
+}
+
 pub struct Knowledge {
     tables: Vec<TableInfo>,
+    federation: DocumentedFederation,
     tasks: Vec<Vec<TaskEntry>>,
     /// Per table: (lowercased name, major) -> index into `tasks[table]`.
     index: Vec<HashMap<(String, u32), usize>>,
@@ -183,6 +199,11 @@ impl Knowledge {
     /// The rows of one table, in document order.
     pub fn tasks(&self, table: TableId) -> &[TaskEntry] {
         &self.tasks[table.index()]
+    }
+
+    /// The audience and the preview's issuer, as the documents give them.
+    pub fn documented_federation(&self) -> &DocumentedFederation {
+        &self.federation
     }
 
     /// All error entries, each with the tables that list it.
@@ -263,6 +284,7 @@ impl Knowledge {
             raw_errors.into_entries(|date| tables.iter().find(|t| t.date == date).map(|t| t.id))?;
         Ok(Knowledge {
             tables,
+            federation: raw.federation,
             tasks,
             index,
             names,
@@ -276,6 +298,7 @@ impl Knowledge {
 #[derive(Deserialize)]
 struct RawWif {
     schema: u32,
+    federation: DocumentedFederation,
     table: Vec<RawTable>,
 }
 
