@@ -22,6 +22,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod document;
 pub mod ide;
 pub mod knowledge;
