@@ -34,13 +34,15 @@ enum Command {
     ///
     /// Exit code: 0 no findings at or above --severity, 1 findings, 2 usage or I/O errors.
     Check(CheckArgs),
-    /// Explain an error code (AADSTS700024), or every known error in a log read from stdin (-).
+    /// Explain an error code (AADSTS700024), or every known error in a log read from stdin (-),
+    /// with the step that printed it; without an argument, list every message it knows.
     ///
     /// Exit code: 0 explained (or, for a log, nothing known found), 1 a log held known
     /// errors, 2 unknown code or unreadable input.
     Explain {
-        /// An error code such as AADSTS700024 (or 700024), or - to read a log on stdin.
-        what: String,
+        /// An error code such as AADSTS700024 (or 700024), a message id, or - to read a log
+        /// on stdin (downloaded from the web UI, with timestamps, or without them).
+        what: Option<String>,
         /// Which dated table of the document to apply (default: the newest).
         #[arg(long, value_name = "DATE")]
         wif_table: Option<String>,
@@ -134,7 +136,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Server { .. } => server(),
         Command::Check(args) => check(args),
-        Command::Explain { what, wif_table } => explain(&what, wif_table),
+        Command::Explain { what, wif_table } => explain(what, wif_table),
         Command::Doctor(args) => doctor(args),
         Command::Rules { id } => rules(id.as_deref()),
     }
@@ -241,7 +243,7 @@ fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
+fn explain(what: Option<String>, wif_table: Option<String>) -> ExitCode {
     use azpls::cli::explain::{self, Outcome};
     let settings = Settings {
         wif: config::WifSettings { table: wif_table },
@@ -257,6 +259,17 @@ fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
     let kb = azpls::knowledge::knowledge();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let Some(what) = what else {
+        return match explain::list(kb, &mut out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    };
+    let what = what.as_str();
     let result = if what == "-" {
         explain::log(kb, config.table, std::io::stdin().lock(), &mut out)
     } else {

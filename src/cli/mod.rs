@@ -10,5 +10,6 @@ pub mod doctor;
 pub mod escape;
 pub mod explain;
 pub mod fix;
+pub mod log;
 pub mod render;
 pub mod report;
