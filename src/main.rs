@@ -282,6 +282,8 @@ fn explain(what: Option<String>, wif_table: Option<String>) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+        // A reader that stops early (`| head`) is no error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot read the log: {e}");
             ExitCode::from(2)

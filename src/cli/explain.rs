@@ -78,26 +78,29 @@ pub fn code(
     Ok(Outcome::Explained)
 }
 
-/// Lists every message `explain` knows, one line each: its code (or id) and its text.
+/// Lists every message `explain` knows, one line each: its code (or id), its text, and the
+/// table versions that list it (or that tasks were reported printing it).
 pub fn list(kb: &Knowledge, out: &mut impl Write) -> std::io::Result<()> {
-    let mut seen: Vec<&str> = Vec::new();
+    // One line per code: a row whose meaning changed between versions has several entries.
+    let mut rows: Vec<(&str, &ErrorEntry, Vec<TableId>)> = Vec::new();
     for e in known(kb) {
         let key = e.code.as_deref().unwrap_or(&e.id);
-        if seen.contains(&key) {
-            continue;
+        match rows.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, tables)) => tables.extend(&e.tables),
+            None => rows.push((key, e, e.tables.clone())),
         }
-        seen.push(key);
-        let origin = if e.tables.is_empty() {
+    }
+    let width = rows.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    for (key, e, mut tables) in rows {
+        tables.sort_unstable();
+        tables.dedup();
+        let origin = if tables.is_empty() {
             "reported for tasks".to_string()
         } else {
-            let dates: Vec<&str> = e
-                .tables
-                .iter()
-                .map(|t| kb.table(*t).date.as_str())
-                .collect();
+            let dates: Vec<&str> = tables.iter().map(|t| kb.table(*t).date.as_str()).collect();
             dates.join(", ")
         };
-        writeln!(out, "{key:<34} {} ({origin})", e.message)?;
+        writeln!(out, "{key:<width$}  {} ({origin})", e.message)?;
     }
     writeln!(
         out,
@@ -331,6 +334,10 @@ mod tests {
         list(knowledge(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.matches("\nAADSTS700016 ").count(), 1, "{text}");
+        assert!(
+            text.contains("(2024-02-08, 2025-03-12)\nAADSTS7000215"),
+            "both versions of AADSTS700016: {text}"
+        );
         assert!(text.contains("unsupported-authentication-scheme"), "{text}");
     }
 
