@@ -12,7 +12,7 @@
 
 use super::escape;
 use super::log::{self, Step, Steps};
-use crate::knowledge::{ErrorEntry, Knowledge, Status, TableId, catalog};
+use crate::knowledge::{CatalogTask, ErrorEntry, Knowledge, Status, TableId, catalog};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, Write};
@@ -117,9 +117,7 @@ pub fn log(
 ) -> std::io::Result<Outcome> {
     let entries: Vec<&ErrorEntry> = kb.log_messages(table).collect();
     let mut steps = Steps::default();
-    // What the current step (or the lines outside any) already explained, by entry id: a
-    // message repeated in a loop is explained once.
-    let mut explained: (usize, HashMap<&str, usize>) = (0, HashMap::new());
+    let mut memo = StepMemo::default();
     let mut found = false;
     let (mut buf, mut lower) = (Vec::new(), String::new());
     let mut number = 0;
@@ -153,16 +151,22 @@ pub fn log(
             writeln!(out, "line {number}: {}", escape::text(line.trim()))?;
             let step = steps.current();
             let step_line = step.map_or(0, |s| s.line);
-            if explained.0 != step_line {
-                explained = (step_line, HashMap::new());
+            if memo.line != step_line {
+                memo = StepMemo {
+                    line: step_line,
+                    ..StepMemo::default()
+                };
             }
-            if let Some(first) = explained.1.get(e.id.as_str()) {
+            if let Some(first) = memo.explained.get(e.id.as_str()) {
                 writeln!(out, "  the same message as line {first}, above\n")?;
                 continue;
             }
-            explained.1.insert(&e.id, number);
+            memo.explained.insert(&e.id, number);
             if let Some(step) = step {
-                writeln!(out, "  {}", in_step(kb, table, step, e))?;
+                let tasks = memo
+                    .tasks
+                    .get_or_insert_with(|| log::task_of(catalog(), step));
+                writeln!(out, "  {}", in_step(kb, table, step, tasks, e))?;
             }
             write!(out, "{}", render(kb, e))?;
         }
@@ -180,16 +184,32 @@ pub fn log(
     })
 }
 
+/// What the current step (or the lines outside any, line 0) has shown so far.
+#[derive(Default)]
+struct StepMemo<'k> {
+    line: usize,
+    /// The line each message was explained on, by entry id: a message repeated in a loop is
+    /// explained once.
+    explained: HashMap<&'k str, usize>,
+    /// The tasks its header names, found on its first message.
+    tasks: Option<Vec<&'static CatalogTask>>,
+}
+
 /// The step that printed a message, and for a task that does not support workload identity
-/// federation, what the table says of it.
-fn in_step(kb: &Knowledge, table: TableId, step: &Step, e: &ErrorEntry) -> String {
+/// federation, what the table says of it. `tasks` are those the step's header names.
+fn in_step(
+    kb: &Knowledge,
+    table: TableId,
+    step: &Step,
+    tasks: &[&CatalogTask],
+    e: &ErrorEntry,
+) -> String {
     let mut s = format!(
         "step {} (line {})",
         escape::quote(&step.name, 80),
         step.line
     );
     let info = kb.table(table);
-    let tasks = log::task_of(catalog(), step);
     let Some(task) = tasks.first() else {
         if let Some(friendly) = &step.task {
             let _ = write!(
