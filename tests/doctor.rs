@@ -176,7 +176,7 @@ fn hostile_values_are_escaped_and_never_crash_it() {
             assert_eq!(v["connections"][0]["subject"], evil, "JSON keeps the value");
         }
     }
-    // Deep nesting, a huge file, wrong types, and every truncation of a good export.
+    // Deep nesting, a file past the cap, and a good export cut short every 97 bytes.
     dir.write(
         "deep.json",
         format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
