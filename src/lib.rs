@@ -12,12 +12,17 @@
 //!   (`model::pipeline`, read once per version, for the outline, folding, names in
 //!   completion and hover).
 //! - [`knowledge`] is the embedded data: the workload identity federation tables of each
-//!   dated version of Microsoft's document, its error messages, and the task catalog.
+//!   dated version of Microsoft's document, its error messages and the messages tasks print,
+//!   the issuer and subject formats with the Azure DevOps issuer's retirement, and the task
+//!   catalog.
 //! - [`analysis`] runs the rules (one file each in `analysis/rules/`) over a model and
 //!   returns findings with byte spans and fixes; it never fails on bad input.
 //! - [`ide`] answers editor questions (hover, completion, code actions) in core terms.
+//! - [`doctor`] checks a service connection against its identity's federated credentials,
+//!   read from the JSON `az` prints, as Microsoft Entra would match them.
 //! - [`config`] reads `azpls.toml` and editor settings into an analysis configuration.
-//! - [`cli`] runs the analysis over files; `lsp` (feature `lsp`) is the only module that
+//! - [`cli`] runs the analysis over files (`check`), explains error codes and pipeline logs
+//!   (`explain`) and prints `doctor`'s reports; `lsp` (feature `lsp`) is the only module that
 //!   knows the Language Server Protocol.
 //!
 //! Everything but `lsp` is plain data and functions, testable with
@@ -26,6 +31,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod document;
 pub mod ide;
 pub mod knowledge;

@@ -1,5 +1,7 @@
 //! The `azpls` command: `server` (the language server on stdio), `check` (the same
-//! analysis for files), `rules` (what each rule finds).
+//! analysis for files), `explain` (error messages and pipeline logs), `doctor` (a service
+//! connection against its identity's federated credentials), `rules` (what each rule and
+//! each doctor check finds).
 
 use azpls::analysis;
 use azpls::config::{self, Settings};
@@ -32,22 +34,55 @@ enum Command {
     ///
     /// Exit code: 0 no findings at or above --severity, 1 findings, 2 usage or I/O errors.
     Check(CheckArgs),
-    /// Explain an error code (AADSTS700024), or every known error in a log read from stdin (-).
+    /// Explain an error code (AADSTS700024), or every known error in a log read from stdin (-),
+    /// with the step that printed it; without an argument, list every message it knows.
     ///
     /// Exit code: 0 explained (or, for a log, nothing known found), 1 a log held known
     /// errors, 2 unknown code or unreadable input.
     Explain {
-        /// An error code such as AADSTS700024 (or 700024), or - to read a log on stdin.
-        what: String,
+        /// An error code such as AADSTS700024 (or 700024), a message id, or - to read a log
+        /// on stdin (downloaded from the web UI, with timestamps, or without them).
+        what: Option<String>,
         /// Which dated table of the document to apply (default: the newest).
         #[arg(long, value_name = "DATE")]
         wif_table: Option<String>,
     },
-    /// List the rules, or explain one.
+    /// Check a service connection against the federated credentials of its identity, offline,
+    /// from the JSON that `az` prints: whether Microsoft Entra will accept its token, what a
+    /// pipeline would print if not, and the exact fix.
+    ///
+    /// Exit code: 0 healthy, 1 problems at or above --severity (errors by default), 2 bad input.
+    Doctor(DoctorArgs),
+    /// List the rules and the doctor checks, or explain one.
     Rules {
-        /// A rule id, such as wif-deprecated-version.
+        /// A rule or check id, such as wif-deprecated-version or subject-mismatch.
         id: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct DoctorArgs {
+    /// The service connection, as `az devops service-endpoint show` (or `list`, or the REST
+    /// API) prints it: one object or a list; - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    connection: PathBuf,
+    /// The identity's federated credentials, as `az ad app federated-credential list` or `az
+    /// identity federated-credential list` prints them; - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    credentials: PathBuf,
+    /// Only the connection of this name, when the file lists several.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Output format: human, json.
+    #[arg(long, default_value = "human", value_name = "FORMAT")]
+    format: String,
+    /// Lowest severity that makes the exit code 1: error (what fails now), or warning (also
+    /// what will fail, such as the Azure DevOps issuer's retirement).
+    #[arg(long, default_value = "error", value_name = "LEVEL")]
+    severity: String,
+    /// Judge the Azure DevOps issuer's retirement as of this day (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -101,7 +136,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Server { .. } => server(),
         Command::Check(args) => check(args),
-        Command::Explain { what, wif_table } => explain(&what, wif_table),
+        Command::Explain { what, wif_table } => explain(what, wif_table),
+        Command::Doctor(args) => doctor(args),
         Command::Rules { id } => rules(id.as_deref()),
     }
 }
@@ -207,7 +243,7 @@ fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
+fn explain(what: Option<String>, wif_table: Option<String>) -> ExitCode {
     use azpls::cli::explain::{self, Outcome};
     let settings = Settings {
         wif: config::WifSettings { table: wif_table },
@@ -223,6 +259,17 @@ fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
     let kb = azpls::knowledge::knowledge();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let Some(what) = what else {
+        return match explain::list(kb, &mut out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    };
+    let what = what.as_str();
     let result = if what == "-" {
         explain::log(kb, config.table, std::io::stdin().lock(), &mut out)
     } else {
@@ -235,6 +282,8 @@ fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+        // A reader that stops early (`| head`) is no error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot read the log: {e}");
             ExitCode::from(2)
@@ -242,23 +291,105 @@ fn explain(what: &str, wif_table: Option<String>) -> ExitCode {
     }
 }
 
+fn doctor(args: DoctorArgs) -> ExitCode {
+    use azpls::cli::doctor::{self, Format, Options};
+    use azpls::cli::escape;
+    use azpls::doctor::Severity;
+    use azpls::knowledge::Date;
+    let usage = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let format = match choose(
+        "--format",
+        &args.format,
+        &[("human", Format::Human), ("json", Format::Json)],
+    ) {
+        Ok(format) => format,
+        Err(message) => return usage(message),
+    };
+    let severity = match choose(
+        "--severity",
+        &args.severity,
+        &[("error", Severity::Error), ("warning", Severity::Warning)],
+    ) {
+        Ok(severity) => severity,
+        Err(message) => return usage(message),
+    };
+    let today = match &args.date {
+        None => Date::today(),
+        Some(d) => match Date::parse(d) {
+            Some(d) => d,
+            None => {
+                return usage(format!(
+                    "--date {} is not a day written YYYY-MM-DD",
+                    escape::quote(d, 40)
+                ));
+            }
+        },
+    };
+    let options = Options {
+        connection: args.connection,
+        credentials: args.credentials,
+        format,
+        severity,
+        today,
+        name: args.name,
+    };
+    let stdout = std::io::stdout();
+    match doctor::run(&options, &mut std::io::stdin().lock(), &mut stdout.lock()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(message)) => usage(message),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => usage(e.to_string()),
+    }
+}
+
+/// The value an option names among `choices`, or a message listing them.
+fn choose<T: Copy>(option: &str, value: &str, choices: &[(&str, T)]) -> Result<T, String> {
+    match choices.iter().find(|(name, _)| *name == value) {
+        Some((_, v)) => Ok(*v),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            Err(format!(
+                "unknown {option} {}; use {}",
+                azpls::cli::escape::quote(value, 40),
+                names.join(" or ")
+            ))
+        }
+    }
+}
+
 fn rules(id: Option<&str>) -> ExitCode {
+    use azpls::doctor;
     match id {
         None => {
             for (rule, _) in analysis::RULES {
                 println!("{:<26} {}", rule.id, rule.summary);
             }
+            println!("\nazpls doctor:");
+            for check in doctor::CHECKS {
+                println!("{:<26} {}", check.id, check.summary);
+            }
             ExitCode::SUCCESS
         }
-        Some(id) => match analysis::rule(id) {
-            Some(rule) => {
+        Some(id) => {
+            if let Some(rule) = analysis::rule(id) {
                 println!("{}: {}\n\n{}", rule.id, rule.summary, rule.explanation);
-                ExitCode::SUCCESS
+            } else if let Some(check) = doctor::find(id) {
+                let explanation = doctor::explain(check, azpls::knowledge::federation());
+                println!(
+                    "{} (azpls doctor): {}\n\n{explanation}",
+                    check.id, check.summary
+                );
+            } else {
+                eprintln!(
+                    "error: no rule or check {}; `azpls rules` lists them",
+                    azpls::cli::escape::quote(id, 40)
+                );
+                return ExitCode::from(2);
             }
-            None => {
-                eprintln!("error: no rule \"{id}\"; `azpls rules` lists them");
-                ExitCode::from(2)
-            }
-        },
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -426,6 +426,67 @@ fn explain_codes_and_logs() {
     );
 }
 
+/// Hand-written log excerpts in both shapes, `tests/cli/logs/*.log`: downloaded from the web
+/// UI (a timestamp on every line) and printed without timestamps; each against its golden
+/// `.out` (exit code and output), so that every step's task and verdict is reviewed.
+#[test]
+fn explain_names_the_step_of_every_known_message_in_logs_of_both_shapes() {
+    let dir = Path::new(ROOT).join("tests/cli/logs");
+    let mut logs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    logs.sort();
+    assert!(logs.len() >= 3);
+    for log in logs {
+        let input = std::fs::read(&log).unwrap();
+        let o = support::azpls_with_input(&["explain", "-"], Path::new(ROOT), Some(&input));
+        let name = log.file_stem().unwrap().to_string_lossy().into_owned();
+        golden(
+            &format!("logs/{name}.out"),
+            &format!("exit code: {:?}\n{}", o.status.code(), stdout(&o)),
+        );
+    }
+}
+
+#[test]
+fn explain_reads_crlf_a_byte_order_mark_invalid_utf8_and_endless_lines() {
+    let mut log = b"\xef\xbb\xbf##[section]Starting: Upload\r\n".to_vec();
+    log.extend_from_slice(b"==============================================================================\r\nTask         : Azure file copy\r\nVersion      : 4.230.0\r\n==============================================================================\r\n");
+    log.extend_from_slice(b"caf\xe9 ");
+    log.extend(std::iter::repeat_n(b'x', 1 << 20));
+    log.extend_from_slice(b"\r\n##[error]Could not fetch access token for Azure\r\n");
+    let o = support::azpls_with_input(&["explain", "-"], Path::new(ROOT), Some(&log));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("line 7: ##[error]Could not fetch access token for Azure\n  step \"Upload\" (line 1) ran AzureFileCopy@4, which does not support workload identity federation; use AzureFileCopy@6"),
+        "{text}"
+    );
+}
+
+/// A 50 MB log is read as a stream: the time grows with the size, nothing is quadratic, and
+/// a message near the end is still found.
+#[test]
+fn explain_reads_a_50_mb_log_quickly() {
+    let step = "2024-05-01T10:11:06.0301284Z ##[section]Starting: Upload site\n2024-05-01T10:11:06.0409911Z ==============================================================================\n2024-05-01T10:11:06.0410205Z Task         : Azure file copy\n2024-05-01T10:11:06.0410689Z Version      : 5.235.0\n2024-05-01T10:11:06.0411408Z ==============================================================================\n";
+    let noise = "2024-05-01T10:11:07.8876112Z INFO: Scanning... 1234 files uploaded to https://contosoweb.blob.core.windows.net/$web, 0 failed, AADSTS-looking text that is not a code\n";
+    let mut log = String::with_capacity(51 << 20);
+    log.push_str(step);
+    while log.len() < 50 << 20 {
+        log.push_str(noise);
+    }
+    log.push_str("2024-05-01T10:11:09.1203399Z ##[error]failed with error: 'Unsupported authentication scheme 'WorkloadIdentityFederation' for endpoint.'\n");
+    let started = std::time::Instant::now();
+    let o = support::azpls_with_input(&["explain", "-"], Path::new(ROOT), Some(log.as_bytes()));
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ran AzureFileCopy@5"), "{}", stdout(&o));
+    // Generous for a debug build on a busy machine; a quadratic reader takes hours.
+    assert!(took < std::time::Duration::from_secs(120), "took {took:?}");
+}
+
 /// On a copy of every corpus file: `--unsafe-fixes` changes nothing but task references
 /// (`Name@N`) and input keys, line for line; everything else stays byte for byte.
 #[test]

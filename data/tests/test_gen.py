@@ -177,6 +177,49 @@ SHARED = gen_wif.shared_dir()
 
 
 @unittest.skipUnless(SHARED.is_dir(), f"shared reference folder not found (set AZPLS_SHARED or provide ../shared)")
+class FederationFacts(unittest.TestCase):
+    FIELDS = "|Field  |Description  |\n|---------|---------|\n"
+
+    def setup_doc(self, issuer: str, subject: str) -> str:
+        return (self.FIELDS + f"|Issuer     |  Enter ` {issuer}`.      |\n"
+                f"|Subject identifier     |   Specify `{subject} `. More words.      |\n")
+
+    def test_preview_format_takes_the_code_spans_of_both_tables(self):
+        one = self.setup_doc("https://app.example/<id>", "sc://<org>/<project>/<name>")
+        got = gen_wif.preview_format("Managed identity:\n" + one + "\nApp registration:\n" + one, "cfg.md")
+        self.assertEqual(got, {"issuer": "https://app.example/<id>", "subject": "sc://<org>/<project>/<name>"})
+
+    def test_preview_tables_that_disagree_fail(self):
+        text = self.setup_doc("https://a/<id>", "sc://<o>/<p>/<n>") + "\n" + self.setup_doc("https://b/<id>", "sc://<o>/<p>/<n>")
+        with self.assertRaises(SourceError) as cm:
+            gen_wif.preview_format(text, "cfg.md")
+        self.assertIn("expected one Issuer value", str(cm.exception))
+
+    def test_preview_rows_without_code_or_missing_fail(self):
+        with self.assertRaises(SourceError) as cm:
+            gen_wif.preview_format(self.FIELDS + "|Issuer | Enter the issuer. |\n", "cfg.md")
+        self.assertIn("cfg.md:3: no code span in the Issuer row", str(cm.exception))
+        with self.assertRaises(SourceError) as cm:
+            gen_wif.preview_format(self.FIELDS + "|Issuer | ` https://a/<id>` |\n", "cfg.md")
+        self.assertIn("expected one Subject identifier value, found none", str(cm.exception))
+
+    def doc_with_messages(self, *messages: str):
+        return gen_wif.Doc(rel="doc.md", date="d", commit="c", rows=[], unlisted=("", ""), marketplace=("", ""),
+                           container=False, formats=[], cli="2.30",
+                           errors=[(i + 5, m, None, []) for i, m in enumerate(messages)])
+
+    def test_audience_is_read_from_the_token_request_message(self):
+        docs = [self.doc_with_messages("Identity not found", "cannot request token: Get ?audience=api://Example: unsupported protocol scheme")] * 2
+        self.assertEqual(gen_wif.audience(docs), "api://Example")
+
+    def test_no_audience_or_two_audiences_fail(self):
+        with self.assertRaises(SourceError):
+            gen_wif.audience([self.doc_with_messages("Identity not found")])
+        with self.assertRaises(SourceError) as cm:
+            gen_wif.audience([self.doc_with_messages("Get ?audience=api://A: x"), self.doc_with_messages("Get ?audience=api://B: x")])
+        self.assertIn("['api://A', 'api://B']", str(cm.exception))
+
+
 class RealDocuments(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -224,6 +267,10 @@ class RealDocuments(unittest.TestCase):
         self.assertEqual((old.cli, new.cli), ("2.30", "2.30"))
         self.assertEqual(old.formats, [{"kind": "Azure DevOps", "issuer": "https://vstoken.dev.azure.com", "subject": "sc://<org>/<project>/<service-connection>"}])
         self.assertEqual([f["kind"] for f in new.formats], ["Azure DevOps", "Microsoft Entra"])
+        federation = tomllib.loads(self.text)["federation"]
+        self.assertEqual(federation["audience"], "api://AzureADTokenExchange")
+        self.assertEqual(federation["preview_issuer"], "https://app.vstoken.visualstudio.com/<unique-identifier>")
+        self.assertTrue(federation["preview_subject"].startswith("sc://"))
 
     def test_generated_file_is_deterministic_and_valid_toml(self):
         again, _ = gen_wif.build(SHARED)

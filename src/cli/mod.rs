@@ -1,12 +1,15 @@
 //! The command line: `check` runs the same analysis as the server over files and prints
 //! what it finds, with the source line and the fix; `explain` reads the document's error
-//! table. Everything printed from the input goes through `escape`.
+//! table; `doctor` compares a service connection with its identity's federated credentials.
+//! Everything printed from the input goes through `escape`.
 
 pub mod check;
 pub mod connections;
 pub mod discover;
+pub mod doctor;
 pub mod escape;
 pub mod explain;
 pub mod fix;
+pub mod log;
 pub mod render;
 pub mod report;

@@ -11,12 +11,15 @@
 //! - `wif`: tables, task rows and their statuses ([`Knowledge`], [`TaskEntry`], [`Status`]).
 //! - `errors`: error messages with causes and resolutions ([`ErrorEntry`]).
 //! - `catalog`: task versions and their inputs ([`Catalog`]).
+//! - `federation`: issuer and subject formats, the audience, the Azure DevOps issuer's
+//!   retirement and how Entra compares credentials ([`Federation`]), for `azpls doctor`.
 //! - `images`: the Microsoft-hosted VM image labels ([`HostedImages`]).
 //! - `migration`: whether moving a step to another task version needs input changes
 //!   ([`plan_migration`]).
 
 mod catalog;
 mod errors;
+mod federation;
 mod images;
 pub mod language;
 mod migration;
@@ -28,10 +31,13 @@ pub use catalog::{
     reference_slug,
 };
 pub use errors::ErrorEntry;
+pub use federation::{
+    Date, EntraError, Federation, Format, IssuerKind, Matching, Retirement, Template, federation,
+};
 pub use images::{HostedImage, HostedImages, ImageStatus, hosted_images};
 pub use migration::{MigrationPlan, plan_migration};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};
 pub use wif::{
-    IdentityFormat, InputSupport, Knowledge, Link, Resolution, Status, TableId, TableInfo,
-    TaskEntry, knowledge,
+    DocumentedFederation, IdentityFormat, InputSupport, Knowledge, Link, Resolution, Status,
+    TableId, TableInfo, TaskEntry, knowledge,
 };

@@ -1,16 +1,17 @@
 //! The workload identity federation tables: one [`TableInfo`] per dated version of the
 //! troubleshooting document, each with its task rows ([`TaskEntry`]), loaded from the generated
-//! `data/wif.toml` and the hand-written `data/errors.toml`.
+//! `data/wif.toml` and the hand-written `data/errors.toml` and `data/task-messages.toml`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::errors::{ErrorEntry, RawErrors};
+use super::errors::{ErrorEntry, RawErrors, RawTaskMessages};
 
 const WIF_TOML: &str = include_str!("../../data/wif.toml");
 const ERRORS_TOML: &str = include_str!("../../data/errors.toml");
+const TASK_MESSAGES_TOML: &str = include_str!("../../data/task-messages.toml");
 
 /// A version of the document's task table. Ordered oldest to newest, so `max` is the newest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -136,20 +137,39 @@ pub struct Link {
     pub url: String,
 }
 
+/// What the documents say about federation apart from any one table version: generated into
+/// `wif.toml` from the error tables and the preview's manual-setup document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DocumentedFederation {
+    /// The audience Azure DevOps asks Microsoft Entra for (`api://AzureADTokenExchange`).
+    pub audience: String,
+    /// The issuer and subject of the preview's manual setup, with placeholders in `<>`.
+    pub preview_issuer: String,
+    pub preview_subject: String,
+    /// Where they come from: path under the shared folder, `ms.date`, commit.
+    pub preview_source: String,
+    pub preview_date: String,
+    pub preview_commit: String,
+}
+
 pub struct Knowledge {
     tables: Vec<TableInfo>,
+    federation: DocumentedFederation,
     tasks: Vec<Vec<TaskEntry>>,
     /// Per table: (lowercased name, major) -> index into `tasks[table]`.
     index: Vec<HashMap<(String, u32), usize>>,
     names: HashSet<String>,
     errors: Vec<ErrorEntry>,
+    task_messages: Vec<ErrorEntry>,
 }
 
 /// The WIF tables and error messages, parsed on first use.
 pub fn knowledge() -> &'static Knowledge {
     static CELL: OnceLock<Knowledge> = OnceLock::new();
     // The embedded files are checked by tests; a parse failure is a build defect, not input.
-    CELL.get_or_init(|| Knowledge::parse(WIF_TOML, ERRORS_TOML).expect("embedded data/*.toml"))
+    CELL.get_or_init(|| {
+        Knowledge::parse(WIF_TOML, ERRORS_TOML, TASK_MESSAGES_TOML).expect("embedded data/*.toml")
+    })
 }
 
 impl Knowledge {
@@ -185,6 +205,11 @@ impl Knowledge {
         &self.tasks[table.index()]
     }
 
+    /// The audience and the preview's issuer, as the documents give them.
+    pub fn documented_federation(&self) -> &DocumentedFederation {
+        &self.federation
+    }
+
     /// All error entries, each with the tables that list it.
     pub fn errors(&self) -> &[ErrorEntry] {
         &self.errors
@@ -196,6 +221,17 @@ impl Knowledge {
             .filter(move |e| e.tables.contains(&table))
     }
 
+    /// The messages tasks print when they cannot use a workload identity federation
+    /// connection, which no table lists (`data/task-messages.toml`).
+    pub fn task_messages(&self) -> &[ErrorEntry] {
+        &self.task_messages
+    }
+
+    /// Every message a log may show under `table`: its table's, then the tasks' own.
+    pub fn log_messages(&self, table: TableId) -> impl Iterator<Item = &ErrorEntry> {
+        self.errors_in(table).chain(&self.task_messages)
+    }
+
     /// Entries of `table` whose message a log line contains.
     pub fn errors_matching<'a>(
         &'a self,
@@ -205,8 +241,8 @@ impl Knowledge {
         self.errors_in(table).filter(move |e| e.matches_line(line))
     }
 
-    /// Parses the two data files; public to the crate so tests can feed broken data.
-    pub(crate) fn parse(wif: &str, errors: &str) -> Result<Knowledge, String> {
+    /// Parses the data files; public to the crate so tests can feed broken data.
+    pub(crate) fn parse(wif: &str, errors: &str, task_messages: &str) -> Result<Knowledge, String> {
         let raw: RawWif = toml::from_str(wif).map_err(|e| format!("wif.toml: {e}"))?;
         if raw.schema != 1 {
             return Err(format!("wif.toml: unknown schema {}", raw.schema));
@@ -261,12 +297,17 @@ impl Knowledge {
             toml::from_str(errors).map_err(|e| format!("errors.toml: {e}"))?;
         let errors =
             raw_errors.into_entries(|date| tables.iter().find(|t| t.date == date).map(|t| t.id))?;
+        let raw_messages: RawTaskMessages =
+            toml::from_str(task_messages).map_err(|e| format!("task-messages.toml: {e}"))?;
+        let task_messages = raw_messages.into_entries(&errors)?;
         Ok(Knowledge {
             tables,
+            federation: raw.federation,
             tasks,
             index,
             names,
             errors,
+            task_messages,
         })
     }
 }
@@ -276,6 +317,7 @@ impl Knowledge {
 #[derive(Deserialize)]
 struct RawWif {
     schema: u32,
+    federation: DocumentedFederation,
     table: Vec<RawTable>,
 }
 

@@ -12,7 +12,9 @@ pub fn azpls(args: &[&str], cwd: &Path) -> Output {
     azpls_with_input(args, cwd, None)
 }
 
-/// Runs `azpls ARGS` in `cwd` with `input` on its standard input.
+/// Runs `azpls ARGS` in `cwd` with `input` on its standard input. The input is written from
+/// another thread, so that a large input and a large output cannot block each other, and a
+/// run that exits without reading it all (a usage error) is no failure of the test.
 pub fn azpls_with_input(args: &[&str], cwd: &Path, input: Option<&[u8]>) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_azpls"))
@@ -28,11 +30,19 @@ pub fn azpls_with_input(args: &[&str], cwd: &Path, input: Option<&[u8]>) -> Outp
         .stderr(Stdio::piped())
         .spawn()
         .expect("run azpls");
-    if let Some(input) = input {
+    let writer = input.map(|input| {
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input).unwrap();
+        let input = input.to_vec();
+        std::thread::spawn(move || match stdin.write_all(&input) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
+            _ => {}
+        })
+    });
+    let output = child.wait_with_output().expect("wait for azpls");
+    if let Some(writer) = writer {
+        writer.join().expect("the stdin writer");
     }
-    child.wait_with_output().expect("wait for azpls")
+    output
 }
 
 pub fn stdout(o: &Output) -> String {
