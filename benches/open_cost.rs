@@ -2,7 +2,7 @@
 //! tree-sitter's own parse, `Document::new` (limits check + parse), the model, the
 //! analysis with every rule switched off (the shared work: syntax errors, per-step
 //! lookups, suppressions), then each rule alone on top of that, nothing remembered
-//! between runs. `cargo bench --bench open_cost`.
+//! between runs; and the reading of stages and jobs the name rules share. `cargo bench --bench open_cost`.
 
 #[path = "keystroke.rs"]
 #[allow(dead_code)]
@@ -70,6 +70,10 @@ fn main() {
             std::hint::black_box(model::build(&doc));
         });
         println!("  {:<28} {:>10}", "model::build", ms(build));
+        let skeleton = time(runs, || {
+            std::hint::black_box(model::pipeline::stages_and_jobs(&doc));
+        });
+        println!("  {:<28} {:>10}", "stages and jobs", ms(skeleton));
         let model = model::build(&doc);
         let none = Config {
             disabled: all.clone(),

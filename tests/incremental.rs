@@ -15,7 +15,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
-const BASE: &str = "# pipeline — café 🚀\r\ntrigger:\r\n- main\r\nstages:\r\n- stage: build\r\n  jobs:\r\n  - job: a\r\n    steps:\r\n    - task: AzureFileCopy@4\r\n      displayName: 'copy ü'\r\n      inputs:\r\n        SourcePath: x\r\n        azureSubscription: sc\r\n    - task: Docker@1\r\n      inputs:\r\n        dockerRegistryEndpoint: r\r\n    - { task: AzureMonitor@0 }\r\n    - ${{ if true }}:\r\n      - task: \"AzureNLBManagement@1\"\r\nresources:\r\n  containers:\r\n  - container: c\r\n    azureSubscription: s\r\n";
+const BASE: &str = "# pipeline — café 🚀\r\ntrigger:\r\n- main\r\nstages:\r\n- stage: build\r\n  jobs:\r\n  - job: a\r\n    steps:\r\n    - task: AzureFileCopy@4\r\n      displayName: 'copy ü'\r\n      inputs:\r\n        SourcePath: x\r\n        azureSubscription: sc\r\n    - task: Docker@1\r\n      inputs:\r\n        dockerRegistryEndpoint: r\r\n    - { task: AzureMonitor@0 }\r\n    - ${{ if true }}:\r\n      - task: \"AzureNLBManagement@1\"\r\n- stage: deploy\r\n  dependsOn: build\r\n  jobs:\r\n  - job: b\r\n    dependsOn: [a]\r\n    steps:\r\n    - script: echo one\r\n    - script: echo two\r\n    # last\r\n  - job: c\r\n    dependsOn: b\r\n    pool: { vmImage: ubuntu-latest }\r\n    steps:\r\n    - bash: |\r\n        make\r\n        make test\r\nresources:\r\n  containers:\r\n  - container: c\r\n    azureSubscription: s\r\n";
 
 const SNIPPETS: &[&str] = &[
     "",
@@ -104,6 +104,12 @@ fn assert_model_matches_fresh(
         fresh.text()
     );
     assert_eq!(model.containers, fresh_model.containers, "{at}: containers");
+    assert_eq!(
+        model.stages_and_jobs(),
+        fresh_model.stages_and_jobs(),
+        "{at}: stages and jobs of {:?}",
+        fresh.text()
+    );
     assert_eq!(
         findings(doc, model, config),
         findings(fresh, &fresh_model, config),
@@ -487,4 +493,32 @@ fn refusal_follows_edits_into_and_out_of_deep_nesting() {
         accepted_after > 0,
         "the test never came back from the limits"
     );
+}
+
+/// The stages and jobs the name rules read are not read again for an edit inside a step
+/// (the usual keystroke): the model shifts them, and they equal a fresh reading.
+#[test]
+fn stages_and_jobs_shift_for_an_edit_inside_steps() {
+    let text = "stages:\n- stage: A\n  jobs:\n  - job: J\n    steps:\n    - script: echo one\n    - script: echo two\n    - script: echo three\n- stage: B\n  dependsOn: A\n  jobs:\n  - job: K\n    steps:\n    - script: echo\n";
+    let mut doc = Document::new(text, 0);
+    let before = azpls::model::pipeline::stages_and_jobs(&doc);
+    let at = text.find("echo two").unwrap() + 5;
+    doc.edit(Edit {
+        span: at..at + 3,
+        text: "2, 3 and 4".into(),
+    });
+    let changes = doc.reparse(1);
+    let shifted = before
+        .shifted(&changes)
+        .expect("an edit inside a step keeps the reading");
+    let fresh = azpls::model::pipeline::stages_and_jobs(&Document::new(&doc.text(), 0));
+    assert_eq!(shifted, fresh);
+    // A new name is read again.
+    let at = doc.text().find("job: K").unwrap() + 5;
+    doc.edit(Edit {
+        span: at..at + 1,
+        text: "L".into(),
+    });
+    let changes = doc.reparse(2);
+    assert!(fresh.shifted(&changes).is_none());
 }

@@ -13,6 +13,7 @@ pub mod suppress;
 use crate::document::{Document, Edit};
 use crate::ide::templates;
 use crate::knowledge::{self, CatalogTask, Knowledge, TableId, TaskEntry};
+use crate::model::pipeline::Pipeline;
 use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::syntax::errors::SyntaxError;
 use crate::text::Span;
@@ -123,6 +124,17 @@ pub const RULES: &[(&Rule, Check)] = &[
     (&rules::wrong_type::RULE, rules::wrong_type::check),
     (&rules::invalid_value::RULE, rules::invalid_value::check),
     (&rules::missing_key::RULE, rules::missing_key::check),
+    // Stages, jobs and their dependencies.
+    (&rules::invalid_name::RULE, rules::invalid_name::check),
+    (&rules::duplicate_name::RULE, rules::duplicate_name::check),
+    (
+        &rules::unknown_dependency::RULE,
+        rules::unknown_dependency::check,
+    ),
+    (
+        &rules::dependency_cycle::RULE,
+        rules::dependency_cycle::check,
+    ),
     // The pipeline's pools.
     (
         &rules::invalid_vm_image::RULE,
@@ -250,6 +262,12 @@ impl Context<'_> {
                 structure::check(self.doc)
             }
         })
+    }
+
+    /// The stages, jobs and deployments of the document (nothing when its tree has
+    /// errors), for the rules about their names and `dependsOn`: the model's.
+    pub fn stages_and_jobs(&self) -> &Pipeline {
+        self.model.stages_and_jobs()
     }
 
     /// The text of a span of the document.
@@ -469,7 +487,7 @@ fn unsuppressed(
                 }
             }
         }
-        let partial = Model::of(unseen, model.containers.clone());
+        let partial = model.with_steps(unseen);
         let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
         for f in run_rules(doc, &partial, config, env, &syntax_errors, false) {

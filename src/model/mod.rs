@@ -37,6 +37,10 @@ pub struct Model {
     /// The rest of the pipeline's structure, read on first use (the outline, folding,
     /// names for completion and hover) and dropped by the next update.
     pipeline: std::sync::OnceLock<std::sync::Arc<pipeline::Pipeline>>,
+    /// The stages and jobs alone ([`pipeline::stages_and_jobs`]), for the rules about
+    /// their names: kept up to date on every edit, by shifting positions when the edits
+    /// fall inside values it never reads (steps, pools, variables …).
+    stages_and_jobs: std::sync::Arc<pipeline::Pipeline>,
 }
 
 /// A `- task: Name@N` step.
@@ -174,17 +178,25 @@ pub struct ContainerResource {
 }
 
 impl Model {
-    /// A model of these steps and container resources alone (steps in span order).
-    pub fn of(steps: Vec<TaskStep>, containers: Vec<ContainerResource>) -> Model {
+    /// This model with only `steps` (a subset of its own, in span order), for analysing
+    /// the steps not seen before: container resources and stages and jobs stay.
+    pub fn with_steps(&self, steps: Vec<TaskStep>) -> Model {
         Model {
             steps,
-            containers,
+            containers: self.containers.clone(),
+            stages_and_jobs: self.stages_and_jobs.clone(),
             ..Model::default()
         }
     }
 }
 
 impl Model {
+    /// The stages, jobs and deployments of the document this model was built or last
+    /// updated from.
+    pub fn stages_and_jobs(&self) -> &pipeline::Pipeline {
+        &self.stages_and_jobs
+    }
+
     /// The pipeline's structure (stages, jobs, hooks, steps, templates, parameters,
     /// variables, resources, lines) of `doc`, the document this model was built or last
     /// updated from: read once per version, however many features ask.
@@ -221,6 +233,7 @@ pub fn build(doc: &Document) -> Model {
         steps,
         from_errors,
         segments,
+        stages_and_jobs: std::sync::Arc::new(pipeline::stages_and_jobs(doc)),
         ..Model::default()
     };
     model.finish(doc);
@@ -254,6 +267,20 @@ impl Model {
     /// The result always equals `build(doc)` (a property test checks it).
     pub fn update(&mut self, doc: &Document, changes: &Changes) {
         self.pipeline = Default::default();
+        let root = doc.tree().root_node();
+        let stages_and_jobs = if doc.refusal().is_some() || root.has_error() {
+            pipeline::Pipeline::default()
+        } else {
+            self.stages_and_jobs
+                .shifted(changes)
+                .unwrap_or_else(|| pipeline::stages_and_jobs(doc))
+        };
+        let stages_and_jobs = std::sync::Arc::new(stages_and_jobs);
+        self.update_steps(doc, changes);
+        self.stages_and_jobs = stages_and_jobs;
+    }
+
+    fn update_steps(&mut self, doc: &Document, changes: &Changes) {
         let root = doc.tree().root_node();
         // Steps recovered around syntax errors come from fragments whose extent depends
         // on lines far from an edit; rebuilding while errors are present keeps the

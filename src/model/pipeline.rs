@@ -108,6 +108,17 @@ pub struct Pipeline {
     pub items: Vec<Item>,
     /// Every line of the document.
     pub lines: Vec<Line>,
+    /// The document may be a template: none of the root keys only a pipeline has
+    /// (`trigger`, `pool`, `resources` …). A template's top-level stages and jobs join
+    /// those of the file that includes it, so their names are not all here (a pipeline of
+    /// bare `jobs:` reads the same, and gets the benefit of the doubt).
+    pub template: bool,
+    /// For [`stages_and_jobs`]: whether the tree was intact (else nothing was read), and
+    /// the values it did not look into, in document order. An edit strictly inside one
+    /// of those, that changes the tree's structure nowhere else, leaves the reading as it
+    /// was but for positions.
+    pub intact: bool,
+    pub skipped: Vec<Span>,
 }
 
 impl Pipeline {
@@ -215,14 +226,231 @@ fn strategy_name(key: &str) -> Option<&'static str> {
     })
 }
 
+/// Where `dependsOn` names resolve: the stages of a pipeline, or the jobs and deployments
+/// of one stage (or of a pipeline without stages).
+#[derive(Debug)]
+pub struct Scope<'p> {
+    /// The stage that holds these jobs; `None` for the stages, or jobs without a stage.
+    pub stage: Option<&'p Item>,
+    /// Stages, or jobs and deployments, in document order.
+    pub items: Vec<&'p Item>,
+    /// Whether each item stands under a `${{ if }}`/`${{ else }}` insertion (within the
+    /// scope), where two of one name may be alternatives.
+    pub inserted: Vec<bool>,
+    /// A template item, an `${{ each }}` or an expression in a name stands among them:
+    /// some names are not in the text.
+    pub open: bool,
+}
+
+impl Scope<'_> {
+    /// What the scope's items are, for messages: "stage", or "job or deployment of stage
+    /// \"Build\"".
+    pub fn what(&self) -> String {
+        match self.stage {
+            None if self.items.iter().all(|i| i.kind == ItemKind::Stage) => "stage".into(),
+            None => "job or deployment".into(),
+            Some(stage) => match &stage.id {
+                Some(id) => format!("job or deployment of stage \"{}\"", id.text),
+                None => "job or deployment of this stage".into(),
+            },
+        }
+    }
+
+    /// The item a name refers to: names compare without regard to case, as the service
+    /// compares them.
+    pub fn find(&self, name: &str) -> Option<&Item> {
+        self.items.iter().copied().find(|i| {
+            i.id.as_ref()
+                .is_some_and(|id| id.text.eq_ignore_ascii_case(name))
+        })
+    }
+}
+
+impl Pipeline {
+    /// A skeleton reading (see [`stages_and_jobs`]) brought up to date after `changes`
+    /// without reading again, when every edit lies strictly inside a value it skipped and
+    /// the tree's structure changed only inside such values; `None` when it must be read
+    /// again.
+    pub fn shifted(&self, changes: &crate::document::Changes) -> Option<Pipeline> {
+        if !self.intact || changes.full {
+            return None;
+        }
+        let mut next = self.clone();
+        for e in &changes.edits {
+            let inside = next
+                .skipped
+                .iter()
+                .any(|s| s.start < e.start && e.old_end < s.end);
+            if !inside {
+                return None;
+            }
+            let delta = e.new_end as isize - e.old_end as isize;
+            let at = |x: &mut usize| {
+                if *x >= e.old_end {
+                    *x = (*x as isize + delta) as usize;
+                }
+            };
+            let span = |s: &mut Span| {
+                at(&mut s.start);
+                at(&mut s.end);
+            };
+            next.skipped.iter_mut().for_each(span);
+            let mut stack: Vec<&mut Item> = next.items.iter_mut().collect();
+            while let Some(item) = stack.pop() {
+                span(&mut item.span);
+                span(&mut item.selection);
+                if let Some(id) = &mut item.id {
+                    span(&mut id.span);
+                }
+                item.depends_on.iter_mut().for_each(|n| span(&mut n.span));
+                stack.extend(item.children.iter_mut());
+            }
+        }
+        let within = |r: &Span| {
+            next.skipped
+                .iter()
+                .any(|s| s.start <= r.start && r.end <= s.end)
+        };
+        changes.changed.iter().all(within).then_some(next)
+    }
+
+    /// The scopes of the stages and jobs: first the pipeline's stages, then its jobs
+    /// without a stage, then each stage's jobs.
+    pub fn scopes(&self) -> Vec<Scope<'_>> {
+        let top = |stage| Scope {
+            stage,
+            items: Vec::new(),
+            inserted: Vec::new(),
+            open: false,
+        };
+        let mut scopes = vec![top(None), top(None)];
+        // An explicit stack of (items, jobs scope, inserted): no recursion.
+        let mut stack: Vec<(std::slice::Iter<'_, Item>, usize, bool)> =
+            vec![(self.items.iter(), 1, false)];
+        while let Some((iter, jobs, inserted)) = stack.last_mut() {
+            let (jobs, inserted) = (*jobs, *inserted);
+            let Some(item) = iter.next() else {
+                stack.pop();
+                continue;
+            };
+            let named = |scope: &mut Scope<'_>| {
+                if item
+                    .id
+                    .as_ref()
+                    .is_none_or(|id| yaml::is_expression(&id.text))
+                {
+                    scope.open = true;
+                }
+            };
+            match item.kind {
+                ItemKind::Stage => {
+                    named(&mut scopes[0]);
+                    scopes[0].items.push(item);
+                    scopes[0].inserted.push(inserted);
+                    scopes.push(top(Some(item)));
+                    stack.push((item.children.iter(), scopes.len() - 1, false));
+                }
+                ItemKind::Job | ItemKind::Deployment => {
+                    named(&mut scopes[jobs]);
+                    scopes[jobs].items.push(item);
+                    scopes[jobs].inserted.push(inserted);
+                }
+                ItemKind::Template => {
+                    // At the top a template item stands among stages or among jobs.
+                    scopes[jobs].open = true;
+                    if jobs == 1 {
+                        scopes[0].open = true;
+                    }
+                }
+                ItemKind::Each => {
+                    scopes[jobs].open = true;
+                    if jobs == 1 {
+                        scopes[0].open = true;
+                    }
+                    stack.push((item.children.iter(), jobs, true));
+                }
+                _ => stack.push((
+                    item.children.iter(),
+                    jobs,
+                    inserted || item.kind == ItemKind::Condition,
+                )),
+            }
+        }
+        if self.template {
+            scopes[0].open = true;
+            scopes[1].open = true;
+        }
+        scopes.retain(|s| !s.items.is_empty());
+        scopes
+    }
+}
+
 /// Reads the pipeline's structure out of a document.
 pub fn build(doc: &Document) -> Pipeline {
     let rope = doc.rope();
     Pipeline {
         items: outline(doc),
         lines: Line::scan(rope, 0, rope.len_lines()),
+        template: false,
+        intact: false,
+        skipped: Vec::new(),
     }
 }
+
+/// The stages, jobs and deployments of an intact document, with the `${{ }}` insertions
+/// and `template:` items among them, and nothing else: what the checks of names and
+/// `dependsOn` need on every keystroke, at the cost of the stage and job levels alone
+/// (steps are never visited). Stages and jobs passed to a template (`extends:`, a
+/// template item's `parameters:`) are the template's to place, and left out. Empty when
+/// the tree has errors: names in a region the parser lost can't be told apart from
+/// missing ones.
+pub fn stages_and_jobs(doc: &Document) -> Pipeline {
+    let root = doc.tree().root_node();
+    if doc.refusal().is_some() || root.has_error() {
+        return Pipeline::default();
+    }
+    let rope = doc.rope();
+    let cx = Cx {
+        rope,
+        shift: 0,
+        line0: 0,
+        doc: rope,
+        nesting: Default::default(),
+        skeleton: true,
+        skipped: Default::default(),
+    };
+    let mut items = Vec::new();
+    outline_stream(&cx, root, &mut items);
+    let mut skipped = cx.skipped.take();
+    skipped.sort_by_key(|s| s.start);
+    let template = model::document_mappings(root).into_iter().any(|m| {
+        let keys: Vec<String> = yaml::pairs(m)
+            .filter_map(|(k, _)| yaml::key_text(rope, k))
+            .collect();
+        let has = |k: &str| keys.iter().any(|key| key == k);
+        !PIPELINE_ONLY.iter().any(|k| has(k))
+    });
+    Pipeline {
+        items,
+        lines: Vec::new(),
+        template,
+        intact: true,
+        skipped,
+    }
+}
+
+/// Root keys that only a pipeline, never a template, has.
+const PIPELINE_ONLY: &[&str] = &[
+    "trigger",
+    "pr",
+    "schedules",
+    "resources",
+    "pool",
+    "name",
+    "appendCommitMessageToRunName",
+    "lockBehavior",
+    "extends",
+];
 
 /// The items, as deep as the document nests.
 fn outline(doc: &Document) -> Vec<Item> {
@@ -240,6 +468,8 @@ fn outline(doc: &Document) -> Vec<Item> {
         line0: 0,
         doc: rope,
         nesting: Default::default(),
+        skeleton: false,
+        skipped: Default::default(),
     };
     if root.kind() == "ERROR" {
         // Parsed already, and broken: straight to the pieces. Past the grammar's row limit
@@ -276,6 +506,10 @@ struct Cx<'r> {
     /// Structures the walk is inside of (recovered pieces included), bounded by
     /// [`MAX_NESTING`] for the tree walk and [`MAX_DEPTH`] for recovery.
     nesting: std::cell::Cell<usize>,
+    /// Stages and jobs only: see [`stages_and_jobs`].
+    skeleton: bool,
+    /// In a skeleton reading, the values it did not look into.
+    skipped: std::cell::RefCell<Vec<Span>>,
 }
 
 /// The deepest structure the outline looks into. Real pipelines nest a few dozen levels;
@@ -286,6 +520,16 @@ const MAX_NESTING: usize = 256;
 impl Cx<'_> {
     fn span(&self, range: std::ops::Range<usize>) -> Span {
         range.start + self.shift..range.end + self.shift
+    }
+
+    /// Notes a value a skeleton reading leaves alone, up to the start of its last line of
+    /// content: where that content ends is the end of the items holding it, and an edit
+    /// on that line (or in a trailing comment) may move it.
+    fn skip(&self, value: Node) {
+        let end = lines::content_end(self.rope, value);
+        let last_line = self.rope.line_to_byte(self.rope.byte_to_line(end));
+        let span = self.span(value.start_byte()..last_line.max(value.start_byte()));
+        self.skipped.borrow_mut().push(span);
     }
 
     /// Enters one more level of structure, or `None` past [`MAX_NESTING`]: the outline
@@ -512,6 +756,13 @@ fn root_mapping(cx: &Cx, mapping: Node, out: &mut Vec<Item>) {
                 let value = child.child_by_field_name("value");
                 let name = key.and_then(|k| yaml::key_text(cx.rope, k));
                 match (name.as_deref(), key) {
+                    (Some("parameters" | "variables" | "resources" | "extends"), _)
+                        if cx.skeleton =>
+                    {
+                        if let Some(value) = value {
+                            cx.skip(value);
+                        }
+                    }
                     (Some(s @ ("parameters" | "variables" | "resources")), Some(key)) => {
                         let mut children = Vec::new();
                         if let Some(v) = value {
@@ -667,6 +918,7 @@ fn sequence_item(
     let mut depends_on = Vec::new();
     match named.kind {
         ItemKind::Step => {}
+        ItemKind::Template if cx.skeleton => {}
         ItemKind::Template => {
             if let Some((_, Some(params))) = yaml::get(cx.rope, content, "parameters") {
                 walk(cx, params, None, &mut children);
@@ -726,6 +978,10 @@ fn pair(cx: &Cx, pair: Node, strategy: Option<&'static str>, out: &mut Vec<Item>
         return;
     };
     let span = || cx.span(pair.start_byte()..lines::content_end(cx.rope, pair));
+    if cx.skeleton && !yaml::is_expression(&name) && !matches!(name.as_str(), "stages" | "jobs") {
+        cx.skip(value);
+        return;
+    }
     if yaml::is_expression(&name) {
         let mut children = Vec::new();
         walk(cx, value, strategy, &mut children);
@@ -1082,6 +1338,8 @@ fn recover_lines(doc: &Rope, a: usize, b: usize, depth: usize, out: &mut Vec<Ite
             line0: a,
             doc,
             nesting: std::cell::Cell::new(depth),
+            skeleton: false,
+            skipped: Default::default(),
         };
         outline_stream(&cx, tree.root_node(), out);
         return;

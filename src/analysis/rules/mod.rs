@@ -2,10 +2,13 @@
 //! `check`, which appends findings; `analysis::RULES` lists them all.
 
 pub mod container_resource;
+pub mod dependency_cycle;
 pub mod deprecated_task;
 pub mod deprecated_version;
 pub mod duplicate_key;
+pub mod duplicate_name;
 pub mod invalid_input_value;
+pub mod invalid_name;
 pub mod invalid_value;
 pub mod invalid_vm_image;
 pub mod missing_key;
@@ -13,6 +16,7 @@ pub mod missing_required_input;
 pub mod parse_limit;
 pub mod planned_support;
 pub mod template_outside;
+pub mod unknown_dependency;
 pub mod unknown_input;
 pub mod unknown_key;
 pub mod unknown_task;
