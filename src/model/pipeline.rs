@@ -410,15 +410,7 @@ pub fn stages_and_jobs(doc: &Document) -> Pipeline {
         return Pipeline::default();
     }
     let rope = doc.rope();
-    let cx = Cx {
-        rope,
-        shift: 0,
-        line0: 0,
-        doc: rope,
-        nesting: Default::default(),
-        skeleton: true,
-        skipped: Default::default(),
-    };
+    let cx = Cx::document(rope, true);
     let mut items = Vec::new();
     outline_stream(&cx, root, &mut items);
     let mut skipped = cx.skipped.take();
@@ -462,15 +454,7 @@ fn outline(doc: &Document) -> Vec<Item> {
     let rope = doc.rope();
     let root = doc.tree().root_node();
     let mut out = Vec::new();
-    let cx = Cx {
-        rope,
-        shift: 0,
-        line0: 0,
-        doc: rope,
-        nesting: Default::default(),
-        skeleton: false,
-        skipped: Default::default(),
-    };
+    let cx = Cx::document(rope, false);
     if root.kind() == "ERROR" {
         // Parsed already, and broken: straight to the pieces. Past the grammar's row limit
         // the whole file is one error, and parsing it again in pieces costs more than a
@@ -516,6 +500,21 @@ struct Cx<'r> {
 /// flow mappings can nest without end (the grammar's indentation limit does not apply to
 /// them), and the walk recurses, so the stack is what this bounds.
 const MAX_NESTING: usize = 256;
+
+impl<'r> Cx<'r> {
+    /// The whole document, read in full or as a skeleton.
+    fn document(rope: &'r Rope, skeleton: bool) -> Self {
+        Cx {
+            rope,
+            shift: 0,
+            line0: 0,
+            doc: rope,
+            nesting: Default::default(),
+            skeleton,
+            skipped: Default::default(),
+        }
+    }
+}
 
 impl Cx<'_> {
     fn span(&self, range: std::ops::Range<usize>) -> Span {
