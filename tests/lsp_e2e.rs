@@ -282,3 +282,63 @@ fn non_pipeline_yaml_gets_empty_diagnostics() {
     assert!(client.diagnostics(uri, 1).is_empty());
     assert_eq!(client.shutdown(), Some(0));
 }
+
+/// Stage and job names over stdio: definition, references, highlights, prepareRename and
+/// rename agree on the same places, and a rename to a name the service refuses is an error.
+#[test]
+fn stage_names_navigate_and_rename() {
+    let text = "stages:\n- stage: Build\n  jobs:\n  - job: Compile\n    steps:\n    - script: make\n- stage: Test\n  dependsOn: build\n  jobs:\n  - job: Unit\n    steps:\n    - script: make test\n- stage: Deploy\n  dependsOn:\n  - Build\n  - Test\n  jobs:\n  - job: Ship\n    steps:\n    - script: ship\n";
+    let mut client = Client::start();
+    let init = client.initialize(json!({}), Value::Null);
+    let caps = &init["capabilities"];
+    assert_eq!(caps["referencesProvider"], true);
+    assert_eq!(caps["documentHighlightProvider"], true);
+    assert_eq!(caps["renameProvider"]["prepareProvider"], true);
+    client.open(URI, text, 1);
+    assert!(client.diagnostics(URI, 1).is_empty());
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": character}});
+    let lines = |locations: &Value| -> Vec<u64> {
+        locations
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["range"]["start"]["line"].as_u64().unwrap())
+            .collect()
+    };
+    // From `dependsOn: build` (lower case) to `stage: Build`.
+    let definition = client.request("textDocument/definition", at(7, 14));
+    assert_eq!(
+        definition["range"]["start"],
+        json!({"line": 1, "character": 9})
+    );
+    let mut params = at(14, 4);
+    params["context"] = json!({"includeDeclaration": true});
+    let references = client.request("textDocument/references", params);
+    assert_eq!(lines(&references), [1, 7, 14]);
+    let highlights = client.request("textDocument/documentHighlight", at(1, 10));
+    assert_eq!(lines(&highlights), [1, 7, 14]);
+    assert_eq!(highlights[0]["kind"], 3, "the stage's own name is written");
+    let prepared = client.request("textDocument/prepareRename", at(14, 4));
+    assert_eq!(prepared["placeholder"], "Build");
+    let mut params = at(1, 10);
+    params["newName"] = json!("Compile_all");
+    let renamed = client.request("textDocument/rename", params);
+    let edits = renamed["changes"][URI].as_array().unwrap().clone();
+    let after = apply_lsp_edits(text, &edits, false);
+    assert!(after.contains("- stage: Compile_all\n"), "{after}");
+    assert!(after.contains("dependsOn: Compile_all\n"), "{after}");
+    assert!(after.contains("  - Compile_all\n  - Test\n"), "{after}");
+    let mut params = at(1, 10);
+    params["newName"] = json!("compile-all");
+    let refused = client.request_raw("textDocument/rename", params);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not a valid name")),
+        "{refused}"
+    );
+    // Nothing to rename on a key.
+    let prepared = client.request("textDocument/prepareRename", at(7, 4));
+    assert!(prepared.is_null(), "{prepared}");
+    client.shutdown();
+}

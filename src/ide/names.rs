@@ -1,14 +1,15 @@
 //! Stage and job names, from the pipeline model: completion of the names a `dependsOn`
 //! may list (the stages, or the jobs and deployments of the same stage, minus the item
-//! itself and the names already listed), and hovers on a name in `dependsOn` (what it
-//! names) and on a stage's or job's own name (who depends on it).
+//! itself and the names already listed), hovers on a name in `dependsOn` (what it
+//! names) and on a stage's or job's own name (who depends on it), and the places that
+//! name one stage or job, for go to definition, references, highlights and rename.
 
 use super::completion::{CompletionItem, CompletionKind, Cx, Here, line_at, shape, yaml_string};
 use super::hover::Hover;
-use crate::document::Document;
+use crate::document::{Document, Edit};
 use crate::model::Model;
 use crate::model::pipeline::{Item, ItemKind};
-use crate::text;
+use crate::text::{self, Span};
 use std::fmt::Write;
 
 /// How far up a `- name` line looks for the `dependsOn:` that holds it.
@@ -104,7 +105,7 @@ fn describe(item: &Item) -> String {
 pub fn hover(doc: &Document, model: &Model, offset: usize) -> Option<Hover> {
     let offset = text::floor_char_boundary(doc.rope(), offset);
     let pipeline = model.pipeline(doc);
-    let within = |span: &crate::text::Span| span.start <= offset && offset <= span.end;
+    let within = |span: &Span| span.start <= offset && offset <= span.end;
     let path = pipeline.path_at(offset);
     let owner = *path.iter().rev().find(|i| i.kind.depends())?;
     let (_, peers) = pipeline.peers(offset)?;
@@ -168,4 +169,95 @@ fn card(doc: &Document, item: &Item, peers: &[&Item]) -> String {
         let _ = write!(md, "\n\nneeded by {}", list(dependents));
     }
     md
+}
+
+/// A stage or job name under the cursor, and every place that names the same stage or
+/// job in the document: its own `stage:`/`job:`/`deployment:` value and the `dependsOn`
+/// entries of its scope (names compare without regard to case, as the service compares
+/// them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occurrences {
+    /// The span under the cursor.
+    pub at: Span,
+    /// The name as its stage or job writes it.
+    pub name: String,
+    /// Where the stage or job is named, when it exists.
+    pub definition: Option<Span>,
+    /// The `dependsOn` entries that name it, in document order.
+    pub references: Vec<Span>,
+}
+
+/// The stage or job name at `offset`: on a `stage:`/`job:`/`deployment:` value or on a
+/// `dependsOn` entry. Names built by expressions are nobody's.
+pub fn occurrences(doc: &Document, model: &Model, offset: usize) -> Option<Occurrences> {
+    let skeleton = model.stages_and_jobs();
+    // Around syntax errors the skeleton is empty; the full reading still has names.
+    let pipeline = if skeleton.intact {
+        skeleton
+    } else {
+        model.pipeline(doc)
+    };
+    let within = |span: &Span| span.start <= offset && offset <= span.end;
+    for scope in pipeline.scopes() {
+        let Some((at, name)) = scope.items.iter().find_map(|item| {
+            if let Some(id) = item.id.as_ref().filter(|id| within(&id.span)) {
+                return Some((id.span.clone(), id.text.clone()));
+            }
+            item.depends_on
+                .iter()
+                .find(|n| within(&n.span))
+                .map(|n| (n.span.clone(), n.text.clone()))
+        }) else {
+            continue;
+        };
+        if crate::model::yaml::is_expression(&name) {
+            return None;
+        }
+        let target = scope.find(&name);
+        let name = target
+            .and_then(|t| t.id.as_ref())
+            .map_or(name, |id| id.text.clone());
+        let references = scope
+            .items
+            .iter()
+            .flat_map(|i| &i.depends_on)
+            .filter(|n| n.text.eq_ignore_ascii_case(&name))
+            .map(|n| n.span.clone())
+            .collect();
+        return Some(Occurrences {
+            at,
+            definition: target.and_then(|t| t.id.as_ref()).map(|id| id.span.clone()),
+            name,
+            references,
+        });
+    }
+    None
+}
+
+/// Edits that rename the stage or job at `offset` to `new_name` everywhere this document
+/// names it, or why not.
+pub fn rename(
+    doc: &Document,
+    model: &Model,
+    offset: usize,
+    new_name: &str,
+) -> Result<Vec<Edit>, String> {
+    let found = occurrences(doc, model, offset).ok_or("no stage or job name here")?;
+    if found.definition.is_none() {
+        return Err(format!("no stage or job is named \"{}\" here", found.name));
+    }
+    if !crate::analysis::rules::invalid_name::is_identifier(new_name) {
+        return Err(format!(
+            "\"{new_name}\" is not a valid name: use letters, digits and \"_\", not starting with a digit"
+        ));
+    }
+    Ok(found
+        .definition
+        .into_iter()
+        .chain(found.references)
+        .map(|span| Edit {
+            span,
+            text: new_name.to_string(),
+        })
+        .collect())
 }

@@ -512,6 +512,12 @@ impl LanguageServer for Backend {
                 document_symbol_provider: Some(lsp::OneOf::Left(true)),
                 folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
                 definition_provider: Some(lsp::OneOf::Left(true)),
+                references_provider: Some(lsp::OneOf::Left(true)),
+                document_highlight_provider: Some(lsp::OneOf::Left(true)),
+                rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
                 document_link_provider: Some(lsp::DocumentLinkOptions {
                     resolve_provider: Some(false),
                     work_done_progress_options: Default::default(),
@@ -782,7 +788,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<lsp::GotoDefinitionResponse>> {
         let position = params.text_document_position_params;
         let uri = position.text_document.uri;
-        let Some(Open { doc, .. }) = self.snapshot(&uri) else {
+        let Some(Open { doc, model, .. }) = self.snapshot(&uri) else {
             return Ok(None);
         };
         let encoding = self.encoding();
@@ -790,10 +796,121 @@ impl LanguageServer for Backend {
         Ok(guarded("definition", || {
             let offset = convert::offset(&doc, position.position, encoding);
             templates::definition(&doc, &place, &templates::DiskFiles, offset)
+                .or_else(|| {
+                    ide::occurrences(&doc, &model, offset)
+                        .and_then(|o| o.definition)
+                        .map(templates::Definition::Here)
+                })
                 .and_then(|d| convert::definition(&doc, &uri, &d, encoding))
                 .map(lsp::GotoDefinitionResponse::Scalar)
         })
         .flatten())
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        let position = params.text_document_position;
+        let uri = position.text_document.uri;
+        let Some(Open { doc, model, .. }) = self.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        let with_declaration = params.context.include_declaration;
+        Ok(guarded("references", || {
+            let offset = convert::offset(&doc, position.position, encoding);
+            let found = ide::occurrences(&doc, &model, offset)?;
+            let declaration = found.definition.filter(|_| with_declaration);
+            Some(
+                declaration
+                    .into_iter()
+                    .chain(found.references)
+                    .map(|span| lsp::Location {
+                        uri: uri.clone(),
+                        range: convert::range(&doc, &span, encoding),
+                    })
+                    .collect(),
+            )
+        })
+        .flatten())
+    }
+
+    async fn document_highlight(
+        &self,
+        params: lsp::DocumentHighlightParams,
+    ) -> Result<Option<Vec<lsp::DocumentHighlight>>> {
+        let position = params.text_document_position_params;
+        let Some(Open { doc, model, .. }) = self.snapshot(&position.text_document.uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        Ok(guarded("documentHighlight", || {
+            let offset = convert::offset(&doc, position.position, encoding);
+            let found = ide::occurrences(&doc, &model, offset)?;
+            let highlight = |span: &crate::text::Span, kind| lsp::DocumentHighlight {
+                range: convert::range(&doc, span, encoding),
+                kind: Some(kind),
+            };
+            Some(
+                found
+                    .definition
+                    .iter()
+                    .map(|s| highlight(s, lsp::DocumentHighlightKind::WRITE))
+                    .chain(
+                        found
+                            .references
+                            .iter()
+                            .map(|s| highlight(s, lsp::DocumentHighlightKind::READ)),
+                    )
+                    .collect(),
+            )
+        })
+        .flatten())
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>> {
+        let Some(Open { doc, model, .. }) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        Ok(guarded("prepareRename", || {
+            let offset = convert::offset(&doc, params.position, encoding);
+            let found = ide::occurrences(&doc, &model, offset)?;
+            found.definition.as_ref()?;
+            Some(lsp::PrepareRenameResponse::RangeWithPlaceholder {
+                range: convert::range(&doc, &found.at, encoding),
+                placeholder: found.name,
+            })
+        })
+        .flatten())
+    }
+
+    async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+        let position = params.text_document_position;
+        let uri = position.text_document.uri;
+        let Some(Open { doc, model, .. }) = self.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let encoding = self.encoding();
+        let renamed = guarded("rename", || {
+            let offset = convert::offset(&doc, position.position, encoding);
+            ide::rename(&doc, &model, offset, &params.new_name)
+        });
+        match renamed {
+            None => Ok(None),
+            Some(Err(why)) => Err(tower_lsp_server::jsonrpc::Error::invalid_params(why)),
+            Some(Ok(edits)) => {
+                let edits = edits
+                    .iter()
+                    .map(|e| convert::text_edit(&doc, e, encoding))
+                    .collect();
+                Ok(Some(lsp::WorkspaceEdit {
+                    changes: Some([(uri, edits)].into_iter().collect()),
+                    ..Default::default()
+                }))
+            }
+        }
     }
 
     async fn document_link(
