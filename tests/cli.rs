@@ -864,3 +864,36 @@ fn check_reports_syntax_errors_and_duplicate_keys() {
         .collect();
     assert_eq!(found, [("duplicate-key", 4), ("yaml-syntax", 5)], "{v}");
 }
+
+/// `check` on a repository checks every call of a template against the template as it is
+/// on disk: the fixture workspace is clean, and a copy whose template declares other
+/// parameters reports its caller.
+#[test]
+fn check_reads_the_templates_a_pipeline_calls() {
+    let workspace = Path::new(ROOT).join("tests/fixtures/workspace");
+    let out = azpls(&["check", "."], &workspace);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("0 finding(s)"), "{}", stdout(&out));
+
+    let dir = TempDir::new("template-calls");
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    for file in [
+        "azure-pipelines.yml",
+        "templates/build-job.yml",
+        "templates/legacy-steps.yml",
+    ] {
+        dir.write(file, std::fs::read(workspace.join(file)).unwrap());
+    }
+    let template = std::fs::read_to_string(workspace.join("templates/deploy-steps.yml")).unwrap();
+    dir.write(
+        "templates/deploy-steps.yml",
+        template.replace("- name: serviceConnection", "- name: connection"),
+    );
+    let out = azpls(&["check", "--format", "json", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let text = report.to_string();
+    assert!(text.contains("unknown-template-parameter"), "{text}");
+    assert!(text.contains("missing-template-parameter"), "{text}");
+    assert!(text.contains("azure-pipelines.yml"), "{text}");
+}

@@ -24,8 +24,8 @@ fn exercise(name: &str, text: &str) -> Document {
     let mut model = model::build(&doc);
     let config = Config::default();
     let findings = analysis::analyze_model(&doc, &model, &config);
-    let _ = ide::document_symbols(&doc, &model::build(&doc));
-    let _ = ide::folding_ranges(&doc, &model::build(&doc));
+    let _ = ide::document_symbols(&doc, &model);
+    let _ = ide::folding_ranges(&doc, &model);
     let place = templates::Place::default();
     let _ = templates::links(&doc, &place, &templates::DiskFiles);
     let len = text.len();

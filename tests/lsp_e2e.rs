@@ -342,3 +342,63 @@ fn stage_names_navigate_and_rename() {
     assert!(prepared.is_null(), "{prepared}");
     client.shutdown();
 }
+
+/// Templates across files over stdio, on the fixture workspace: a pipeline that calls its
+/// templates correctly is clean; editing a template's open buffer (not the disk) so that
+/// it declares other parameters changes the caller's diagnostics, and undoing the edit
+/// clears them again.
+#[test]
+fn editing_a_template_rechecks_its_callers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspace");
+    let uri_of = |rel: &str| format!("file://{}", root.join(rel).display());
+    let caller_uri = uri_of("azure-pipelines.yml");
+    let template_uri = uri_of("templates/deploy-steps.yml");
+    let caller = std::fs::read_to_string(root.join("azure-pipelines.yml")).unwrap();
+    let template = std::fs::read_to_string(root.join("templates/deploy-steps.yml")).unwrap();
+
+    let mut client = Client::start();
+    client.initialize(json!({}), Value::Null);
+    client.open(&caller_uri, &caller, 1);
+    assert_eq!(
+        codes(&client.diagnostics(&caller_uri, 1)),
+        Vec::<String>::new()
+    );
+    client.open(&template_uri, &template, 1);
+    assert!(client.diagnostics(&template_uri, 1).is_empty());
+
+    // Until the caller's diagnostics say `expected`, or the server has nothing more to say.
+    let caller_codes = |client: &mut Client, expected: &[&str]| -> Vec<String> {
+        loop {
+            let got = codes(&client.diagnostics(&caller_uri, 1));
+            if got == expected {
+                return got;
+            }
+            // Stale publishes (the template's open) may come first; the wait times out
+            // (and fails the test) when the expected ones never arrive.
+        }
+    };
+
+    let renamed = template.replace("- name: serviceConnection", "- name: connection");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": template_uri, "version": 2},
+               "contentChanges": [{"text": renamed}]}),
+    );
+    assert!(client.diagnostics(&template_uri, 2).is_empty());
+    assert_eq!(
+        caller_codes(
+            &mut client,
+            &["missing-template-parameter", "unknown-template-parameter"]
+        ),
+        ["missing-template-parameter", "unknown-template-parameter"]
+    );
+
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": template_uri, "version": 3},
+               "contentChanges": [{"text": template}]}),
+    );
+    assert!(client.diagnostics(&template_uri, 3).is_empty());
+    assert!(caller_codes(&mut client, &[]).is_empty());
+    client.shutdown();
+}

@@ -145,6 +145,22 @@ pub const RULES: &[(&Rule, Check)] = &[
         &rules::template_outside::RULE,
         rules::template_outside::check,
     ),
+    (
+        &rules::missing_template::RULE,
+        rules::missing_template::check,
+    ),
+    (
+        &rules::unknown_template_parameter::RULE,
+        rules::unknown_template_parameter::check,
+    ),
+    (
+        &rules::missing_template_parameter::RULE,
+        rules::missing_template_parameter::check,
+    ),
+    (
+        &rules::invalid_template_argument::RULE,
+        rules::invalid_template_argument::check,
+    ),
 ];
 
 /// Looks a rule up by id.
@@ -202,6 +218,28 @@ pub struct Fix {
     pub note: Option<String>,
 }
 
+impl Fix {
+    /// A fix that replaces one token with `to`, titled "Change to …".
+    pub fn replace(span: &Span, to: &str, safe: bool) -> Fix {
+        Fix {
+            title: format!("Change to \"{to}\""),
+            edits: vec![Edit {
+                span: span.clone(),
+                text: to.to_string(),
+            }],
+            safe,
+            note: None,
+        }
+    }
+}
+
+impl CheckedCall {
+    /// What the template declares and what the call passes, when both are known.
+    pub fn judged(&self) -> Option<(&[templates::Parameter], &[templates::Argument])> {
+        Some((self.declared.as_deref()?, self.call.passed.as_deref()?))
+    }
+}
+
 /// One problem found in a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -250,6 +288,17 @@ pub struct Context<'a> {
     structure: std::sync::OnceLock<Vec<structure::Issue>>,
     /// Check the structure from scratch rather than from what the last check remembered.
     fresh: bool,
+    /// The template calls, with where they lead and what the templates declare, found on
+    /// first use by the rules about calls.
+    calls: std::sync::OnceLock<Vec<CheckedCall>>,
+}
+
+/// A template call, where its path leads, and the parameters the template declares
+/// (when it is a file azpls could read).
+pub struct CheckedCall {
+    pub call: templates::Call,
+    pub target: templates::Target,
+    pub declared: Option<std::sync::Arc<Vec<templates::Parameter>>>,
 }
 
 impl Context<'_> {
@@ -268,6 +317,34 @@ impl Context<'_> {
     /// errors), for the rules about their names and `dependsOn`: the model's.
     pub fn stages_and_jobs(&self) -> &Pipeline {
         self.model.stages_and_jobs()
+    }
+
+    /// The template calls of the document, where the document's place is known (none
+    /// otherwise: a path means nothing without it).
+    pub fn template_calls(&self) -> &[CheckedCall] {
+        self.calls.get_or_init(|| {
+            let Some(env) = self.env else {
+                return Vec::new();
+            };
+            templates::calls(self.doc)
+                .into_iter()
+                .map(|call| {
+                    let target =
+                        templates::resolve(self.doc, env.place, env.files, &call.reference.value);
+                    let declared = match &target {
+                        templates::Target::File(path) => {
+                            templates::template_parameters(env.files, path)
+                        }
+                        _ => None,
+                    };
+                    CheckedCall {
+                        call,
+                        target,
+                        declared,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// The text of a span of the document.
@@ -538,6 +615,7 @@ fn report_order(f: &Finding) -> (usize, usize, usize) {
 pub fn forget_cached() {
     memo::forget();
     structure::forget();
+    templates::forget_cached();
     rules::duplicate_key::forget_cached();
 }
 
@@ -574,6 +652,7 @@ fn run_rules(
         catalogued,
         structure: std::sync::OnceLock::new(),
         fresh,
+        calls: std::sync::OnceLock::new(),
     };
     let mut findings = Vec::new();
     for (rule, check) in RULES {

@@ -36,7 +36,16 @@ pub trait Files {
     fn read(&self, path: &Path) -> Option<String>;
     /// The path with every symbolic link resolved, if it exists.
     fn canonical(&self, path: &Path) -> Option<PathBuf>;
+    /// What changes when the file does (its modification time and length, or an open
+    /// buffer's version), so that what was read from it can be kept until then; `None`
+    /// when unknown, and then nothing is kept.
+    fn stamp(&self, _path: &Path) -> Option<Stamp> {
+        None
+    }
 }
+
+/// A file's version, as [`Files::stamp`] sees it.
+pub type Stamp = (u128, u64);
 
 /// The real file system.
 pub struct DiskFiles;
@@ -63,6 +72,16 @@ impl Files for DiskFiles {
             .read_to_string(&mut text)
             .ok()?;
         Some(text)
+    }
+
+    fn stamp(&self, path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?;
+        let nanos = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some((nanos, meta.len()))
     }
 
     fn canonical(&self, path: &Path) -> Option<PathBuf> {
@@ -145,8 +164,202 @@ pub struct Parameter {
     pub default: Option<String>,
     /// `values:`, the allowed values.
     pub values: Vec<String>,
+    /// A `default:` key is there (even an empty one): a call need not pass it.
+    pub has_default: bool,
     /// Declared in the older mapping form (`parameters: { x: default }`).
     pub mapping_form: bool,
+}
+
+/// A template call: the reference, and what its item passes under `parameters:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub reference: TemplateRef,
+    /// The parameters passed, in order; `None` when `parameters:` is not a mapping
+    /// azpls can read (`parameters: ${{ parameters }}`).
+    pub passed: Option<Vec<Argument>>,
+    /// Some passed keys are `${{ }}` insertions: what is passed depends on them.
+    pub conditional: bool,
+}
+
+/// One `name: value` under a call's `parameters:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Argument {
+    pub name: String,
+    pub name_span: Span,
+    pub value: Value,
+}
+
+/// What a call passes for a parameter, as far as its type goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A scalar written out, with its span (quotes included).
+    Scalar {
+        text: String,
+        span: Span,
+        quoted: bool,
+    },
+    Sequence,
+    Mapping,
+    /// An expression or a macro: known when the pipeline runs.
+    Expression,
+    /// `name:` with nothing after it.
+    Empty,
+}
+
+/// The most template files whose parameters are kept between analyses.
+const KEPT_TEMPLATES: usize = 1024;
+
+/// The parameters of each template read, with the stamp of the file they came from.
+type Declared = std::collections::HashMap<PathBuf, (Stamp, std::sync::Arc<Vec<Parameter>>)>;
+
+thread_local! {
+    static DECLARED: std::cell::RefCell<Declared> = Default::default();
+}
+
+/// The parameters a template file declares, read and parsed once per version of the
+/// file (by [`Files::stamp`]); `None` when it can't be read.
+pub fn template_parameters(
+    files: &dyn Files,
+    path: &Path,
+) -> Option<std::sync::Arc<Vec<Parameter>>> {
+    let stamp = files.stamp(path);
+    if let Some(stamp) = stamp {
+        let kept = DECLARED.with(|d| {
+            d.borrow()
+                .get(path)
+                .filter(|(s, _)| *s == stamp)
+                .map(|(_, p)| p.clone())
+        });
+        if kept.is_some() {
+            return kept;
+        }
+    }
+    let text = files.read(path)?;
+    let parameters = std::sync::Arc::new(declared_parameters(&Document::new(&text, 0)));
+    if let Some(stamp) = stamp {
+        DECLARED.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.len() >= KEPT_TEMPLATES {
+                d.clear();
+            }
+            d.insert(path.to_path_buf(), (stamp, parameters.clone()));
+        });
+    }
+    Some(parameters)
+}
+
+/// Forgets the templates' parameters read so far.
+pub fn forget_cached() {
+    DECLARED.with(|d| d.borrow_mut().clear());
+}
+
+/// The paths a missing template was looked for at, relative to the repository root (or
+/// the folder that bounds the document), for messages.
+pub fn tried_paths(place: &Place, files: &dyn Files, tried: &[PathBuf]) -> Vec<String> {
+    let root = candidates(place, files, "x").map(|(root, _)| root);
+    tried
+        .iter()
+        .map(|t| {
+            root.as_deref()
+                .and_then(|r| t.strip_prefix(r).ok())
+                .unwrap_or(t)
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Every template call of an intact document (none when its tree has errors: what a
+/// broken call passes can't be told), in document order.
+pub fn calls(doc: &Document) -> Vec<Call> {
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    if root.has_error() {
+        return Vec::new();
+    }
+    let mut out: Vec<Call> = Vec::new();
+    for at in lines::find_all(rope, "template") {
+        let Some((reference, mapping)) = call_from_key(rope, root, at) else {
+            continue;
+        };
+        if out
+            .last()
+            .is_some_and(|c| c.reference.span == reference.span)
+        {
+            continue;
+        }
+        let mut conditional = false;
+        let passed = match yaml::get(rope, mapping, "parameters") {
+            None | Some((_, None)) => Some(Vec::new()),
+            Some((_, Some(value))) => match yaml::content(value) {
+                Some(m) if yaml::is_mapping(m) => Some(
+                    yaml::pairs(m)
+                        .filter_map(|(k, v)| {
+                            let name = yaml::key_text(rope, k)?;
+                            if yaml::is_expression(&name) {
+                                conditional = true;
+                                return None;
+                            }
+                            Some(Argument {
+                                name_span: yaml::scalar(rope, k)
+                                    .filter(|s| s.exact)
+                                    .map_or_else(|| k.byte_range(), |s| s.span),
+                                name,
+                                value: argument(rope, v),
+                            })
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+        };
+        out.push(Call {
+            reference,
+            passed,
+            conditional,
+        });
+    }
+    out
+}
+
+fn argument(rope: &Rope, value: Option<Node>) -> Value {
+    let Some(node) = value.and_then(yaml::content) else {
+        return Value::Empty;
+    };
+    if yaml::is_sequence(node) {
+        return Value::Sequence;
+    }
+    if yaml::is_mapping(node) {
+        return Value::Mapping;
+    }
+    match yaml::scalar(rope, node) {
+        Some(s) if yaml::is_expression(&s.text) => Value::Expression,
+        Some(s) => Value::Scalar {
+            text: s.text,
+            span: node.byte_range(),
+            quoted: s.quoted,
+        },
+        None => Value::Expression,
+    }
+}
+
+/// The reference whose `template` key starts at `at`, with the mapping that holds it.
+fn call_from_key<'t>(rope: &Rope, root: Node<'t>, at: usize) -> Option<(TemplateRef, Node<'t>)> {
+    let path = syntax::path_to(root, at, at + "template".len());
+    let i = (path.len().saturating_sub(4)..path.len())
+        .rev()
+        .find(|&i| matches!(path[i].kind(), "block_mapping_pair" | "flow_pair"))?;
+    let pair = path[i];
+    let key = pair.child_by_field_name("key")?;
+    if !key.byte_range().contains(&at)
+        || !is_template_key(rope, key)
+        || i == 0
+        || !is_reference_mapping(rope, &path, i - 1)
+    {
+        return None;
+    }
+    let reference = reference(rope, pair.child_by_field_name("value")?)?;
+    Some((reference, path[i - 1]))
 }
 
 /// Every template reference, in document order.
@@ -250,21 +463,7 @@ fn by_words(
 
 /// The reference whose `template` key starts at (or just after a quote at) `at`.
 fn reference_from_key(rope: &Rope, root: Node, at: usize) -> Option<TemplateRef> {
-    let path = syntax::path_to(root, at, at + "template".len());
-    // From the key's scalar up to its pair: a few steps at most.
-    let i = (path.len().saturating_sub(4)..path.len())
-        .rev()
-        .find(|&i| matches!(path[i].kind(), "block_mapping_pair" | "flow_pair"))?;
-    let pair = path[i];
-    let key = pair.child_by_field_name("key")?;
-    if !key.byte_range().contains(&at)
-        || !is_template_key(rope, key)
-        || i == 0
-        || !is_reference_mapping(rope, &path, i - 1)
-    {
-        return None;
-    }
-    reference(rope, pair.child_by_field_name("value")?)
+    call_from_key(rope, root, at).map(|(r, _)| r)
 }
 
 fn is_foreign(rope: &Rope, mapping: Node) -> bool {
@@ -380,9 +579,14 @@ pub fn resolve(doc: &Document, place: &Place, files: &dyn Files, value: &str) ->
         return Target::Missing { tried: Vec::new() };
     };
     let mut tried: Vec<PathBuf> = Vec::new();
-    for candidate in candidates {
+    for (i, candidate) in candidates.into_iter().enumerate() {
+        // Where Azure Pipelines looks leaves the repository; a fallback that would is
+        // just not tried (see `leaves_repository`).
         let Some(candidate) = candidate else {
-            return Target::Outside;
+            if i == 0 {
+                return Target::Outside;
+            }
+            continue;
         };
         if files.is_file(&candidate) {
             // A link inside the repository may lead out of it.
@@ -451,7 +655,10 @@ pub fn leaves_repository(place: &Place, files: &dyn Files, value: &str) -> bool 
     if yaml::is_expression(raw) || alias.is_some() {
         return false;
     }
-    candidates(place, files, path).is_some_and(|(_, c)| c.iter().any(Option::is_none))
+    // The first place is where Azure Pipelines looks (the including file's folder, or the
+    // root for `/path`); the root fallback is azpls's leniency, and a relative path that
+    // climbs out of the root from there still resolves fine from the file's folder.
+    candidates(place, files, path).is_some_and(|(_, c)| c.first().is_some_and(Option::is_none))
 }
 
 /// `path@alias` split into the path and the alias of another repository (`@self` names
@@ -855,6 +1062,7 @@ pub fn declared_parameters(doc: &Document) -> Vec<Parameter> {
                     display_name: None,
                     default: v.map(|v| written(rope, v)),
                     values: Vec::new(),
+                    has_default: true,
                     mapping_form: true,
                 })
             })
@@ -885,6 +1093,7 @@ pub fn declared_parameters(doc: &Document) -> Vec<Parameter> {
                     .and_then(|(_, v)| v)
                     .map(|v| written(rope, v)),
                 values,
+                has_default: get("default").is_some(),
                 mapping_form: false,
             })
         })

@@ -9,6 +9,7 @@
 //! for what the user should see, `window/logMessage` and `window/showMessage`.
 
 mod convert;
+mod files;
 mod framing;
 mod logging;
 mod memory;
@@ -91,6 +92,8 @@ struct State {
     pull: bool,
     /// The client can be told to pull again (`workspace/diagnostic/refresh`).
     refresh: bool,
+    /// The client registers file watchers on request (`workspace/didChangeWatchedFiles`).
+    watch_files: bool,
     /// What diagnostics carry, from the client's capabilities.
     extras: convert::Extras,
     /// Counts configuration changes, for result ids: diagnostics change with them.
@@ -170,6 +173,7 @@ impl Backend {
                 folding_limit: None,
                 pull: false,
                 refresh: false,
+                watch_files: false,
                 extras: convert::Extras::default(),
                 config_generation: 0,
             }),
@@ -299,9 +303,12 @@ impl Backend {
         let started = std::time::Instant::now();
         let place = self.place(uri);
         guarded("diagnostics", || {
+            let files = files::OpenFiles {
+                documents: &self.documents,
+            };
             let env = analysis::Environment {
                 place: &place,
-                files: &templates::DiskFiles,
+                files: &files,
             };
             let findings = analysis::analyze_in(&open.doc, &open.model, &config, &env);
             let analysed = started.elapsed();
@@ -373,6 +380,34 @@ impl Backend {
             if let Err(e) = self.client.workspace_diagnostic_refresh().await {
                 debug_log!("workspace/diagnostic/refresh failed: {e}");
             }
+        }
+    }
+
+    /// The diagnostics of the other open documents that may call `uri` as a template
+    /// (their text names its file), whose calls are checked against what it declares.
+    async fn publish_callers(&self, uri: &lsp::Uri) {
+        let Some(name) = uri
+            .to_file_path()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        else {
+            return;
+        };
+        let callers: Vec<lsp::Uri> = self
+            .documents
+            .iter()
+            .filter(|e| e.key() != uri)
+            .filter(|e| !crate::model::lines::find_all(e.doc.rope(), &name).is_empty())
+            .map(|e| e.key().clone())
+            .collect();
+        if callers.is_empty() {
+            return;
+        }
+        if self.pulls() {
+            self.refresh().await;
+            return;
+        }
+        for caller in callers {
+            self.publish(caller).await;
         }
     }
 
@@ -473,9 +508,17 @@ impl LanguageServer for Backend {
             .and_then(|w| w.diagnostics.as_ref())
             .and_then(|d| d.refresh_support)
             .unwrap_or(false);
+        let watch_files = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
         if let Ok(mut state) = self.state.write() {
             state.pull = pull;
             state.refresh = refresh;
+            state.watch_files = watch_files;
             state.extras = extras;
             state.hierarchical_symbols = hierarchical_symbols;
             state.folding_limit = folding_limit;
@@ -552,6 +595,24 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: lsp::InitializedParams) {
+        // Templates change on disk too (a checkout, another editor): callers are checked
+        // again when a YAML file changes.
+        if self.state.read().is_ok_and(|s| s.watch_files) {
+            let options = lsp::DidChangeWatchedFilesRegistrationOptions {
+                watchers: vec![lsp::FileSystemWatcher {
+                    glob_pattern: lsp::GlobPattern::String("**/*.{yml,yaml}".into()),
+                    kind: None,
+                }],
+            };
+            let registration = lsp::Registration {
+                id: "azpls-templates".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(options).ok(),
+            };
+            if let Err(e) = self.client.register_capability(vec![registration]).await {
+                debug_log!("registering file watchers failed: {e}");
+            }
+        }
         let table = {
             let config = self.config();
             crate::knowledge::knowledge()
@@ -591,7 +652,8 @@ impl LanguageServer for Backend {
             self.pulled.remove(&doc.uri);
             self.documents.insert(doc.uri.clone(), parsed);
             memory::after_open(doc.text.len());
-            self.publish(doc.uri).await;
+            self.publish(doc.uri.clone()).await;
+            self.publish_callers(&doc.uri).await;
         }
     }
 
@@ -638,7 +700,8 @@ impl LanguageServer for Backend {
             return;
         }
         debug_log!("didChange v{version} applied in {:?}", started.elapsed());
-        self.publish(uri).await;
+        self.publish(uri.clone()).await;
+        self.publish_callers(&uri).await;
         debug_log!("didChange v{version} published in {:?}", started.elapsed());
     }
 
@@ -646,8 +709,16 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.documents.remove(&uri);
         self.pulled.remove(&uri);
-        self.withdraw(uri, true).await;
+        self.withdraw(uri.clone(), true).await;
+        // Its callers now read the file on disk.
+        self.publish_callers(&uri).await;
         memory::after_close(self.documents.is_empty());
+    }
+
+    async fn did_change_watched_files(&self, _: lsp::DidChangeWatchedFilesParams) {
+        // A template on disk may have changed: what the calls of every open document
+        // pass is checked again (templates are re-read when their stamp changes).
+        self.publish_all().await;
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {

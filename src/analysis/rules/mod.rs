@@ -9,10 +9,13 @@ pub mod duplicate_key;
 pub mod duplicate_name;
 pub mod invalid_input_value;
 pub mod invalid_name;
+pub mod invalid_template_argument;
 pub mod invalid_value;
 pub mod invalid_vm_image;
 pub mod missing_key;
 pub mod missing_required_input;
+pub mod missing_template;
+pub mod missing_template_parameter;
 pub mod parse_limit;
 pub mod planned_support;
 pub mod template_outside;
@@ -20,6 +23,7 @@ pub mod unknown_dependency;
 pub mod unknown_input;
 pub mod unknown_key;
 pub mod unknown_task;
+pub mod unknown_template_parameter;
 pub mod unknown_version;
 pub mod unsupported_input;
 pub mod unsupported_task;
@@ -28,7 +32,6 @@ pub mod yaml_syntax;
 
 use crate::analysis::structure::IssueKind;
 use crate::analysis::{Context, Finding, Fix, Rule};
-use crate::document::Edit;
 use crate::knowledge::Status;
 use crate::model::{TaskRef, TaskStep};
 use crate::text::Span;
@@ -129,15 +132,10 @@ pub fn structure_findings(
 ) {
     for issue in ctx.structure().iter().filter(|i| i.kind == kind) {
         let mut finding = ctx.finding(rule, issue.span.clone(), issue.message.clone());
-        finding.fix = issue.replacement.as_ref().map(|to| Fix {
-            title: format!("Change to \"{to}\""),
-            edits: vec![Edit {
-                span: issue.span.clone(),
-                text: to.clone(),
-            }],
-            safe: true,
-            note: None,
-        });
+        finding.fix = issue
+            .replacement
+            .as_ref()
+            .map(|to| Fix::replace(&issue.span, to, true));
         out.push(finding);
     }
 }

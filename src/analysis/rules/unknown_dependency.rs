@@ -1,7 +1,6 @@
 //! `unknown-dependency`: a `dependsOn` name that no stage, or no job of the same stage, has.
 
 use crate::analysis::{Context, Docs, Finding, Fix, Rule, Severity, suggest};
-use crate::document::Edit;
 
 pub static RULE: Rule = Rule {
     id: "unknown-dependency",
@@ -43,15 +42,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     ),
                 };
                 let mut finding = ctx.finding(&RULE, name.span.clone(), message);
-                finding.fix = suggestion.map(|s| Fix {
-                    title: format!("Change to \"{s}\""),
-                    edits: vec![Edit {
-                        span: name.span.clone(),
-                        text: s.to_string(),
-                    }],
-                    safe: false,
-                    note: None,
-                });
+                finding.fix = suggestion.map(|s| Fix::replace(&name.span, s, false));
                 out.push(finding);
             }
         }

@@ -1,0 +1,121 @@
+//! `invalid-template-argument`: a template call passes a literal value of the wrong type
+//! for the parameter, or one outside its `values:`.
+
+use crate::analysis::{Context, Docs, Finding, Fix, Rule, Severity, suggest};
+use crate::ide::templates::{Parameter, Value};
+
+pub static RULE: Rule = Rule {
+    id: "invalid-template-argument",
+    summary: "template argument of the wrong type for its parameter, or outside its `values:`",
+    explanation: "A typed template parameter takes a value of its type: `boolean` true or false, `number` a number, `step`/`job`/`deployment`/`stage` a mapping, `stepList`/`jobList`/`deploymentList`/`stageList` a list, `string` a scalar; with `values:` only one of those. Anything else fails the run when the pipeline is compiled. Values written with expressions or macros are not checked, nor is `object`, which takes anything.",
+    default_severity: Severity::Error,
+    docs: Docs::Page(
+        "https://learn.microsoft.com/azure/devops/pipelines/process/template-parameters",
+    ),
+};
+
+/// What a value of each declared type must be, or `None` for types that take anything
+/// (and unknown ones).
+fn expected(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "boolean" => "true or false",
+        "number" => "a number",
+        "string" => "a single value",
+        "step" | "job" | "deployment" | "stage" => "a mapping",
+        "stepList" | "jobList" | "deploymentList" | "stageList" => "a list",
+        _ => return None,
+    })
+}
+
+fn fits(kind: &str, value: &Value) -> bool {
+    match (kind, value) {
+        (_, Value::Expression | Value::Empty) => true,
+        ("boolean", Value::Scalar { text, .. }) => {
+            text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false")
+        }
+        ("number", Value::Scalar { text, .. }) => text.trim().parse::<f64>().is_ok(),
+        ("string", Value::Scalar { .. }) => true,
+        ("step" | "job" | "deployment" | "stage", Value::Mapping) => true,
+        ("stepList" | "jobList" | "deploymentList" | "stageList", Value::Sequence) => true,
+        _ => false,
+    }
+}
+
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Sequence => "a list",
+        Value::Mapping => "a mapping",
+        _ => "a single value",
+    }
+}
+
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for checked in ctx.template_calls() {
+        let Some((declared, passed)) = checked.judged() else {
+            continue;
+        };
+        for arg in passed {
+            let Some(p) = declared
+                .iter()
+                .find(|p| !p.mapping_form && p.name.eq_ignore_ascii_case(&arg.name))
+            else {
+                continue;
+            };
+            if let Some(f) = check_one(ctx, p, arg.name.as_str(), &arg.value, &arg.name_span) {
+                out.push(f);
+            }
+        }
+    }
+}
+
+fn check_one(
+    ctx: &Context,
+    p: &Parameter,
+    name: &str,
+    value: &Value,
+    name_span: &crate::text::Span,
+) -> Option<Finding> {
+    let kind = p.kind.as_deref().unwrap_or("string");
+    if let Some(want) = expected(kind)
+        && !fits(kind, value)
+    {
+        let (span, got) = match value {
+            Value::Scalar { text, span, .. } => (span.clone(), format!("\"{text}\"")),
+            other => (name_span.clone(), shape(other).to_string()),
+        };
+        return Some(ctx.finding(
+            &RULE,
+            span,
+            format!("parameter \"{name}\" is a {kind} and takes {want}, not {got}"),
+        ));
+    }
+    let Value::Scalar {
+        text, span, quoted, ..
+    } = value
+    else {
+        return None;
+    };
+    if p.values.is_empty() || p.values.iter().any(|v| v.eq_ignore_ascii_case(text)) {
+        return None;
+    }
+    let suggestion = suggest::nearest(text, p.values.iter().map(String::as_str));
+    let allowed = p
+        .values
+        .iter()
+        .take(8)
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match suggestion {
+        Some(s) => {
+            format!("\"{text}\" is not a value of parameter \"{name}\"; did you mean \"{s}\"?")
+        }
+        None => format!("\"{text}\" is not a value of parameter \"{name}\", which takes {allowed}"),
+    };
+    let mut finding = ctx.finding(&RULE, span.clone(), message);
+    // Only a plain value is replaced: quotes and escapes stay the user's.
+    finding.fix = suggestion
+        .filter(|_| !quoted)
+        .map(|s| Fix::replace(span, s, true));
+    Some(finding)
+}
