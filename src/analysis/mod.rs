@@ -146,6 +146,10 @@ pub const RULES: &[(&Rule, Check)] = &[
         rules::template_outside::check,
     ),
     (
+        &rules::invalid_parameter::RULE,
+        rules::invalid_parameter::check,
+    ),
+    (
         &rules::missing_template::RULE,
         rules::missing_template::check,
     ),

@@ -166,6 +166,9 @@ pub struct Parameter {
     pub values: Vec<String>,
     /// A `default:` key is there (even an empty one): a call need not pass it.
     pub has_default: bool,
+    /// The `type:` value's span, and what the default is, for checking the declaration.
+    pub kind_span: Option<Span>,
+    pub default_value: Value,
     /// Declared in the older mapping form (`parameters: { x: default }`).
     pub mapping_form: bool,
 }
@@ -320,6 +323,52 @@ pub fn calls(doc: &Document) -> Vec<Call> {
         });
     }
     out
+}
+
+/// The types a template parameter may declare, and what a value of each must be (`None`:
+/// anything).
+pub const PARAMETER_TYPES: &[(&str, Option<&str>)] = &[
+    ("string", Some("a single value")),
+    ("number", Some("a number")),
+    ("boolean", Some("true or false")),
+    ("object", None),
+    ("step", Some("a mapping")),
+    ("stepList", Some("a list")),
+    ("job", Some("a mapping")),
+    ("jobList", Some("a list")),
+    ("deployment", Some("a mapping")),
+    ("deploymentList", Some("a list")),
+    ("stage", Some("a mapping")),
+    ("stageList", Some("a list")),
+];
+
+/// Whether a value fits a declared parameter type (expressions and empty values always
+/// do: they are decided later; unknown types take anything here).
+pub fn value_fits(kind: &str, value: &Value) -> bool {
+    match (kind, value) {
+        (_, Value::Expression | Value::Empty) => true,
+        ("boolean", Value::Scalar { text, .. }) => {
+            text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false")
+        }
+        ("number", Value::Scalar { text, .. }) => text.trim().parse::<f64>().is_ok(),
+        ("string", Value::Scalar { .. }) => true,
+        ("step" | "job" | "deployment" | "stage", Value::Mapping) => true,
+        ("stepList" | "jobList" | "deploymentList" | "stageList", Value::Sequence) => true,
+        (kind, _) => !PARAMETER_TYPES
+            .iter()
+            .any(|(k, want)| *k == kind && want.is_some()),
+    }
+}
+
+/// What a value is, in words, for messages.
+pub fn value_shape(value: &Value) -> String {
+    match value {
+        Value::Scalar { text, .. } => format!("\"{text}\""),
+        Value::Sequence => "a list".into(),
+        Value::Mapping => "a mapping".into(),
+        Value::Expression => "an expression".into(),
+        Value::Empty => "nothing".into(),
+    }
 }
 
 fn argument(rope: &Rope, value: Option<Node>) -> Value {
@@ -1063,6 +1112,8 @@ pub fn declared_parameters(doc: &Document) -> Vec<Parameter> {
                     default: v.map(|v| written(rope, v)),
                     values: Vec::new(),
                     has_default: true,
+                    kind_span: None,
+                    default_value: argument(rope, v),
                     mapping_form: true,
                 })
             })
@@ -1094,6 +1145,12 @@ pub fn declared_parameters(doc: &Document) -> Vec<Parameter> {
                     .map(|v| written(rope, v)),
                 values,
                 has_default: get("default").is_some(),
+                kind_span: get("type")
+                    .and_then(|(_, v)| v)
+                    .and_then(|v| yaml::scalar(rope, v))
+                    .filter(|s| s.exact)
+                    .map(|s| s.span),
+                default_value: argument(rope, get("default").and_then(|(_, v)| v)),
                 mapping_form: false,
             })
         })

@@ -2,7 +2,7 @@
 //! for the parameter, or one outside its `values:`.
 
 use crate::analysis::{Context, Docs, Finding, Fix, Rule, Severity, suggest};
-use crate::ide::templates::{Parameter, Value};
+use crate::ide::templates::{self, Parameter, Value};
 
 pub static RULE: Rule = Rule {
     id: "invalid-template-argument",
@@ -13,41 +13,6 @@ pub static RULE: Rule = Rule {
         "https://learn.microsoft.com/azure/devops/pipelines/process/template-parameters",
     ),
 };
-
-/// What a value of each declared type must be, or `None` for types that take anything
-/// (and unknown ones).
-fn expected(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "boolean" => "true or false",
-        "number" => "a number",
-        "string" => "a single value",
-        "step" | "job" | "deployment" | "stage" => "a mapping",
-        "stepList" | "jobList" | "deploymentList" | "stageList" => "a list",
-        _ => return None,
-    })
-}
-
-fn fits(kind: &str, value: &Value) -> bool {
-    match (kind, value) {
-        (_, Value::Expression | Value::Empty) => true,
-        ("boolean", Value::Scalar { text, .. }) => {
-            text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false")
-        }
-        ("number", Value::Scalar { text, .. }) => text.trim().parse::<f64>().is_ok(),
-        ("string", Value::Scalar { .. }) => true,
-        ("step" | "job" | "deployment" | "stage", Value::Mapping) => true,
-        ("stepList" | "jobList" | "deploymentList" | "stageList", Value::Sequence) => true,
-        _ => false,
-    }
-}
-
-fn shape(value: &Value) -> &'static str {
-    match value {
-        Value::Sequence => "a list",
-        Value::Mapping => "a mapping",
-        _ => "a single value",
-    }
-}
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for checked in ctx.template_calls() {
@@ -76,13 +41,14 @@ fn check_one(
     name_span: &crate::text::Span,
 ) -> Option<Finding> {
     let kind = p.kind.as_deref().unwrap_or("string");
-    if let Some(want) = expected(kind)
-        && !fits(kind, value)
+    if !templates::value_fits(kind, value)
+        && let Some((_, Some(want))) = templates::PARAMETER_TYPES.iter().find(|(k, _)| *k == kind)
     {
-        let (span, got) = match value {
-            Value::Scalar { text, span, .. } => (span.clone(), format!("\"{text}\"")),
-            other => (name_span.clone(), shape(other).to_string()),
+        let span = match value {
+            Value::Scalar { span, .. } => span.clone(),
+            _ => name_span.clone(),
         };
+        let got = templates::value_shape(value);
         return Some(ctx.finding(
             &RULE,
             span,

@@ -9,6 +9,7 @@ pub mod duplicate_key;
 pub mod duplicate_name;
 pub mod invalid_input_value;
 pub mod invalid_name;
+pub mod invalid_parameter;
 pub mod invalid_template_argument;
 pub mod invalid_value;
 pub mod invalid_vm_image;
