@@ -325,6 +325,24 @@ pub fn calls(doc: &Document) -> Vec<Call> {
     out
 }
 
+impl Parameter {
+    /// Whether `text` is among its `values:` (none listed: anything is), compared without
+    /// case.
+    pub fn allows(&self, text: &str) -> bool {
+        self.values.is_empty() || self.values.iter().any(|v| v.eq_ignore_ascii_case(text))
+    }
+
+    /// Its first `values:`, quoted, for messages.
+    pub fn values_list(&self) -> String {
+        self.values
+            .iter()
+            .take(8)
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// The types a template parameter may declare, and what a value of each must be (`None`:
 /// anything).
 pub const PARAMETER_TYPES: &[(&str, Option<&str>)] = &[

@@ -45,16 +45,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         if let Value::Scalar { text, .. } = &p.default_value
-            && !p.values.is_empty()
-            && !p.values.iter().any(|v| v.eq_ignore_ascii_case(text))
+            && !p.allows(text)
         {
-            let allowed = p
-                .values
-                .iter()
-                .take(8)
-                .map(|v| format!("\"{v}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allowed = p.values_list();
             out.push(ctx.finding(
                 &RULE,
                 span,

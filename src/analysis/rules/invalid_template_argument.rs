@@ -61,17 +61,11 @@ fn check_one(
     else {
         return None;
     };
-    if p.values.is_empty() || p.values.iter().any(|v| v.eq_ignore_ascii_case(text)) {
+    if p.allows(text) {
         return None;
     }
     let suggestion = suggest::nearest(text, p.values.iter().map(String::as_str));
-    let allowed = p
-        .values
-        .iter()
-        .take(8)
-        .map(|v| format!("\"{v}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let allowed = p.values_list();
     let message = match suggestion {
         Some(s) => {
             format!("\"{text}\" is not a value of parameter \"{name}\"; did you mean \"{s}\"?")
