@@ -81,13 +81,9 @@ pub fn completions(
     options: CompletionOptions,
 ) -> Vec<CompletionItem> {
     let rope = doc.rope();
-    let offset = text::floor_char_boundary(rope, offset);
-    let row = rope.byte_to_line(offset);
-    let line = line_at(rope, row);
-    let column = (offset - line.start).min(line.text.len());
-    if in_script_or_comment(doc, offset) {
+    let Some(Cursor { row, line, column }) = cursor(doc, offset) else {
         return Vec::new();
-    }
+    };
     let prefix = &line.text[..column];
     if in_expression(prefix) {
         return Vec::new();
@@ -120,6 +116,27 @@ pub fn completions(
             }
         }
     }
+}
+
+/// Where completion is asked: the row, that line and the column of the cursor (at a
+/// character boundary).
+pub(super) struct Cursor<'a> {
+    pub(super) row: usize,
+    pub(super) line: Line<'a>,
+    pub(super) column: usize,
+}
+
+/// The cursor at `offset`; `None` in a script or a comment, which are the user's own text.
+pub(super) fn cursor(doc: &Document, offset: usize) -> Option<Cursor<'_>> {
+    let rope = doc.rope();
+    let offset = text::floor_char_boundary(rope, offset);
+    if in_script_or_comment(doc, offset) {
+        return None;
+    }
+    let row = rope.byte_to_line(offset);
+    let line = line_at(rope, row);
+    let column = (offset - line.start).min(line.text.len());
+    Some(Cursor { row, line, column })
 }
 
 /// One line of the document without its line break, and where it starts.

@@ -9,6 +9,7 @@ pub mod hover;
 mod keywords;
 mod names;
 pub mod symbols;
+pub mod template_completion;
 pub mod templates;
 
 pub use actions::{Action, ActionKind, code_actions};

@@ -42,7 +42,15 @@ pub trait Files {
     fn stamp(&self, _path: &Path) -> Option<Stamp> {
         None
     }
+    /// The entries of a folder (name, and whether it is a folder), for completing paths;
+    /// at most [`MAX_LISTED`].
+    fn list(&self, _dir: &Path) -> Vec<(String, bool)> {
+        Vec::new()
+    }
 }
+
+/// The most entries of a folder read for completion.
+pub const MAX_LISTED: usize = 2000;
 
 /// A file's version, as [`Files::stamp`] sees it.
 pub type Stamp = (u128, u64);
@@ -72,6 +80,21 @@ impl Files for DiskFiles {
             .read_to_string(&mut text)
             .ok()?;
         Some(text)
+    }
+
+    fn list(&self, dir: &Path) -> Vec<(String, bool)> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .take(MAX_LISTED)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let dir = e.file_type().ok()?.is_dir();
+                Some((name, dir))
+            })
+            .collect()
     }
 
     fn stamp(&self, path: &Path) -> Option<Stamp> {
@@ -254,6 +277,19 @@ pub fn template_parameters(
 /// Forgets the templates' parameters read so far.
 pub fn forget_cached() {
     DECLARED.with(|d| d.borrow_mut().clear());
+}
+
+/// The folder that a template path's folder part (`""`, `steps/`, `/`, `/ci/steps/`)
+/// names, relative to the including file (or the repository root for `/…`); `None` when
+/// it would leave the repository or the document's place is unknown.
+pub fn folder_for(place: &Place, files: &dyn Files, folder: &str) -> Option<PathBuf> {
+    let trimmed = folder.trim_end_matches('/');
+    let path = match (folder.starts_with('/'), trimmed.is_empty()) {
+        (true, true) => "/",
+        (false, true) => ".",
+        _ => trimmed,
+    };
+    candidates(place, files, path)?.1.into_iter().next()?
 }
 
 /// The paths a missing template was looked for at, relative to the repository root (or

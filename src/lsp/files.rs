@@ -49,6 +49,10 @@ impl Files for OpenFiles<'_> {
             .or_else(|| self.open(path).map(|_| path.to_path_buf()))
     }
 
+    fn list(&self, dir: &Path) -> Vec<(String, bool)> {
+        DiskFiles.list(dir)
+    }
+
     fn stamp(&self, path: &Path) -> Option<Stamp> {
         match self.open(path) {
             // Apart from any disk stamp (which counts nanoseconds since 1970).

@@ -778,6 +778,7 @@ impl LanguageServer for Backend {
         let Some(Open { doc, model, .. }) = self.snapshot(&position.text_document.uri) else {
             return Ok(None);
         };
+        let place = self.place(&position.text_document.uri);
         let config = self.config();
         let encoding = self.encoding();
         let options = ide::CompletionOptions {
@@ -785,7 +786,13 @@ impl LanguageServer for Backend {
         };
         Ok(guarded("completion", || {
             let offset = convert::offset(&doc, position.position, encoding);
-            let items = ide::completions(&doc, &model, &config, offset, options);
+            let mut items = ide::completions(&doc, &model, &config, offset, options);
+            if items.is_empty() {
+                let files = files::OpenFiles {
+                    documents: &self.documents,
+                };
+                items = ide::template_completion::completions(&doc, &place, &files, offset);
+            }
             (!items.is_empty()).then(|| {
                 lsp::CompletionResponse::List(lsp::CompletionList {
                     is_incomplete: false,
