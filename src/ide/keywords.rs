@@ -13,6 +13,9 @@
 //! block entry, read from the line's text as completion reads it, so a half-typed or
 //! unclosed `{` works too. What type the place expects is
 //! `analysis::structure::expected`, the checker's own reading.
+//!
+//! Values with listed values get a hover too (`clean: outputs`, `lfs: true`): what the
+//! value means where the reference pages say it, else what the key takes.
 
 use crate::analysis::structure::{self, Expected, Level, chosen_shapes, describe_type, item_type};
 use crate::document::Document;
@@ -689,7 +692,82 @@ fn page_link(md: &mut String, lang: &Language, ty: TypeId, shape: &MappingShape,
     }
 }
 
-/// The hover on a key of the pipeline language, in a block or a flow mapping.
+/// The value of `key` that `text` writes, as the language lists it: one of its values (in
+/// any case where the service ignores case), `true` or `false` for any spelling of a
+/// boolean the key takes, or a value the reference pages suggest. `None` for free text.
+fn known_value(lang: &Language, key: &Key, text: &str) -> Option<String> {
+    let shapes = &lang.get(key.ty).shapes;
+    let boolean = shapes.iter().any(|s| match s {
+        Shape::Scalar(s) => {
+            s.kind == ScalarKind::Boolean
+                || s.values.as_deref().is_some_and(structure::is_boolean_list)
+        }
+        _ => false,
+    });
+    if boolean && structure::is_boolean(text) {
+        let yes = ["true", "y", "yes", "on"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(text));
+        return Some(if yes { "true" } else { "false" }.to_string());
+    }
+    for shape in shapes {
+        let Shape::Scalar(s) = shape else { continue };
+        let Some(values) = &s.values else { continue };
+        let listed = values
+            .iter()
+            .find(|v| *v == text || s.ignore_case && v.eq_ignore_ascii_case(text));
+        if let Some(v) = listed {
+            return Some(v.clone());
+        }
+    }
+    // Suggestions are not enforced, and the service reads them in any case.
+    key.suggest
+        .iter()
+        .find(|v| v.eq_ignore_ascii_case(text))
+        .cloned()
+}
+
+/// What a value of a key means, in markdown: the meaning the reference pages give it, else
+/// that it is a value of the key; then what the key takes and the key's page.
+fn value_markdown(
+    lang: &Language,
+    ty: TypeId,
+    shape: &MappingShape,
+    key: &Key,
+    written: &str,
+    value: &str,
+) -> String {
+    let mut md = format!("**`{written}`**");
+    if written != value {
+        let _ = write!(md, " (read as `{value}`)");
+    }
+    match lang.meaning(key, value) {
+        Some(meaning) => {
+            let _ = write!(md, " — {meaning}");
+        }
+        None => {
+            let _ = write!(md, " — a value of `{}`", key.name);
+            if let Some(description) = &key.description {
+                let _ = write!(md, ": {}", description.trim_end_matches('.'));
+            }
+        }
+    }
+    md.push_str("\n\n");
+    let takes = describe_type(lang, key.ty);
+    let _ = write!(md, "`{}` takes {takes}.", key.name);
+    // A string that the pages say is `true` or `false` lists them; a boolean said so.
+    let values = values_of(lang, key);
+    if !values.is_empty() && values.len() <= 24 && !takes.starts_with("a boolean") {
+        let listed: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+        let _ = write!(md, " Values: {}.", listed.join(", "));
+    }
+    md.push_str("\n\n");
+    page_link(&mut md, lang, ty, shape, key);
+    md
+}
+
+/// The hover on a key of the pipeline language, in a block or a flow mapping, or on a value
+/// of a key with listed values.
 pub fn hover(doc: &Document, offset: usize) -> Option<Hover> {
     let rope = doc.rope();
     let offset = text::floor_char_boundary(rope, offset);
@@ -729,8 +807,9 @@ fn block_key_hover(
     })
 }
 
-/// The hover on a key inside a flow mapping (`pool: { vmImage: … }`), the entry under the
-/// cursor as the line up to it reads.
+/// The hover on the entry under the cursor as the line up to it reads: a value with listed
+/// values (`clean: outputs`, `- { checkout: self }`), or a key inside a flow mapping
+/// (`pool: { vmImage: … }`). Free text gets none.
 fn entry_hover(
     doc: &Document,
     at: usize,
@@ -747,6 +826,36 @@ fn entry_hover(
     let lang = language();
     let flow = !here.flows.is_empty();
     match (&here.key, here.value) {
+        (Some(key), Some(value)) => {
+            if yaml::is_expression(key) {
+                return None;
+            }
+            // The value: past spaces and an opening quote, up to its closing quote, a
+            // comment, or the end of its flow entry.
+            let from = value + (text[value..].len() - text[value..].trim_start().len());
+            let quote = text[from..]
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\''));
+            let start = from + quote.map_or(0, char::len_utf8);
+            let rest = &text[start..];
+            let len = match quote {
+                Some(q) => rest.find(q)?,
+                None if flow => rest.find([',', '}']).unwrap_or(rest.len()),
+                None => rest.find(" #").unwrap_or(rest.len()),
+            };
+            let written = rest[..len].trim_end();
+            if written.is_empty() || column < start || column > start + written.len() {
+                return None;
+            }
+            let expected = expected_here(doc, at, text, &here, end, Some(key))?;
+            let (shape, found) = find_key(lang, &expected, key)?;
+            let value = known_value(lang, found, written)?;
+            Some(Hover {
+                span: line.start + start..line.start + start + written.len(),
+                markdown: value_markdown(lang, expected.ty, shape, found, written, &value),
+            })
+        }
         (None, None) if flow && column >= here.entry => {
             let quoted = text[here.entry..].starts_with(['"', '\'']);
             let (start, stop) = if quoted {
