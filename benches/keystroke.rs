@@ -4,7 +4,8 @@
 //! finding), tree-sitter's own full parse, a full open (parse + analysis, nothing remembered), a hover on a task, completion of task names
 //! (every catalog version) and of a step's input names in the second half of the document,
 //! completion of a step's keys on a new line there and a hover on a job key (the pipeline
-//! language), the outline (documentSymbol), the folding ranges and the template links. It first prints
+//! language), a hover on a value (`continueOnError: true`) and completion of keys inside a
+//! flow mapping (`target: { co`), the outline (documentSymbol), the folding ranges and the template links. It first prints
 //! how long parsing the task catalog takes, which the server does on a background thread
 //! after `initialized`. `cargo bench --bench keystroke`.
 //!
@@ -71,7 +72,7 @@ fn main() {
     // Warm the knowledge base and queries once, as a running server has.
     let _ = analysis::analyze(&Document::new(&generate(100), 0), &config);
     println!(
-        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
+        "{:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>11}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}",
         "lines",
         "ts parse",
         "open",
@@ -81,6 +82,8 @@ fn main() {
         "inputs",
         "keywords",
         "key hover",
+        "value hover",
+        "flow keys",
         "structure",
         "symbols",
         "folding",
@@ -212,6 +215,31 @@ fn main() {
         let key_hover = time(&|| {
             std::hint::black_box(ide::keyword_hover(&doc, key_at));
         });
+        // A value's hover and keys inside `{ }`, on lines added under the same script step.
+        let mut valued = text.clone();
+        valued.insert_str(
+            line_end,
+            "        continueOnError: true\n        target: { co }\n",
+        );
+        let valued_doc = Document::new(&valued, 0);
+        let valued_model = model::build(&valued_doc);
+        let value_at = line_end + "        continueOnError: tr".len();
+        let flow_at = valued[line_end..].find("{ co").unwrap() + line_end + 4;
+        assert!(ide::keyword_hover(&valued_doc, value_at).is_some());
+        let n = ide::completions(&valued_doc, &valued_model, &config, flow_at, options).len();
+        assert!(n >= 2, "{n} flow keyword items");
+        let value_hover = time(&|| {
+            std::hint::black_box(ide::keyword_hover(&valued_doc, value_at));
+        });
+        let flow_keys = time(&|| {
+            std::hint::black_box(ide::completions(
+                &valued_doc,
+                &valued_model,
+                &config,
+                flow_at,
+                options,
+            ));
+        });
         // The pipeline's structure, read once per version; the outline and the folds
         // then come from it.
         let structure = time(&|| {
@@ -228,7 +256,7 @@ fn main() {
             std::hint::black_box(templates::links(&doc, &place, &templates::DiskFiles));
         });
         println!(
-            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
+            "{lines:>7}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>11}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {findings_count:>9}",
             ms(parse),
             ms(open),
             ms(keystroke),
@@ -237,6 +265,8 @@ fn main() {
             ms(inputs),
             ms(keywords),
             ms(key_hover),
+            ms(value_hover),
+            ms(flow_keys),
             ms(structure),
             ms(symbols),
             ms(folding),

@@ -164,6 +164,170 @@ SUGGESTIONS = {
     ("repositoryCheckoutOptions", "persistCredentials"): (["true", "false"], "steps-checkout: 'true' to leave the OAuth token"),
     ("stepTarget", "commands"): (["any", "restricted"], "target: commands: any | restricted"),
     ("repositoryResource", "type"): (["git", "github", "githubenterprise", "bitbucket"], "resources-repositories-repository: type: git | github | githubenterprise | bitbucket"),
+    ("checkout", "checkout"): (["self", "none"], "steps-checkout: self, none, or a repository's name or alias"),
+    ("deploymentEnvironment", "resourceType"): (["virtualMachine", "Kubernetes"], "jobs-deployment-environment: supported types virtualMachine, Kubernetes"),
+}
+
+# What a value means, where a reference page says so: hovers show it. The facts come from the
+# page named with each entry (the generator checks that it exists and names every value); the
+# wording is this project's. TYPE_MEANINGS hold for a type wherever it is used (`trigger: none`);
+# KEY_MEANINGS for one key of a definition, named as in SUGGESTIONS (`lfs: true`). Every value
+# must be one the key or type takes: a listed value, a suggestion, or `true`/`false` for a
+# boolean.
+_PARAMETER_TYPES = {
+    "string": "the parameter is a string",
+    "number": "the parameter is a number; `values:` may limit it, otherwise any text that reads as a number will do",
+    "boolean": "the parameter is `true` or `false`",
+    "object": "the parameter is any YAML structure",
+    "step": "the parameter is one step",
+    "stepList": "the parameter is a list of steps",
+    "job": "the parameter is one job",
+    "jobList": "the parameter is a list of jobs",
+    "deployment": "the parameter is one deployment job",
+    "deploymentList": "the parameter is a list of deployment jobs",
+    "stage": "the parameter is one stage",
+    "stageList": "the parameter is a list of stages",
+}
+
+TYPE_MEANINGS = {
+    "trigger": ("trigger", {
+        "none": "continuous integration is off: no push starts a run",
+    }),
+    "pr": ("pr", {
+        "none": "pull request triggers are off: no pull request starts a run (pushes still can)",
+    }),
+    "lockBehavior": ("stages-stage", {
+        "sequential": "runs that wait for an exclusive lock all get it, one after the other",
+        "runLatest": "of the runs that wait for an exclusive lock, only the newest gets it (on a stage, newest per branch); the default",
+    }),
+    "stageTrigger": ("stages-stage", {
+        "manual": "the stage waits until someone starts it by hand",
+        "automatic": "the stage starts by itself; the default",
+    }),
+    "buildResourceTrigger": ("resources-builds-build", {
+        "none": "a completed build of this resource starts no run",
+        "true": "a completed build of this resource may start a run of this pipeline",
+    }),
+    "packageResourceTrigger": ("resources-packages-package", {
+        "none": "a new version of this package starts no run",
+        "true": "each new version of this package starts a run of this pipeline",
+    }),
+    "containerResourceTrigger": ("resources-containers-container-trigger", {
+        "none": "a new image tag starts no run; the default",
+        "true": "a new tag of the image, whatever its name, starts a run of this pipeline",
+    }),
+    "pipelineResourceTrigger": ("resources-pipelines-pipeline", {
+        "none": "a completed run of that pipeline starts no run of this one",
+        "true": "a completed run of that pipeline, on any branch, starts a run of this one",
+    }),
+    "variableRestrictions": ("target-settable-variables", {
+        "none": "the step may set no variable at all",
+    }),
+    "stepTarget.commands": ("target", {
+        "any": "the step may use every logging command; the default",
+        "restricted": "the step may ask less of the agent: no attaching logs, no uploading artifacts and a few other commands refused",
+    }),
+    "templateParameterType": ("parameters-parameter", _PARAMETER_TYPES),
+    "pipelineTemplateParameterType": ("parameters-parameter", _PARAMETER_TYPES),
+}
+
+_CHECKOUT_OPTIONS = {
+    "clean": {
+        "true": "runs `git clean -ffdx` and `git reset --hard HEAD` before fetching",
+        "false": "fetches into the working copy without cleaning it first",
+    },
+    "fetchTags": {
+        "true": "fetches the repository's tags too",
+        "false": "fetches no tags",
+    },
+    "lfs": {
+        "true": "downloads the Git LFS files too",
+        "false": "leaves the Git LFS files out; the default",
+    },
+    "persistCredentials": {
+        "true": "keeps the OAuth token in the Git config after the first fetch",
+        "false": "does not keep the OAuth token in the Git config; the default",
+    },
+    "submodules": {
+        "true": "fetches one level of submodules",
+        "recursive": "fetches submodules and their own submodules, all the way down",
+        "false": "fetches no submodules; the default",
+    },
+}
+
+_TRIGGER_ENABLED = {
+    "true": "the trigger is on; the default",
+    "false": "the trigger is off",
+}
+
+_DOCKER_SOCKET = {
+    "true": "the agent sets up the `/var/run/docker.sock` volume in the container",
+    "false": "the agent does not set up the `/var/run/docker.sock` volume in the container",
+}
+
+_APPEND_COMMIT_MESSAGE = {
+    "true": "the run is named by its build number followed by the commit message; the default",
+    "false": "the run is named by its build number alone",
+}
+
+KEY_MEANINGS = {
+    ("checkout", "checkout"): ("steps-checkout", {
+        "self": "checks out the repository this pipeline is defined in; a job with no checkout step does this",
+        "none": "checks out no repository; a deployment job with no checkout step does this",
+    }),
+    **{("checkout", key): ("steps-checkout", meanings) for key, meanings in _CHECKOUT_OPTIONS.items()},
+    **{("repositoryCheckoutOptions", key): ("steps-checkout", meanings) for key, meanings in _CHECKOUT_OPTIONS.items()},
+    ("checkout", "workspaceRepo"): ("steps-checkout", {
+        "true": "the repository's root becomes the pipeline's default working directory",
+        "false": "the default working directory is left as it is; the default",
+    }),
+    ("stage", "isSkippable"): ("stages-stage", {
+        "true": "the stage may be skipped; the default",
+        "false": "the stage cannot be skipped",
+    }),
+    ("trigger", "batch"): ("trigger", {
+        "true": "while a run is in progress, pushes wait; when it ends, one run starts with every change not built yet",
+        "false": "pushes are not batched; the default",
+    }),
+    ("schedule", "batch"): ("schedules-cron", {
+        "true": "no scheduled run starts while the previous one is still in progress",
+        "false": "a scheduled run starts even while the previous one is in progress; the default",
+    }),
+    ("schedule", "always"): ("schedules-cron", {
+        "true": "the scheduled run happens even when the code has not changed since the last successful scheduled run",
+        "false": "the scheduled run happens only when the code changed since the last successful scheduled run; the default",
+    }),
+    ("pr", "autoCancel"): ("pr", {
+        "true": "a new commit to the pull request's branch cancels its runs in progress; the default",
+        "false": "runs in progress go on when a new commit arrives",
+    }),
+    ("pr", "drafts"): ("pr", {
+        "true": "draft pull requests start runs too; the default",
+        "false": "draft pull requests start no run",
+    }),
+    ("variable", "readonly"): ("variables-name", {
+        "true": "the variable is read-only",
+        "false": "the variable may be changed; the default",
+    }),
+    ("jobContainer", "mapDockerSocket"): ("jobs-job-container", _DOCKER_SOCKET),
+    ("containerBase", "mapDockerSocket"): ("jobs-job-container", _DOCKER_SOCKET),
+    ("containerResource", "mapDockerSocket"): ("resources-containers-container", _DOCKER_SOCKET),
+    ("containerResource", "localImage"): ("resources-containers-container", {
+        "true": "uses an image tagged on the agent instead of pulling it with `docker pull`: only for self-hosted agents that already have it",
+        "false": "pulls the image with `docker pull`; the default",
+    }),
+    ("containerResourceTrigger", "enabled"): ("resources-containers-container-trigger", _TRIGGER_ENABLED),
+    ("pipelineResourceTrigger", "enabled"): ("resources-pipelines-pipeline-trigger", _TRIGGER_ENABLED),
+    ("pipeline", "appendCommitMessageToRunName"): ("pipeline", _APPEND_COMMIT_MESSAGE),
+    ("pipelineBase", "appendCommitMessageToRunName"): ("pipeline", _APPEND_COMMIT_MESSAGE),
+    **{("readOnlyMounts", key): ("mount-read-only", {
+        "true": f"the container sees the agent's {key} directory read-only",
+        "false": f"the container may write to the agent's {key} directory",
+    }) for key in ("work", "externals", "tools", "tasks")},
+    ("deploymentEnvironment", "resourceType"): ("jobs-deployment-environment", {
+        "virtualMachine": "the job targets a virtual machine resource of the environment",
+        "Kubernetes": "the job targets a Kubernetes resource of the environment",
+    }),
 }
 
 SCALARS = {"string", "boolean", "integer"}
@@ -204,6 +368,10 @@ class Builder:
         # (`job#2` -> `deployment`), for OVERRIDES; see `label_kinds`.
         self.current_kind: dict[str, str] = {}
         self.suggested: set[tuple[str, str]] = set()
+        # The meanings this builder writes (tests give their own) and those it used.
+        self.type_meanings = TYPE_MEANINGS
+        self.key_meanings = KEY_MEANINGS
+        self.meant: set[object] = set()
 
     def ref_name(self, node: dict) -> str | None:
         ref = node.get("$ref")
@@ -239,6 +407,9 @@ class Builder:
                 raise Unknown(f"{name}: reference page {page}.md does not exist")
             entry["page"] = page
         entry["shapes"] = self.shapes(name, node)
+        if name in self.type_meanings:
+            entry["meanings"] = dict(self.type_meanings[name][1])
+            self.meant.add(name)
         self.types[name] = entry
 
     def shapes(self, name: str, node: dict) -> list[dict]:
@@ -343,7 +514,37 @@ class Builder:
         if suggestion:
             out["suggest"] = suggestion[0]
             self.suggested.add((self.kind_of(owner, base), key))
+        meaning = self.key_meanings.get((self.kind_of(owner, base), key))
+        if meaning:
+            out["meanings"] = dict(meaning[1])
+            self.meant.add((self.kind_of(owner, base), key))
         return out
+
+    def takes(self, type_name: str, suggest: list[str]) -> set[str]:
+        """The values a key of this type takes, as hovers look them up: listed values,
+        suggestions, and `true`/`false` for a boolean."""
+        values = set(suggest)
+        for shape in self.types[type_name]["shapes"]:
+            if shape.get("scalar") == "boolean":
+                values |= {"true", "false"}
+            values |= set(shape.get("values", []))
+        return values
+
+    def check_meanings(self) -> None:
+        """Every meaning is of a value its key or type takes, and every entry was used."""
+        for name, entry in self.types.items():
+            for value in entry.get("meanings", {}):
+                if value not in self.takes(name, []):
+                    raise Unknown(f"TYPE_MEANINGS: {name} does not take {value!r}")
+            for shape in entry.get("shapes", []):
+                for key, prop in (shape.get("mapping") or {}).items():
+                    taken = self.takes(prop["type"], prop.get("suggest", []))
+                    for value in prop.get("meanings", {}):
+                        if value not in taken:
+                            raise Unknown(f"KEY_MEANINGS: {name}.{key} does not take {value!r}")
+        unused = sorted(map(str, (set(self.type_meanings) | set(self.key_meanings)) - self.meant))
+        if unused:
+            raise Unknown(f"meanings name keys or types the schema lacks: {unused}")
 
     def kind_of(self, owner: str, base: str) -> str:
         """The OVERRIDES owner name for a mapping: deployments and step kinds are alternatives
@@ -359,6 +560,22 @@ class Builder:
         self.current_kind["task"] = "step"
         return self.mapping("task", {"properties": props, "additionalProperties": False,
                                      "firstProperty": ["task"], "required": ["task"]})
+
+
+def check_cited(pages: Path, type_meanings: dict, key_meanings: dict) -> None:
+    """The page each meaning cites exists and names every value it explains (a boolean's
+    page names its key: "Default: true" says what false means)."""
+    tables = [(f"TYPE_MEANINGS {name}", None, entry) for name, entry in type_meanings.items()]
+    tables += [(f"KEY_MEANINGS {d}.{k}", k, entry) for (d, k), entry in key_meanings.items()]
+    for what, key, (page, meanings) in tables:
+        path = pages / f"{page}.md"
+        if not path.is_file():
+            raise Unknown(f"{what}: reference page {page}.md does not exist")
+        text = path.read_text(encoding="utf-8").lower()
+        named = [key if key and v in ("true", "false") else v for v in meanings]
+        missing = [n for n in named if n.lower() not in text]
+        if missing:
+            raise Unknown(f"{what}: {page}.md does not name {', '.join(missing)}")
 
 
 def merge_scalars(shapes: list[dict]) -> list[dict]:
@@ -409,6 +626,8 @@ def generate(shared: Path) -> str:
     unused = sorted(set(SUGGESTIONS) - builder.suggested)
     if unused:
         raise Unknown(f"SUGGESTIONS names keys the schema lacks: {unused}")
+    builder.check_meanings()
+    check_cited(reference / "yaml-schema", TYPE_MEANINGS, KEY_MEANINGS)
     for name in ("string", "boolean", "integer", "any"):
         builder.types.setdefault(name, {"shapes": [{"scalar": name}] if name != "any" else [{"any": True}]})
     out = {
@@ -420,6 +639,10 @@ def generate(shared: Path) -> str:
             "generator": "data/gen_language.py",
             "overrides": {f"{d}.{k}": f"{t} ({why})" for (d, k), (t, why) in sorted(OVERRIDES.items())},
             "suggestions": {f"{d}.{k}": why for (d, k), (_, why) in sorted(SUGGESTIONS.items())},
+            "meanings": {
+                **{name: page for name, (page, _) in sorted(TYPE_MEANINGS.items())},
+                **{f"{d}.{k}": page for (d, k), (page, _) in sorted(KEY_MEANINGS.items())},
+            },
         },
         "root": "pipeline",
         "steps": [[key, page] for key, page in STEP_PAGES.items()],

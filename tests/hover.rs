@@ -301,3 +301,36 @@ fn task_and_input_hovers_come_before_keywords() {
         on_inputs.markdown
     );
 }
+
+#[test]
+fn hover_anywhere_never_panics_and_stays_on_the_cursor() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut texts: Vec<String> = ["hover", "completion"]
+        .iter()
+        .flat_map(|folder| std::fs::read_dir(dir.join(folder)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|p| std::fs::read_to_string(p).unwrap().replace("<|>", ""))
+        .collect();
+    texts.extend(
+        [
+            "\u{feff}steps:\r\n- { checkout: 'sé🚀lf', \"lfs\": true }\r\n",
+            "pool: { \"vmImage\": 'x', name: \"a, b\" , demands: [ { a: b } ] }\n",
+            "steps:\n- { checkout: self, lfs: 'tru\n- checkout: \"self\" # c: d\n",
+            "trigger: { batch: y, }\npr: [ none, { drafts: false } ]\n- { , : }\n",
+        ]
+        .map(str::to_string),
+    );
+    for text in &texts {
+        let doc = Document::new(text, 0);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            if let Some(h) = ide::keyword_hover(&doc, offset) {
+                assert!(
+                    h.span.start <= offset && offset <= h.span.end,
+                    "hover {:?} away from {offset} in {text:?}",
+                    h.span
+                );
+            }
+        }
+    }
+}

@@ -1,17 +1,19 @@
 """Tests of data/gen_language.py on small schemas written inline: how anyOf alternatives,
-enums beside a $ref, patterns, overrides and identifying keys become shapes, and that a
-construct the generator doesn't understand is refused rather than guessed at."""
+enums beside a $ref, patterns, overrides and identifying keys become shapes, where the meanings
+of values land, and that a construct the generator doesn't understand (or a meaning of a value
+the key does not take, or that its page does not name) is refused rather than guessed at."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(DATA))
 
-from gen_language import Builder, Unknown, merge_scalars  # noqa: E402
+from gen_language import Builder, Unknown, check_cited, merge_scalars  # noqa: E402
 
 PAGES = {"pipeline", "jobs-job", "jobs-deployment", "steps-script", "steps-task", "boolean", "workspace"}
 
@@ -74,6 +76,63 @@ class Shapes(unittest.TestCase):
     def test_a_page_that_does_not_exist_is_refused(self):
         with self.assertRaises(Unknown):
             Builder({"definitions": {"pool": STRING}}, set()).define("pool")
+
+
+
+LOCK = {"lockBehavior": {"anyOf": [
+    {"type": "string", "pattern": "^sequential$"},
+    {"type": "string", "pattern": "^runLatest$"},
+]}, "boolean": {"type": "boolean"}, "pipeline": {"type": "object", "properties": {
+    "lockBehavior": {"$ref": "#/definitions/lockBehavior"},
+    "appendCommitMessageToRunName": {"$ref": "#/definitions/boolean"},
+}}}
+
+
+def meaning_builder(type_meanings: dict, key_meanings: dict) -> Builder:
+    builder = Builder({"definitions": LOCK}, PAGES)
+    builder.type_meanings = type_meanings
+    builder.key_meanings = key_meanings
+    builder.define("pipeline")
+    return builder
+
+
+class Meanings(unittest.TestCase):
+    def test_type_meanings_land_on_the_type_and_key_meanings_on_the_key(self):
+        builder = meaning_builder(
+            {"lockBehavior": ("stages-stage", {"sequential": "one after the other"})},
+            {("pipeline", "appendCommitMessageToRunName"): ("pipeline", {"false": "build number alone"})},
+        )
+        builder.check_meanings()
+        self.assertEqual(builder.types["lockBehavior"]["meanings"], {"sequential": "one after the other"})
+        key = builder.types["pipeline"]["shapes"][0]["mapping"]["appendCommitMessageToRunName"]
+        self.assertEqual(key["meanings"], {"false": "build number alone"})
+
+    def test_a_value_the_key_does_not_take_is_refused(self):
+        builder = meaning_builder({"lockBehavior": ("stages-stage", {"newest": "?"})}, {})
+        with self.assertRaises(Unknown):
+            builder.check_meanings()
+        builder = meaning_builder({}, {("pipeline", "appendCommitMessageToRunName"): ("pipeline", {"maybe": "?"})})
+        with self.assertRaises(Unknown):
+            builder.check_meanings()
+
+    def test_a_meaning_for_a_key_the_schema_lacks_is_refused(self):
+        builder = meaning_builder({}, {("pipeline", "lockBehaviour"): ("pipeline", {"true": "?"})})
+        with self.assertRaises(Unknown):
+            builder.check_meanings()
+
+    def test_the_cited_page_must_name_each_value_or_the_boolean_key(self):
+        with tempfile.TemporaryDirectory() as folder:
+            pages = Path(folder)
+            (pages / "stages-stage.md").write_text("lockBehavior: sequential | runLatest\n", encoding="utf-8")
+            (pages / "pr.md").write_text("autoCancel: Default: true.\n", encoding="utf-8")
+            check_cited(pages, {"lockBehavior": ("stages-stage", {"sequential": "x", "runLatest": "y"})},
+                        {("pr", "autoCancel"): ("pr", {"true": "x", "false": "y"})})
+            with self.assertRaises(Unknown):
+                check_cited(pages, {"lockBehavior": ("stages-stage", {"newest": "x"})}, {})
+            with self.assertRaises(Unknown):
+                check_cited(pages, {}, {("pr", "drafts"): ("pr", {"true": "x"})})
+            with self.assertRaises(Unknown):
+                check_cited(pages, {"trigger": ("trigger", {"none": "x"})}, {})
 
 
 if __name__ == "__main__":

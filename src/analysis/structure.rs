@@ -151,6 +151,20 @@ struct Walker<'a> {
     remember: bool,
 }
 
+/// What holds a value, as messages name it: a key (`"pool" takes …`), or the list under a
+/// key, whose items are named by what they are (`a step is …`), never by the list's key.
+#[derive(Clone, Copy)]
+struct Holder<'k> {
+    key: &'k str,
+    item: bool,
+}
+
+impl<'k> Holder<'k> {
+    fn key(key: &'k str) -> Self {
+        Holder { key, item: false }
+    }
+}
+
 /// A key of a mapping being checked.
 struct Pair<'t, 'r> {
     key: Node<'t>,
@@ -232,7 +246,7 @@ impl<'t, 'r> Walker<'r> {
             match self.key_type(ty, chosen, &pair.text) {
                 KeyLookup::Known(key_ty) => {
                     if let Some(value) = pair.value {
-                        self.value(value, key_ty, &pair.text, depth + 1);
+                        self.value(value, key_ty, Holder::key(&pair.text), depth + 1);
                     }
                 }
                 KeyLookup::Case(right) => {
@@ -278,18 +292,18 @@ impl<'t, 'r> Walker<'r> {
             .unwrap_or_else(|| key.byte_range())
     }
 
-    /// Checks a value against a type. `key` names what holds it, for messages. Large
+    /// Checks a value against a type. `holder` names what holds it, for messages. Large
     /// subtrees seen unchanged by the previous check take its issues.
-    fn value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+    fn value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
         if depth > MAX_DEPTH || node.has_error() && node.is_error() {
             return;
         }
         let len = node.byte_range().len();
         if !self.remember || !(REMEMBER_FROM..=REMEMBER_UP_TO).contains(&len) || node.has_error() {
-            return self.value_afresh(node, ty, key, depth);
+            return self.value_afresh(node, ty, holder, depth);
         }
         let hash = super::memo::text_hash(self.rope.byte_slice(node.byte_range()));
-        let content = (node.kind_id(), hash, ty, context_hash(key, depth));
+        let content = (node.kind_id(), hash, ty, context_hash(holder, depth));
         let start = node.start_byte();
         if let Some(known) = self.previous.remove(&content) {
             self.issues.extend(known.iter().map(|i| Issue {
@@ -301,7 +315,7 @@ impl<'t, 'r> Walker<'r> {
         }
         let from = self.issues.len();
         self.remember = false;
-        self.value_afresh(node, ty, key, depth);
+        self.value_afresh(node, ty, holder, depth);
         self.remember = true;
         let issues = self.issues[from..]
             .iter()
@@ -313,7 +327,7 @@ impl<'t, 'r> Walker<'r> {
         self.next.insert(content, issues);
     }
 
-    fn value_afresh(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+    fn value_afresh(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
         let Some(node) = yaml::content(node) else {
             return;
         };
@@ -322,15 +336,15 @@ impl<'t, 'r> Walker<'r> {
             return;
         }
         if yaml::is_mapping(node) {
-            self.mapping_value(node, ty, key, depth);
+            self.mapping_value(node, ty, holder, depth);
         } else if yaml::is_sequence(node) {
-            self.sequence_value(node, ty, key, depth);
+            self.sequence_value(node, ty, holder, depth);
         } else {
-            self.scalar_value(node, ty, key);
+            self.scalar_value(node, ty, holder);
         }
     }
 
-    fn mapping_value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+    fn mapping_value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
         let pairs = self.pairs(node);
         let has_mapping = mapping_shapes(self.lang, ty).next().is_some();
         if !has_mapping {
@@ -342,17 +356,17 @@ impl<'t, 'r> Walker<'r> {
                 .first()
                 .map(|p| self.key_span(p.key))
                 .unwrap_or_else(|| node.byte_range());
-            let expected = self.expected(ty);
+            let takes = self.takes(ty, holder, true);
             self.push(
                 IssueKind::WrongType,
                 span,
-                format!("\"{key}\" takes {expected}, not a mapping"),
+                format!("{takes}, not a mapping"),
             );
             return;
         }
         let keys: Vec<&str> = pairs.iter().map(|p| p.text.as_ref()).collect();
         let chosen = choose(self.lang, ty, &keys);
-        let what = self.describe(ty, chosen, key);
+        let what = self.describe(ty, chosen, holder.key);
         if chosen.is_none() && self.identified_by_first(ty) {
             self.unidentified(ty, &pairs, &what, node);
             return;
@@ -442,24 +456,21 @@ impl<'t, 'r> Walker<'r> {
         );
     }
 
-    fn sequence_value(&mut self, node: Node<'t>, ty: TypeId, key: &str, depth: usize) {
+    fn sequence_value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
         let Some(item_ty) = item_type(self.lang, ty) else {
-            let expected = self.expected(ty);
+            let takes = self.takes(ty, holder, true);
             let span = node.byte_range();
             let span = span.start..(span.start + 1).min(span.end);
-            self.push(
-                IssueKind::WrongType,
-                span,
-                format!("\"{key}\" takes {expected}, not a list"),
-            );
+            self.push(IssueKind::WrongType, span, format!("{takes}, not a list"));
             return;
         };
-        self.items(node, item_ty, key, depth);
+        self.items(node, item_ty, holder.key, depth);
     }
 
     /// The items of a sequence; an item that is only a `${{ }}` key inserts its value's items
     /// (or its value, a single item) here.
     fn items(&mut self, node: Node<'t>, item_ty: TypeId, key: &str, depth: usize) {
+        let holder = Holder { key, item: true };
         for item in yaml::items(node) {
             if yaml::is_mapping(item) {
                 let pairs = self.pairs(item);
@@ -474,17 +485,17 @@ impl<'t, 'r> Walker<'r> {
                         if yaml::is_sequence(value) {
                             self.items(value, item_ty, key, depth + 1);
                         } else {
-                            self.value(value, item_ty, key, depth + 1);
+                            self.value(value, item_ty, holder, depth + 1);
                         }
                     }
                     continue;
                 }
             }
-            self.value(item, item_ty, key, depth + 1);
+            self.value(item, item_ty, holder, depth + 1);
         }
     }
 
-    fn scalar_value(&mut self, node: Node<'t>, ty: TypeId, key: &str) {
+    fn scalar_value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder) {
         let Some(scalar) = yaml::scalar(self.rope, node) else {
             return;
         };
@@ -505,17 +516,18 @@ impl<'t, 'r> Walker<'r> {
             return;
         }
         if scalars.is_empty() {
-            let expected = self.expected(ty);
-            // `task:Bash@3` is one string to YAML: the key lost its space.
+            // `task:Bash@3` is one string to YAML: the key lost its space, and the key it
+            // lost is the kind, so the kinds need no listing.
             let message = match text.split_once(':') {
                 Some((k, v))
                     if !k.is_empty() && !v.is_empty() && !v.starts_with(' ') && !scalar.quoted =>
                 {
                     format!(
-                        "\"{text}\" is read as one string, and \"{key}\" takes {expected}; a key and its value need \": \" (\"{k}: {v}\")"
+                        "\"{text}\" is read as one string, and {}; a key and its value need \": \" (\"{k}: {v}\")",
+                        self.takes(ty, holder, false)
                     )
                 }
-                _ => format!("\"{key}\" takes {expected}, not \"{text}\""),
+                _ => format!("{}, not \"{text}\"", self.takes(ty, holder, true)),
             };
             self.push(IssueKind::WrongType, scalar.span, message);
             return;
@@ -546,7 +558,6 @@ impl<'t, 'r> Walker<'r> {
                 return;
             }
         }
-        let expected = self.expected(ty);
         let wrong_kind = shapes.len() > scalars.len()
             && scalars
                 .iter()
@@ -560,7 +571,7 @@ impl<'t, 'r> Walker<'r> {
             self.push(
                 IssueKind::InvalidValue,
                 scalar.span,
-                format!("\"{key}\" allows {problem}, not \"{text}\""),
+                format!("\"{}\" allows {problem}, not \"{text}\"", holder.key),
             );
             return;
         }
@@ -576,9 +587,10 @@ impl<'t, 'r> Walker<'r> {
         } else {
             IssueKind::InvalidValue
         };
+        let takes = self.takes(ty, holder, true);
         let message = match &suggestion {
-            Some(s) => format!("\"{key}\" takes {expected}, not \"{text}\"; did you mean \"{s}\"?"),
-            None => format!("\"{key}\" takes {expected}, not \"{text}\""),
+            Some(s) => format!("{takes}, not \"{text}\"; did you mean \"{s}\"?"),
+            None => format!("{takes}, not \"{text}\""),
         };
         self.issues.push(Issue {
             kind,
@@ -591,6 +603,47 @@ impl<'t, 'r> Walker<'r> {
     /// What a type accepts, in one short phrase.
     fn expected(&self, ty: TypeId) -> String {
         describe_type(self.lang, ty)
+    }
+
+    /// The start of a wrong-type message, up to what the value should have been: `"pool"
+    /// takes a string or a mapping`. An item of a list of steps, jobs, stages, variables,
+    /// parameters or resources is named by what it is and the keys that say its kind (`a
+    /// step is a mapping with one of the step kinds …`): the list's key is not what is wrong.
+    /// `kinds` names those keys.
+    fn takes(&self, ty: TypeId, holder: Holder, kinds: bool) -> String {
+        if !holder.item {
+            return format!("\"{}\" takes {}", holder.key, self.expected(ty));
+        }
+        let only_mappings = self
+            .lang
+            .get(ty)
+            .shapes
+            .iter()
+            .all(|s| matches!(s, Shape::Mapping(_)));
+        let what = self.describe(ty, None, holder.key);
+        let named = !what.starts_with('"');
+        if only_mappings && named {
+            if !kinds {
+                return format!("{what} is a mapping");
+            }
+            if self.lang.get(ty).name == "step" {
+                return format!(
+                    "{what} is a mapping with one of the step kinds, such as \"script\" or \"task\""
+                );
+            }
+            let mut kinds: Vec<&str> = Vec::new();
+            for (_, m) in mapping_shapes(self.lang, ty) {
+                if let Some(first) = m.first.as_deref()
+                    && !kinds.contains(&first)
+                {
+                    kinds.push(first);
+                }
+            }
+            if !kinds.is_empty() {
+                return format!("{what} is a mapping with a {} key", list(&kinds));
+            }
+        }
+        format!("an item of \"{}\" takes {}", holder.key, self.expected(ty))
     }
 
     /// How a mapping is named in messages: "a job", "a checkout step", "a container
@@ -615,18 +668,20 @@ impl<'t, 'r> Walker<'r> {
             ("webhookResource", _) => "a webhook resource",
             ("templateParameter", _) | ("pipelineTemplateParameter", _) => "a parameter",
             ("schedule", _) => "a schedule",
+            ("webhookFilter", _) => "a webhook filter",
             _ => return format!("\"{key}\""),
         };
         fixed.to_string()
     }
 }
 
-/// What a subtree's issues depend on besides the subtree and its type: the key that holds
-/// it (messages name it) and how deep it is (the depth bound).
-fn context_hash(key: &str, depth: usize) -> u64 {
+/// What a subtree's issues depend on besides the subtree and its type: what holds it, a key
+/// or a list's items (messages name it), and how deep it is (the depth bound).
+fn context_hash(holder: Holder, depth: usize) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
+    holder.key.hash(&mut h);
+    holder.item.hash(&mut h);
     depth.hash(&mut h);
     h.finish()
 }

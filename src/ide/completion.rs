@@ -203,11 +203,25 @@ pub(super) struct Here {
     /// Inside a flow mapping: the key it is the value of (`inputs` in `inputs: { a: 1, `),
     /// and whether that key itself sits in a flow mapping (`- { task: X, inputs: {`).
     pub(super) flow: Option<(Option<String>, bool)>,
+    /// The flow collections open at the cursor, outermost first.
+    pub(super) flows: Vec<Flow>,
+}
+
+/// A flow collection open at the cursor.
+#[derive(Debug)]
+pub(super) struct Flow {
+    /// `{` or `[`.
+    pub(super) open: u8,
+    /// The key it is the value of (`pool` in `pool: {`); `None` where it is a sequence's item
+    /// or the block entry itself (`- { … }`).
+    pub(super) owner: Option<String>,
+    /// The keys of the entries it holds before the cursor's.
+    pub(super) keys: Vec<String>,
 }
 
 /// Reads the line up to the cursor: indentation, `- ` markers, flow mappings, the current
 /// entry's key and value. `None` in a comment or a flow sequence.
-fn scan(prefix: &str) -> Option<Here> {
+pub(super) fn scan(prefix: &str) -> Option<Here> {
     let bytes = prefix.as_bytes();
     let mut at = prefix.len() - prefix.trim_start_matches(' ').len();
     let mut item = false;
@@ -224,6 +238,8 @@ fn scan(prefix: &str) -> Option<Here> {
         entry: usize,
         key: Option<String>,
         value: Option<usize>,
+        /// The keys of the entries before this one.
+        keys: Vec<String>,
     }
     let mut levels = vec![Level {
         open: b' ',
@@ -231,6 +247,7 @@ fn scan(prefix: &str) -> Option<Here> {
         entry: at,
         key: None,
         value: None,
+        keys: Vec::new(),
     }];
     let mut quote: Option<u8> = None;
     for (i, &b) in bytes.iter().enumerate().skip(at) {
@@ -267,6 +284,7 @@ fn scan(prefix: &str) -> Option<Here> {
                     entry: i + 1,
                     key: None,
                     value: None,
+                    keys: Vec::new(),
                 });
             }
             b'}' | b']' if depth > 1 => {
@@ -274,17 +292,26 @@ fn scan(prefix: &str) -> Option<Here> {
             }
             b',' if depth > 1 => {
                 level.entry = i + 1;
-                level.key = None;
+                level.keys.extend(level.key.take());
                 level.value = None;
             }
             _ => {}
         }
     }
     let depth = levels.len();
-    let last = levels.pop()?;
-    if last.open == b'[' {
+    if levels.last()?.open == b'[' {
         return None;
     }
+    let flows = levels
+        .iter_mut()
+        .skip(1)
+        .map(|l| Flow {
+            open: l.open,
+            owner: l.owner.clone(),
+            keys: std::mem::take(&mut l.keys),
+        })
+        .collect();
+    let last = levels.pop()?;
     let rest = &prefix[last.entry..];
     Some(Here {
         block: at,
@@ -293,10 +320,11 @@ fn scan(prefix: &str) -> Option<Here> {
         key: last.key,
         value: last.value,
         flow: (depth > 1).then_some((last.owner, depth > 2)),
+        flows,
     })
 }
 
-fn unquote(key: &str) -> &str {
+pub(super) fn unquote(key: &str) -> &str {
     for q in ['"', '\''] {
         if let Some(inner) = key.strip_prefix(q).and_then(|k| k.strip_suffix(q)) {
             return inner;

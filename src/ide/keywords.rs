@@ -8,14 +8,20 @@
 //! types, the tree is often broken around the cursor. Walking up the lines finds the
 //! enclosing keys; as soon as a line above lies in an intact part of the tree, the rest of
 //! the way to the root is read from the tree (a climb of the tree's depth), so the walk
-//! never crosses a large document line by line. What type the place expects is
+//! never crosses a large document line by line. Flow mappings the cursor's line opens
+//! (`pool: { vmImage: … }`, `- { checkout: self, … }`) continue the way from the line's
+//! block entry, read from the line's text as completion reads it, so a half-typed or
+//! unclosed `{` works too. What type the place expects is
 //! `analysis::structure::expected`, the checker's own reading.
+//!
+//! Values with listed values get a hover too (`clean: outputs`, `lfs: true`): what the
+//! value means where the reference pages say it, else what the key takes.
 
 use crate::analysis::structure::{self, Expected, Level, chosen_shapes, describe_type, item_type};
 use crate::document::Document;
 use crate::ide::completion::{
-    CompletionItem, CompletionKind, Cx, Here, WALK_LIMIT, escape_choice, line_at, shape, token_end,
-    yaml_string,
+    CompletionItem, CompletionKind, Cx, Here, WALK_LIMIT, escape_choice, line_at, scan, shape,
+    token_end, unquote, yaml_string,
 };
 use crate::ide::hover::Hover;
 use crate::knowledge::language::{
@@ -230,6 +236,105 @@ fn expected_at(
     structure::expected(language(), &levels)
 }
 
+/// The mapping the entry `here` reads on line `row` is in: the block mapping of the line's
+/// block entry, then through the flow collections the line opens before the cursor.
+/// `own` is the key the entry writes, when it counts; in a flow mapping, the keys written
+/// after `cursor` (a column of `text`, the line) count as well.
+fn expected_here(
+    doc: &Document,
+    row: usize,
+    text: &str,
+    here: &Here,
+    cursor: usize,
+    own: Option<&str>,
+) -> Option<Expected> {
+    let dash = here
+        .item
+        .then(|| text[..here.block].rfind('-').unwrap_or(0));
+    let Some(first) = here.flows.first() else {
+        return expected_at(doc, row, here.block, dash, own);
+    };
+    let mut levels = locate(doc, row, here.block, dash, first.owner.as_deref())?;
+    if !pipeline(&levels) {
+        return None;
+    }
+    let last = here.flows.len() - 1;
+    // The next flow mapping is an item of a flow sequence.
+    let mut item = false;
+    for (n, flow) in here.flows.iter().enumerate() {
+        let mut keys = flow.keys.clone();
+        if n == last {
+            keys.extend(own.map(str::to_string));
+            keys.extend(keys_after(text, cursor));
+        }
+        match (&flow.owner, n) {
+            // The block entry is the flow mapping itself: `- { … }`.
+            (None, 0) if flow.open == b'{' => {
+                levels.last_mut()?.keys.extend(keys);
+                continue;
+            }
+            (None, _) if item && flow.open == b'{' => {}
+            (Some(owner), _) if !item => levels.last_mut()?.via = Some(owner.clone()),
+            _ => return None,
+        }
+        if flow.open == b'[' {
+            item = true;
+            continue;
+        }
+        levels.push(Level {
+            keys,
+            item,
+            via: None,
+        });
+        item = false;
+    }
+    structure::expected(language(), &levels)
+}
+
+/// The keys of the entries after the one at `from` in the flow mapping it is in, up to its
+/// closing brace on the line.
+fn keys_after(text: &str, from: usize) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    // Where the current entry starts, once past the cursor's; whether only spaces follow
+    // a structural character (where a quote opens a quoted scalar).
+    let mut entry: Option<usize> = None;
+    let mut fresh = false;
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' if fresh => quote = Some(b),
+            b'#' if i > 0 && bytes[i - 1] == b' ' => break,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => break,
+            b'}' | b']' => depth -= 1,
+            b',' if depth == 0 => entry = Some(i + 1),
+            b':' if depth == 0 && matches!(bytes.get(i + 1), None | Some(b' ' | b',' | b'}')) => {
+                if let Some(start) = entry.take() {
+                    let key = unquote(text[start..i].trim());
+                    if !key.is_empty() {
+                        keys.push(key.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+        fresh = match b {
+            b',' | b':' | b'{' | b'[' => true,
+            b' ' => fresh,
+            _ => false,
+        };
+    }
+    keys
+}
+
 /// A key of the mapping `expected` names, and the shape it was found in.
 fn find_key<'l>(
     lang: &'l Language,
@@ -241,19 +346,16 @@ fn find_key<'l>(
         .find_map(|m| m.key(name).map(|k| (m, k)))
 }
 
-/// Keys, a key's values, or skeletons at the cursor; empty where the language has nothing
-/// to say (an open mapping, a value of free text, a flow mapping).
+/// Keys, a key's values, or skeletons at the cursor, in block and flow mappings alike;
+/// empty where the language has nothing to say (an open mapping, a value of free text).
 pub(super) fn completions(doc: &Document, cx: &Cx, here: &Here) -> Vec<CompletionItem> {
     // Tabs cannot indent YAML: the place is unknowable.
-    if here.flow.is_some() || cx.text()[..here.entry].contains('\t') {
+    if cx.text()[..here.entry].contains('\t') {
         return Vec::new();
     }
-    let dash = here
-        .item
-        .then(|| cx.text()[..here.block].rfind('-').unwrap_or(0));
     match (&here.key, here.value) {
-        (Some(key), Some(value)) => values(doc, cx, here, key, value, dash),
-        _ => keys(doc, cx, here, dash),
+        (Some(key), Some(value)) => values(doc, cx, here, key, value),
+        _ => keys(doc, cx, here),
     }
     .unwrap_or_default()
 }
@@ -268,17 +370,20 @@ struct Placing {
     indent: usize,
     eol: &'static str,
     snippets: bool,
+    /// Inside a flow mapping: every key goes on the cursor's line, as `key: `.
+    flow: bool,
 }
 
-fn keys(doc: &Document, cx: &Cx, here: &Here, dash: Option<usize>) -> Option<Vec<CompletionItem>> {
+fn keys(doc: &Document, cx: &Cx, here: &Here) -> Option<Vec<CompletionItem>> {
     let text = cx.text();
     let typed = &text[here.entry..cx.column];
     if typed.contains(char::is_whitespace) || typed.starts_with(['"', '\'', '{', '[', '#', '$']) {
         return None;
     }
     let lang = language();
-    let expected = expected_at(doc, cx.row, here.block, dash, None)?;
+    let expected = expected_here(doc, cx.row, text, here, cx.column, None)?;
     let end = token_end(text, cx.column);
+    let flow = !here.flows.is_empty();
     let mut placing = Placing {
         span: cx.span(here.entry, end),
         colon: text[end..].starts_with(':'),
@@ -286,11 +391,12 @@ fn keys(doc: &Document, cx: &Cx, here: &Here, dash: Option<usize>) -> Option<Vec
         indent: text[..here.block].chars().count(),
         eol: cx.eol(),
         snippets: cx.options.snippets,
+        flow,
     };
     let mut ty = expected.ty;
     if structure::mapping_shapes(lang, ty).next().is_none() {
         // Under a key that takes a list of mappings, where an item's `- ` would start.
-        if here.item || placing.colon {
+        if here.item || placing.colon || flow {
             return None;
         }
         ty = item_type(lang, ty)?;
@@ -324,7 +430,7 @@ fn keys(doc: &Document, cx: &Cx, here: &Here, dash: Option<usize>) -> Option<Vec
             }
             items.push(key_item(lang, ty, shape, key, format!("0{n:04}"), &placing));
         }
-        if placing.snippets {
+        if placing.snippets && !flow {
             items.extend(skeletons(lang, ty, &placing));
         }
         // Other keys only once something is written that does not say the kind.
@@ -414,6 +520,9 @@ fn insertion(lang: &Language, key: &Key, placing: &Placing) -> (String, bool) {
             let choices: Vec<String> = values.iter().map(|v| escape_choice(v)).collect();
             return (format!("{name}: ${{1|{}|}}", choices.join(",")), true);
         }
+        return (format!("{name}: "), false);
+    }
+    if placing.flow {
         return (format!("{name}: "), false);
     }
     let pad = " ".repeat(placing.indent);
@@ -509,16 +618,15 @@ fn values(
     here: &Here,
     key: &str,
     value: usize,
-    dash: Option<usize>,
 ) -> Option<Vec<CompletionItem>> {
     let lang = language();
-    let expected = expected_at(doc, cx.row, here.block, dash, Some(key))?;
+    let expected = expected_here(doc, cx.row, cx.text(), here, cx.column, Some(key))?;
     let (_, found) = find_key(lang, &expected, key)?;
     let values = values_of(lang, found);
     if values.is_empty() {
         return None;
     }
-    let (typed, end) = cx.value_extent(value, false)?;
+    let (typed, end) = cx.value_extent(value, !here.flows.is_empty())?;
     let detail = format!("{key}: {}", describe_type(lang, found.ty));
     Some(
         values
@@ -564,6 +672,12 @@ fn key_markdown(lang: &Language, ty: TypeId, shape: &MappingShape, key: &Key) ->
     if let Some(message) = &key.deprecated {
         let _ = write!(md, "**Deprecated:** {message}\n\n");
     }
+    page_link(&mut md, lang, ty, shape, key);
+    md
+}
+
+/// The key's page in the YAML schema reference, as the last line of a hover.
+fn page_link(md: &mut String, lang: &Language, ty: TypeId, shape: &MappingShape, key: &Key) {
     let page = shape
         .page
         .as_deref()
@@ -576,15 +690,100 @@ fn key_markdown(lang: &Language, ty: TypeId, shape: &MappingShape, key: &Key) ->
             Language::url(page)
         );
     }
+}
+
+/// The value of `key` that `text` writes, as the language lists it: one of its values (in
+/// any case where the service ignores case), `true` or `false` for any spelling of a
+/// boolean the key takes, or a value the reference pages suggest. `None` for free text.
+fn known_value(lang: &Language, key: &Key, text: &str) -> Option<String> {
+    let shapes = &lang.get(key.ty).shapes;
+    let boolean = shapes.iter().any(|s| match s {
+        Shape::Scalar(s) => {
+            s.kind == ScalarKind::Boolean
+                || s.values.as_deref().is_some_and(structure::is_boolean_list)
+        }
+        _ => false,
+    });
+    if boolean && structure::is_boolean(text) {
+        let yes = ["true", "y", "yes", "on"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(text));
+        return Some(if yes { "true" } else { "false" }.to_string());
+    }
+    for shape in shapes {
+        let Shape::Scalar(s) = shape else { continue };
+        let Some(values) = &s.values else { continue };
+        let listed = values
+            .iter()
+            .find(|v| *v == text || s.ignore_case && v.eq_ignore_ascii_case(text));
+        if let Some(v) = listed {
+            return Some(v.clone());
+        }
+    }
+    // Suggestions are not enforced, and the service reads them in any case.
+    key.suggest
+        .iter()
+        .find(|v| v.eq_ignore_ascii_case(text))
+        .cloned()
+}
+
+/// What a value of a key means, in markdown: the meaning the reference pages give it, else
+/// that it is a value of the key; then what the key takes and the key's page.
+fn value_markdown(
+    lang: &Language,
+    ty: TypeId,
+    shape: &MappingShape,
+    key: &Key,
+    written: &str,
+    value: &str,
+) -> String {
+    let mut md = format!("**`{written}`**");
+    if written != value {
+        let _ = write!(md, " (read as `{value}`)");
+    }
+    match lang.meaning(key, value) {
+        Some(meaning) => {
+            let _ = write!(md, " — {meaning}");
+        }
+        None => {
+            let _ = write!(md, " — a value of `{}`", key.name);
+            if let Some(description) = &key.description {
+                let _ = write!(md, ": {}", description.trim_end_matches('.'));
+            }
+        }
+    }
+    md.push_str("\n\n");
+    let takes = describe_type(lang, key.ty);
+    let _ = write!(md, "`{}` takes {takes}.", key.name);
+    // A string that the pages say is `true` or `false` lists them; a boolean said so.
+    let values = values_of(lang, key);
+    if !values.is_empty() && values.len() <= 24 && !takes.starts_with("a boolean") {
+        let listed: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+        let _ = write!(md, " Values: {}.", listed.join(", "));
+    }
+    md.push_str("\n\n");
+    page_link(&mut md, lang, ty, shape, key);
     md
 }
 
-/// The hover on a key of the pipeline language.
+/// The hover on a key of the pipeline language, in a block or a flow mapping, or on a value
+/// of a key with listed values.
 pub fn hover(doc: &Document, offset: usize) -> Option<Hover> {
     let rope = doc.rope();
     let offset = text::floor_char_boundary(rope, offset);
     let at = rope.byte_to_line(offset);
     let line = line_at(rope, at);
+    block_key_hover(doc, at, &line, offset).or_else(|| entry_hover(doc, at, &line, offset))
+}
+
+/// The hover on the key a line's block entry writes (`  pool:`, `- checkout:`).
+fn block_key_hover(
+    doc: &Document,
+    at: usize,
+    line: &super::completion::Line,
+    offset: usize,
+) -> Option<Hover> {
+    let rope = doc.rope();
     let Row { shape: s, dash } = row(rope, at);
     let key = s.key.as_deref()?;
     if yaml::is_expression(key) {
@@ -606,4 +805,83 @@ pub fn hover(doc: &Document, offset: usize) -> Option<Hover> {
         span,
         markdown: key_markdown(lang, expected.ty, shape, found),
     })
+}
+
+/// The hover on the entry under the cursor as the line up to it reads: a value with listed
+/// values (`clean: outputs`, `- { checkout: self }`), or a key inside a flow mapping
+/// (`pool: { vmImage: … }`). Free text gets none.
+fn entry_hover(
+    doc: &Document,
+    at: usize,
+    line: &super::completion::Line,
+    offset: usize,
+) -> Option<Hover> {
+    let text: &str = &line.text;
+    let column = (offset - line.start).min(text.len());
+    let end = token_end(text, column);
+    let here = scan(&text[..end])?;
+    if super::completion::in_script_or_comment(doc, offset) {
+        return None;
+    }
+    let lang = language();
+    let flow = !here.flows.is_empty();
+    match (&here.key, here.value) {
+        (Some(key), Some(value)) => {
+            if yaml::is_expression(key) {
+                return None;
+            }
+            // The value: past spaces and an opening quote, up to its closing quote, a
+            // comment, or the end of its flow entry.
+            let from = value + (text[value..].len() - text[value..].trim_start().len());
+            let quote = text[from..]
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\''));
+            let start = from + quote.map_or(0, char::len_utf8);
+            let rest = &text[start..];
+            let len = match quote {
+                Some(q) => rest.find(q)?,
+                None if flow => rest.find([',', '}']).unwrap_or(rest.len()),
+                None => rest.find(" #").unwrap_or(rest.len()),
+            };
+            let written = rest[..len].trim_end();
+            if written.is_empty() || column < start || column > start + written.len() {
+                return None;
+            }
+            let expected = expected_here(doc, at, text, &here, end, Some(key))?;
+            let (shape, found) = find_key(lang, &expected, key)?;
+            let value = known_value(lang, found, written)?;
+            Some(Hover {
+                span: line.start + start..line.start + start + written.len(),
+                markdown: value_markdown(lang, expected.ty, shape, found, written, &value),
+            })
+        }
+        (None, None) if flow && column >= here.entry => {
+            let quoted = text[here.entry..].starts_with(['"', '\'']);
+            let (start, stop) = if quoted {
+                let close = text[here.entry + 1..].find(&text[here.entry..here.entry + 1])?;
+                (here.entry + 1, here.entry + 1 + close)
+            } else {
+                (here.entry, end)
+            };
+            if !text[stop + usize::from(quoted)..].starts_with(':')
+                || start == stop
+                || column < start
+                || column > stop
+            {
+                return None;
+            }
+            let key = &text[start..stop];
+            if yaml::is_expression(key) {
+                return None;
+            }
+            let expected = expected_here(doc, at, text, &here, stop, Some(key))?;
+            let (shape, found) = find_key(lang, &expected, key)?;
+            Some(Hover {
+                span: line.start + start..line.start + stop,
+                markdown: key_markdown(lang, expected.ty, shape, found),
+            })
+        }
+        _ => None,
+    }
 }

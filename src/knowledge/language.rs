@@ -35,6 +35,9 @@ pub struct Type {
     pub description: Option<String>,
     pub page: Option<String>,
     pub shapes: Vec<Shape>,
+    /// What some of its values mean wherever the type is used (`trigger: none`), as
+    /// (value, meaning), from the reference pages.
+    pub meanings: Vec<(String, String)>,
 }
 
 pub enum Shape {
@@ -120,11 +123,27 @@ pub struct Key {
     /// Values the reference pages name where the schema takes any string: offered by
     /// completion, never enforced.
     pub suggest: Vec<String>,
+    /// What some of its values mean for this key (`lfs: true`), as (value, meaning).
+    pub meanings: Vec<(String, String)>,
 }
 
 impl MappingShape {
     pub fn key(&self, name: &str) -> Option<&Key> {
         self.index.get(name).map(|&i| &self.keys[i])
+    }
+}
+
+impl Language {
+    /// What `value` (as listed, `true`/`false` for a boolean) means for `key`: the key's own
+    /// meaning, else its type's.
+    pub fn meaning<'l>(&'l self, key: &'l Key, value: &str) -> Option<&'l str> {
+        let find = |meanings: &'l [(String, String)]| {
+            meanings
+                .iter()
+                .find(|(v, _)| v == value)
+                .map(|(_, m)| m.as_str())
+        };
+        find(&key.meanings).or_else(|| find(&self.get(key.ty).meanings))
     }
 }
 
@@ -169,6 +188,8 @@ struct RawType {
     #[serde(default)]
     page: Option<String>,
     shapes: Vec<RawShape>,
+    #[serde(default)]
+    meanings: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +230,8 @@ struct RawKey {
     hidden: bool,
     #[serde(default)]
     suggest: Vec<String>,
+    #[serde(default)]
+    meanings: serde_json::Map<String, serde_json::Value>,
 }
 
 fn parse(text: &str) -> Language {
@@ -245,6 +268,7 @@ fn parse(text: &str) -> Language {
                                     deprecated: raw.deprecated,
                                     hidden: raw.hidden,
                                     suggest: raw.suggest,
+                                    meanings: meanings(raw.meanings),
                                 }
                             })
                             .collect();
@@ -292,6 +316,7 @@ fn parse(text: &str) -> Language {
                 description: t.description,
                 page: t.page,
                 shapes,
+                meanings: meanings(t.meanings),
             }
         })
         .collect();
@@ -302,6 +327,19 @@ fn parse(text: &str) -> Language {
         by_name,
         step_kinds,
     }
+}
+
+/// Value -> meaning, in the data's order.
+fn meanings(raw: serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    raw.into_iter()
+        .map(|(value, meaning)| {
+            let meaning = meaning
+                .as_str()
+                .expect("data/language.json: a meaning is a string")
+                .to_string();
+            (value, meaning)
+        })
+        .collect()
 }
 
 /// The language, parsed on first use.
