@@ -7,6 +7,8 @@
 //!   edits update both and reparse incrementally.
 //! - [`syntax`] wraps the pinned tree-sitter-yaml grammar and the `queries/*.scm` files.
 //! - [`model`] reads task steps and container resources out of the tree, with spans.
+//! - [`expr`] parses the expression language (`${{ }}`, `$[ ]`, conditions) to trees with
+//!   spans, and knows its functions.
 //! - [`knowledge`] is the embedded data: the workload identity federation tables of each
 //!   dated version of Microsoft's document, its error messages, and the task catalog.
 //! - [`analysis`] runs the rules (one file each in `analysis/rules/`) over a model and
@@ -23,6 +25,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod document;
+pub mod expr;
 pub mod ide;
 pub mod knowledge;
 pub mod model;
