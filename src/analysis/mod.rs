@@ -4,6 +4,7 @@
 //!
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
+mod expressions;
 pub(crate) mod memo;
 pub mod rules;
 pub mod structure;
@@ -123,6 +124,17 @@ pub const RULES: &[(&Rule, Check)] = &[
     (&rules::wrong_type::RULE, rules::wrong_type::check),
     (&rules::invalid_value::RULE, rules::invalid_value::check),
     (&rules::missing_key::RULE, rules::missing_key::check),
+    // Expressions: `${{ }}`, `$[ ]` and conditions.
+    (
+        &rules::expression_syntax::RULE,
+        rules::expression_syntax::check,
+    ),
+    (
+        &rules::unknown_function::RULE,
+        rules::unknown_function::check,
+    ),
+    (&rules::function_arity::RULE, rules::function_arity::check),
+    (&rules::status_function::RULE, rules::status_function::check),
     // The pipeline's pools.
     (
         &rules::invalid_vm_image::RULE,
@@ -205,6 +217,20 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `rule` at `span` with the rule's default severity, for rules that
+    /// judge outside a [`Context`] (the context applies the configured severity).
+    pub fn new(rule: &'static Rule, span: Span, message: String) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity,
+            span,
+            message,
+            related: Vec::new(),
+            deprecated: false,
+            fix: None,
+        }
+    }
+
     /// The message as shown to people: ending with the rule id.
     pub fn full_message(&self) -> String {
         format!("{} [{}]", self.message, self.rule.id)
@@ -236,6 +262,8 @@ pub struct Context<'a> {
     catalogued: Vec<Option<&'static CatalogTask>>,
     /// The structure issues, found on first use by the rules that report them.
     structure: std::sync::OnceLock<Vec<structure::Issue>>,
+    /// The expression rules' findings, found on first use by those rules.
+    expressions: std::sync::OnceLock<Vec<Finding>>,
     /// Check the structure from scratch rather than from what the last check remembered.
     fresh: bool,
 }
@@ -250,6 +278,24 @@ impl Context<'_> {
                 structure::check(self.doc)
             }
         })
+    }
+
+    /// The findings of the four expression rules (with their default severities), found
+    /// in one pass over the document's expressions: each of those rules reports its own.
+    pub fn expression_findings(&self) -> &[Finding] {
+        self.expressions
+            .get_or_init(|| expressions::findings(self.doc, self.fresh))
+    }
+
+    /// Reports the expression findings of `rule`, with the configured severity.
+    pub fn expression_rule(&self, rule: &'static Rule, out: &mut Vec<Finding>) {
+        for f in self.expression_findings() {
+            if std::ptr::eq(f.rule, rule) {
+                let mut finding = self.finding(rule, f.span.clone(), f.message.clone());
+                finding.fix = f.fix.clone();
+                out.push(finding);
+            }
+        }
     }
 
     /// The text of a span of the document.
@@ -521,6 +567,7 @@ pub fn forget_cached() {
     memo::forget();
     structure::forget();
     rules::duplicate_key::forget_cached();
+    expressions::forget_cached();
 }
 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
@@ -555,6 +602,7 @@ fn run_rules(
         entries,
         catalogued,
         structure: std::sync::OnceLock::new(),
+        expressions: std::sync::OnceLock::new(),
         fresh,
     };
     let mut findings = Vec::new();
