@@ -12,6 +12,7 @@
 //! - `errors`: error messages with causes and resolutions ([`ErrorEntry`]).
 //! - `catalog`: task versions and their inputs ([`Catalog`]).
 //! - `images`: the Microsoft-hosted VM image labels ([`HostedImages`]).
+//! - `variables`: the predefined variables (`Build.SourceBranch` …) ([`PredefinedVariables`]).
 //! - `migration`: whether moving a step to another task version needs input changes
 //!   ([`plan_migration`]).
 
@@ -20,6 +21,7 @@ mod errors;
 mod images;
 pub mod language;
 mod migration;
+mod variables;
 mod visible_rule;
 mod wif;
 
@@ -30,6 +32,7 @@ pub use catalog::{
 pub use errors::ErrorEntry;
 pub use images::{HostedImage, HostedImages, ImageStatus, hosted_images};
 pub use migration::{MigrationPlan, plan_migration};
+pub use variables::{PredefinedVariable, PredefinedVariables, predefined_variables};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};
 pub use wif::{
     IdentityFormat, InputSupport, Knowledge, Link, Resolution, Status, TableId, TableInfo,
