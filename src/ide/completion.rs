@@ -10,7 +10,8 @@
 //! That costs the lines of one step, never the whole document. The tree only rules out
 //! block scalars (scripts) and comments.
 //!
-//! Everywhere else, the keys and values of the pipeline language come from `keywords`.
+//! Everywhere else, the keys and values of the pipeline language come from `keywords`; inside
+//! expressions, macros and conditions, functions and variables come from `expressions`.
 
 use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
@@ -46,6 +47,10 @@ pub enum CompletionKind {
     Keyword,
     /// A skeleton of several keys (a stage with a job …).
     Snippet,
+    /// A function of the expression language.
+    Function,
+    /// A predefined variable (`Build.SourceBranch`).
+    Variable,
 }
 
 /// One completion item, in core terms.
@@ -84,6 +89,12 @@ pub fn completions(
     let row = rope.byte_to_line(offset);
     let line = line_at(rope, row);
     let column = (offset - line.start).min(line.text.len());
+    // Expressions, macros and conditions, scripts included.
+    if let Some(items) =
+        super::expressions::completions(doc, offset, &line.text, line.start, options)
+    {
+        return items;
+    }
     if in_script_or_comment(doc, offset) {
         return Vec::new();
     }
