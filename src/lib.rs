@@ -11,6 +11,8 @@
 //!   hooks, steps, templates, parameters, variables and resources with the document's lines
 //!   (`model::pipeline`, read once per version, for the outline, folding, names in
 //!   completion and hover).
+//! - [`expr`] parses the expression language (`${{ }}`, `$[ ]`, conditions) to trees with
+//!   spans, and knows its functions.
 //! - [`knowledge`] is the embedded data: the workload identity federation tables of each
 //!   dated version of Microsoft's document, its error messages and the messages tasks print,
 //!   the issuer and subject formats with the Azure DevOps issuer's retirement, and the task
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod document;
+pub mod expr;
 pub mod ide;
 pub mod knowledge;
 pub mod model;

@@ -364,8 +364,14 @@ fn rules(id: Option<&str>) -> ExitCode {
     use azpls::doctor;
     match id {
         None => {
+            // Summaries in one column, however long the longest id.
+            let width = analysis::RULES
+                .iter()
+                .map(|(r, _)| r.id.len())
+                .max()
+                .unwrap_or(0);
             for (rule, _) in analysis::RULES {
-                println!("{:<26} {}", rule.id, rule.summary);
+                println!("{:<width$} {}", rule.id, rule.summary);
             }
             println!("\nazpls doctor:");
             for check in doctor::CHECKS {

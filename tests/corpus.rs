@@ -446,3 +446,35 @@ fn ancestors_by_descent_match_tree_sitter_on_the_corpus() {
         }
     }
 }
+
+/// The expression rules stay quiet on the corpus (checked with the other rules above) because
+/// its expressions parse, not because none are read: every `${{ }}`, `$[ ]` and condition of
+/// the corpus is found and parses without an error, and every function it calls is known.
+#[test]
+#[ignore = "needs ../shared (or AZPLS_SHARED)"]
+fn corpus_expressions_all_parse() {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut problems = Vec::new();
+    for (name, text) in files() {
+        let doc = Document::new(&text, 0);
+        for found in azpls::expr::document::all(&doc) {
+            for e in &found.expressions {
+                *counts.entry(format!("{:?}", e.kind)).or_insert(0) += 1;
+                for err in &e.errors {
+                    problems.push(format!("{name}: {} at {:?}", err.message, err.span));
+                }
+                for call in e.calls() {
+                    if azpls::expr::functions().get(call.name).is_none() {
+                        problems.push(format!("{name}: unknown function {}", call.name));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // About 1,150 template expressions, 150 conditions and 30 runtime expressions.
+    let count = |k: &str| counts.get(k).copied().unwrap_or(0);
+    assert!(count("Template") > 1000, "{counts:?}");
+    assert!(count("Condition") > 100, "{counts:?}");
+    assert!(count("Runtime") > 20, "{counts:?}");
+}

@@ -102,19 +102,31 @@ impl Hasher for Lanes {
 }
 
 /// A 128-bit hash of a text, the same however the rope splits it into chunks (the bytes
-/// are mixed eight at a time across chunk boundaries).
+/// are mixed eight at a time across chunk boundaries). Whole words are read straight from
+/// each chunk: the analyses hash about the whole text on every keystroke.
 pub(crate) fn text_hash(text: ropey::RopeSlice) -> u128 {
     let mut h = Lanes::default();
     let mut word = 0u64;
     let mut filled = 0;
     for chunk in text.chunks() {
-        for &b in chunk.as_bytes() {
-            word |= u64::from(b) << (8 * filled);
+        let mut bytes = chunk.as_bytes();
+        // Finish the word the previous chunk began.
+        while filled != 0 && !bytes.is_empty() {
+            word |= u64::from(bytes[0]) << (8 * filled);
             filled += 1;
+            bytes = &bytes[1..];
             if filled == 8 {
                 h.mix(word);
                 (word, filled) = (0, 0);
             }
+        }
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            h.mix(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        for &b in words.remainder() {
+            word |= u64::from(b) << (8 * filled);
+            filled += 1;
         }
     }
     h.mix(word ^ ((text.len_bytes() as u64) << 56));
@@ -218,6 +230,35 @@ pub fn with<T>(config: &Config, f: impl FnOnce(&mut HashMap<u128, Relative>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-at-a-time definition `text_hash` must keep.
+    fn text_hash_bytewise(text: ropey::RopeSlice) -> u128 {
+        let mut h = Lanes::default();
+        let (mut word, mut filled) = (0u64, 0);
+        for b in text.bytes() {
+            word |= u64::from(b) << (8 * filled);
+            filled += 1;
+            if filled == 8 {
+                h.mix(word);
+                (word, filled) = (0, 0);
+            }
+        }
+        h.mix(word ^ ((text.len_bytes() as u64) << 56));
+        h.finish128()
+    }
+
+    #[test]
+    fn text_hash_reads_words_as_bytes_would_however_the_rope_is_cut() {
+        let text: String = (0..5000).map(|i| format!("{i}é{}", i % 7)).collect();
+        let rope = ropey::Rope::from_str(&text);
+        assert!(rope.chunks().count() > 4);
+        for (start, end) in [(0, text.len()), (1, 2), (3, 4000), (17, 9001), (5, 5)] {
+            let start = rope.byte_to_char(start);
+            let end = rope.byte_to_char(end);
+            let slice = rope.slice(start..end);
+            assert_eq!(text_hash(slice), text_hash_bytewise(slice));
+        }
+    }
 
     #[test]
     fn pruning_keeps_the_live_steps_once_the_memo_outgrows_them() {

@@ -4,6 +4,7 @@
 //!
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
+mod expressions;
 pub(crate) mod memo;
 pub mod rules;
 pub mod structure;
@@ -135,6 +136,17 @@ pub const RULES: &[(&Rule, Check)] = &[
         &rules::dependency_cycle::RULE,
         rules::dependency_cycle::check,
     ),
+    // Expressions: `${{ }}`, `$[ ]` and conditions.
+    (
+        &rules::expression_syntax::RULE,
+        rules::expression_syntax::check,
+    ),
+    (
+        &rules::unknown_function::RULE,
+        rules::unknown_function::check,
+    ),
+    (&rules::function_arity::RULE, rules::function_arity::check),
+    (&rules::status_function::RULE, rules::status_function::check),
     // The pipeline's pools.
     (
         &rules::invalid_vm_image::RULE,
@@ -259,6 +271,20 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `rule` at `span` with the rule's default severity, for rules that
+    /// judge outside a [`Context`] (the context applies the configured severity).
+    pub fn new(rule: &'static Rule, span: Span, message: String) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity,
+            span,
+            message,
+            related: Vec::new(),
+            deprecated: false,
+            fix: None,
+        }
+    }
+
     /// The message as shown to people: ending with the rule id.
     pub fn full_message(&self) -> String {
         format!("{} [{}]", self.message, self.rule.id)
@@ -290,6 +316,8 @@ pub struct Context<'a> {
     catalogued: Vec<Option<&'static CatalogTask>>,
     /// The structure issues, found on first use by the rules that report them.
     structure: std::sync::OnceLock<Vec<structure::Issue>>,
+    /// The expression rules' findings, found on first use by those rules.
+    expressions: std::sync::OnceLock<Vec<Finding>>,
     /// Check the structure from scratch rather than from what the last check remembered.
     fresh: bool,
     /// The template calls, with where they lead and what the templates declare, found on
@@ -349,6 +377,24 @@ impl Context<'_> {
                 })
                 .collect()
         })
+    }
+
+    /// The findings of the four expression rules (with their default severities), found
+    /// in one pass over the document's expressions: each of those rules reports its own.
+    pub fn expression_findings(&self) -> &[Finding] {
+        self.expressions
+            .get_or_init(|| expressions::findings(self.doc, self.fresh))
+    }
+
+    /// Reports the expression findings of `rule`, with the configured severity.
+    pub fn expression_rule(&self, rule: &'static Rule, out: &mut Vec<Finding>) {
+        for f in self.expression_findings() {
+            if std::ptr::eq(f.rule, rule) {
+                let mut finding = self.finding(rule, f.span.clone(), f.message.clone());
+                finding.fix = f.fix.clone();
+                out.push(finding);
+            }
+        }
     }
 
     /// The text of a span of the document.
@@ -621,6 +667,7 @@ pub fn forget_cached() {
     structure::forget();
     templates::forget_cached();
     rules::duplicate_key::forget_cached();
+    expressions::forget_cached();
 }
 
 /// Every finding, computed afresh without the per-step memo: the reference the memoised
@@ -655,6 +702,7 @@ fn run_rules(
         entries,
         catalogued,
         structure: std::sync::OnceLock::new(),
+        expressions: std::sync::OnceLock::new(),
         fresh,
         calls: std::sync::OnceLock::new(),
     };

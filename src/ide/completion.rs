@@ -10,7 +10,8 @@
 //! That costs the lines of one step, never the whole document. The tree only rules out
 //! block scalars (scripts) and comments.
 //!
-//! Everywhere else, the keys and values of the pipeline language come from `keywords`.
+//! Everywhere else, the keys and values of the pipeline language come from `keywords`; inside
+//! expressions, macros and conditions, functions and variables come from `expressions`.
 
 use crate::analysis::Config;
 use crate::analysis::rules::status_phrase;
@@ -46,6 +47,10 @@ pub enum CompletionKind {
     Keyword,
     /// A skeleton of several keys (a stage with a job …).
     Snippet,
+    /// A function of the expression language.
+    Function,
+    /// A predefined variable (`Build.SourceBranch`).
+    Variable,
 }
 
 /// One completion item, in core terms.
@@ -81,6 +86,16 @@ pub fn completions(
     options: CompletionOptions,
 ) -> Vec<CompletionItem> {
     let rope = doc.rope();
+    // Expressions, macros and conditions, scripts included.
+    {
+        let at = text::floor_char_boundary(rope, offset);
+        let line = line_at(rope, rope.byte_to_line(at));
+        if let Some(items) =
+            super::expressions::completions(doc, at, &line.text, line.start, options)
+        {
+            return items;
+        }
+    }
     let Some(Cursor { row, line, column }) = cursor(doc, offset) else {
         return Vec::new();
     };

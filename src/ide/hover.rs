@@ -3,7 +3,7 @@
 //! words, what to do, per-input details, the row's notes and links, and how the tables
 //! disagree; on an input key, the input as the catalog describes it and its workload
 //! identity federation status; on a container resource's `azureSubscription`, the history
-//! of that limitation.
+//! of that limitation; elsewhere, functions and predefined variables (`ide::expressions`).
 
 use crate::analysis::Config;
 use crate::analysis::rules::{self, status_phrase};
@@ -42,7 +42,9 @@ pub fn hover(doc: &Document, model: &Model, config: &Config, offset: usize) -> O
     });
     if let Some(step) = step {
         if within(&step.key) || within(&step.value.span) {
-            return task_hover(kb, config, &step);
+            // A task written as an expression has no task to describe; its functions do.
+            return task_hover(kb, config, &step)
+                .or_else(|| super::expressions::hover(doc, offset));
         }
         if let Some(input) = step.inputs.iter().find(|i| within(&i.key)) {
             return input_hover(kb, config, &step, &input.name, input.key.clone());
@@ -58,7 +60,7 @@ pub fn hover(doc: &Document, model: &Model, config: &Config, offset: usize) -> O
             });
         }
     }
-    None
+    super::expressions::hover(doc, offset)
 }
 
 fn task_hover(kb: &Knowledge, config: &Config, step: &TaskStep) -> Option<Hover> {

@@ -1,9 +1,10 @@
 //! Editor features in editor terms (byte offsets, markdown, edits), with no LSP types:
-//! hovers, completion, code actions, the outline, folding, and template navigation. The LSP
-//! layer only converts.
+//! hovers, completion, code actions, the outline, folding, template navigation, and help
+//! inside expressions. The LSP layer only converts.
 
 pub mod actions;
 pub mod completion;
+mod expressions;
 pub mod folding;
 pub mod hover;
 mod keywords;

@@ -14,6 +14,7 @@
 //! - `federation`: issuer and subject formats, the audience, the Azure DevOps issuer's
 //!   retirement and how Entra compares credentials ([`Federation`]), for `azpls doctor`.
 //! - `images`: the Microsoft-hosted VM image labels ([`HostedImages`]).
+//! - `variables`: the predefined variables (`Build.SourceBranch` …) ([`PredefinedVariables`]).
 //! - `migration`: whether moving a step to another task version needs input changes
 //!   ([`plan_migration`]).
 
@@ -23,6 +24,7 @@ mod federation;
 mod images;
 pub mod language;
 mod migration;
+mod variables;
 mod visible_rule;
 mod wif;
 
@@ -36,6 +38,7 @@ pub use federation::{
 };
 pub use images::{HostedImage, HostedImages, ImageStatus, hosted_images};
 pub use migration::{MigrationPlan, plan_migration};
+pub use variables::{PredefinedVariable, PredefinedVariables, predefined_variables};
 pub use visible_rule::{CompareOp, RuleValue, VisibleRule};
 pub use wif::{
     DocumentedFederation, IdentityFormat, InputSupport, Knowledge, Link, Resolution, Status,

@@ -233,6 +233,8 @@ pub fn completion_item(
         ide::CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
         ide::CompletionKind::Keyword => lsp::CompletionItemKind::KEYWORD,
         ide::CompletionKind::Snippet => lsp::CompletionItemKind::SNIPPET,
+        ide::CompletionKind::Function => lsp::CompletionItemKind::FUNCTION,
+        ide::CompletionKind::Variable => lsp::CompletionItemKind::VARIABLE,
     };
     #[allow(deprecated)] // `deprecated` is what clients without tag support read.
     lsp::CompletionItem {

@@ -236,28 +236,34 @@ pub fn line_text(rope: &Rope, line: usize) -> String {
     rope.byte_slice(start..end).to_string()
 }
 
-/// Whether the rope contains `needle`, also across chunk boundaries.
-pub fn contains(rope: &Rope, needle: &str) -> bool {
-    let mut tail = String::new();
+/// Whether the rope contains `needle`, also across chunk boundaries. Allocates nothing per
+/// chunk: documents are scanned this way on every keystroke.
+pub fn contains(rope: &Rope, text: &str) -> bool {
+    let needle = text.as_bytes();
+    if needle.is_empty() {
+        return true;
+    }
+    // The last bytes of the previous chunk, where the needle may start.
+    let keep = needle.len() - 1;
+    let mut window: Vec<u8> = Vec::with_capacity(2 * keep);
     for chunk in rope.chunks() {
-        if chunk.contains(needle) {
+        let bytes = chunk.as_bytes();
+        if chunk.contains(text) {
             return true;
         }
-        // The needle may start in the previous chunk's last bytes.
-        let head: String = chunk.chars().take(needle.len()).collect();
-        tail.push_str(&head);
-        if tail.contains(needle) {
+        let tail = window.len();
+        window.extend_from_slice(&bytes[..bytes.len().min(keep)]);
+        if window.windows(needle.len()).take(tail).any(|w| w == needle) {
             return true;
         }
-        let keep: String = chunk
-            .chars()
-            .rev()
-            .take(needle.len() - 1)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        tail = keep;
+        if bytes.len() >= keep {
+            window.clear();
+            window.extend_from_slice(&bytes[bytes.len() - keep..]);
+        } else {
+            // A chunk shorter than the needle: keep the last bytes of both.
+            let drop = window.len().saturating_sub(keep);
+            window.drain(..drop);
+        }
     }
     false
 }
@@ -407,6 +413,13 @@ mod tests {
         assert!(rope.chunks().count() > 1);
         assert!(contains(&rope, "needle"));
         assert!(!contains(&rope, "needles"));
+        // At every offset around the first chunk boundary, with multi-byte text around.
+        let first = rope.chunks().next().unwrap().len();
+        for at in first.saturating_sub(12)..first + 12 {
+            let text = format!("{}needle{}", "x".repeat(at), "é".repeat(3000));
+            assert!(contains(&Rope::from_str(&text), "needle"), "at {at}");
+            assert!(!contains(&Rope::from_str(&text), "needlé"), "at {at}");
+        }
     }
 
     #[test]
