@@ -193,7 +193,7 @@ fn duplicates(ctx: &Context, keys: &[(Cow<str>, Span)], out: &mut Vec<Finding>) 
     if keys.len() < 2 {
         return;
     }
-    let literal = |(text, _): &&(Cow<str>, Span)| !text.contains("${{");
+    let literal = |(text, _): &&(Cow<str>, Span)| !yaml::has_template(text);
     if keys.len() <= FEW {
         for (i, (text, span)) in keys.iter().enumerate().filter(|(_, k)| literal(k)) {
             if let Some((first, first_span)) = keys[..i]
