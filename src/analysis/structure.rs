@@ -77,6 +77,25 @@ pub fn forget() {
     REMEMBERED.with(|r| *r.borrow_mut() = None);
 }
 
+/// What the last check on this thread remembered, taken out to be handed to another thread
+/// (which checks the document for this one, see `analysis::walks`).
+pub(crate) struct Handed(Option<Remembered>);
+
+/// How many subtrees this thread remembers.
+pub(crate) fn remembered() -> usize {
+    REMEMBERED.with(|r| r.borrow().as_ref().map_or(0, HashMap::len))
+}
+
+/// Takes this thread's remembered subtrees out of it.
+pub(crate) fn hand_over() -> Handed {
+    Handed(REMEMBERED.with(|r| r.borrow_mut().take()))
+}
+
+/// Makes `handed` this thread's remembered subtrees.
+pub(crate) fn take_over(handed: Handed) {
+    REMEMBERED.with(|r| *r.borrow_mut() = handed.0);
+}
+
 /// Every structure issue of the document, in document order, re-checking only the
 /// subtrees that changed since the last check on this thread.
 pub fn check(doc: &Document) -> Vec<Issue> {

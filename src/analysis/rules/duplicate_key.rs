@@ -1,6 +1,7 @@
 //! `duplicate-key`: a key set twice in one mapping, which Azure Pipelines refuses.
 
 use crate::analysis::{Context, Docs, Finding, Related, Rule, Severity, memo};
+use crate::document::Document;
 use crate::model::{self, yaml};
 use crate::syntax;
 use crate::text::Span;
@@ -67,15 +68,41 @@ pub fn forget_cached() {
     CACHE.with(|c| *c.borrow_mut() = None);
 }
 
+/// What the last walk on this thread remembered, taken out to be handed to another thread
+/// (which walks the document for this one, see `analysis::walks`).
+pub(crate) struct Handed(Option<Cache>);
+
+/// How many subtrees this thread remembers.
+pub(crate) fn remembered() -> usize {
+    CACHE.with(|c| c.borrow().as_ref().map_or(0, |c| c.subtrees.len()))
+}
+
+/// Takes this thread's remembered walk out of it.
+pub(crate) fn hand_over() -> Handed {
+    Handed(CACHE.with(|c| c.borrow_mut().take()))
+}
+
+/// Makes `handed` this thread's remembered walk.
+pub(crate) fn take_over(handed: Handed) {
+    CACHE.with(|c| *c.borrow_mut() = handed.0);
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let doc = ctx.doc;
+    match ctx.duplicates.get() {
+        Some(found) => out.extend(found.iter().cloned()),
+        None => out.extend(walk(ctx.doc, ctx.config.severity(&RULE))),
+    }
+}
+
+/// The duplicate keys of the whole document, walking only what changed since the last walk
+/// on this thread.
+pub(crate) fn walk(doc: &Document, severity: Severity) -> Vec<Finding> {
     if doc.refusal().is_some() {
-        return;
+        return Vec::new();
     }
     let rope = doc.rope();
     let root = doc.tree().root_node();
     let old = CACHE.with(|c| c.borrow_mut().take());
-    let severity = ctx.finding(&RULE, 0..0, String::new()).severity;
     let foreign = model::foreign_documents(rope, root);
     let kinds = syntax::kinds();
     let mut found: Vec<Finding> = Vec::new();
@@ -153,7 +180,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
         if mapping {
-            duplicates(ctx, &keys, &mut found);
+            duplicates(severity, &keys, &mut found);
         }
     }
     // A subtree's findings are those on keys inside it (a key belongs to the mapping that
@@ -180,7 +207,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         CACHE.with(|c| *c.borrow_mut() = Some(Cache { subtrees }));
     }
     drop(old);
-    out.extend(found);
+    found
 }
 
 fn hash(rope: &Rope, node: &Node) -> u128 {
@@ -189,7 +216,7 @@ fn hash(rope: &Rope, node: &Node) -> u128 {
 
 /// Reports the keys of one mapping that repeat an earlier one, as the service compares
 /// them; expression keys are left out.
-fn duplicates(ctx: &Context, keys: &[(Cow<str>, Span)], out: &mut Vec<Finding>) {
+fn duplicates(severity: Severity, keys: &[(Cow<str>, Span)], out: &mut Vec<Finding>) {
     if keys.len() < 2 {
         return;
     }
@@ -201,7 +228,7 @@ fn duplicates(ctx: &Context, keys: &[(Cow<str>, Span)], out: &mut Vec<Finding>) 
                 .filter(literal)
                 .find(|(k, _)| same(k, text))
             {
-                out.push(finding(ctx, text, span, first, first_span));
+                out.push(finding(severity, text, span, first, first_span));
             }
         }
         return;
@@ -217,12 +244,12 @@ fn duplicates(ctx: &Context, keys: &[(Cow<str>, Span)], out: &mut Vec<Finding>) 
         let (first, first_span) = &keys[run[0].1];
         for (_, i) in &run[1..] {
             let (text, span) = &keys[*i];
-            out.push(finding(ctx, text, span, first, first_span));
+            out.push(finding(severity, text, span, first, first_span));
         }
     }
 }
 
-fn finding(ctx: &Context, key: &str, span: &Span, first: &str, first_span: &Span) -> Finding {
+fn finding(severity: Severity, key: &str, span: &Span, first: &str, first_span: &Span) -> Finding {
     // No line numbers in the message: findings are remembered per subtree, which moves.
     let message = if key == first {
         format!(
@@ -235,12 +262,18 @@ fn finding(ctx: &Context, key: &str, span: &Span, first: &str, first_span: &Span
              and refuses duplicate keys; remove one of them"
         )
     };
-    let mut f = ctx.finding(&RULE, span.clone(), message);
-    f.related.push(Related {
-        span: first_span.clone(),
-        label: format!("the first \"{first}\" of this mapping"),
-    });
-    f
+    Finding {
+        rule: &RULE,
+        severity,
+        span: span.clone(),
+        message,
+        related: vec![Related {
+            span: first_span.clone(),
+            label: format!("the first \"{first}\" of this mapping"),
+        }],
+        deprecated: false,
+        fix: None,
+    }
 }
 
 /// A key's text: borrowed for plain keys, unquoted for quoted ones. Keys that are not
