@@ -236,11 +236,9 @@ pub struct Context<'a> {
     entries: Vec<Option<&'static TaskEntry>>,
     /// The catalog version of each step, likewise.
     catalogued: Vec<Option<&'static CatalogTask>>,
-    /// The structure issues, found on first use by the rules that report them (or ahead,
-    /// on another thread: see [`walks`]).
-    structure: std::sync::OnceLock<Vec<structure::Issue>>,
-    /// The duplicate keys, when found ahead on another thread.
-    duplicates: std::sync::OnceLock<Vec<Finding>>,
+    /// The structure issues and the duplicate keys, found on first use by the rules that
+    /// report them (or ahead, on another thread: see [`walks`]).
+    walked: std::sync::OnceLock<walks::Walked>,
     /// Check the structure from scratch rather than from what the last check remembered.
     fresh: bool,
 }
@@ -248,13 +246,13 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The structure issues of the whole document (one walk for the four structure rules).
     pub fn structure(&self) -> &[structure::Issue] {
-        self.structure.get_or_init(|| {
-            if self.fresh {
-                structure::check_fresh(self.doc)
-            } else {
-                structure::check(self.doc)
-            }
-        })
+        &self.walked().structure
+    }
+
+    /// What the document-wide walks find: the structure issues and the duplicate keys.
+    pub(crate) fn walked(&self) -> &walks::Walked {
+        self.walked
+            .get_or_init(|| walks::run(self.doc, self.config, self.fresh))
     }
 
     /// The text of a span of the document.
@@ -599,8 +597,7 @@ fn run_rules(
         syntax_errors,
         entries,
         catalogued,
-        structure: std::sync::OnceLock::new(),
-        duplicates: std::sync::OnceLock::new(),
+        walked: std::sync::OnceLock::new(),
         fresh,
     };
     let mut findings = Vec::new();
@@ -612,12 +609,8 @@ fn run_rules(
             check(&ctx, &mut findings);
         }
     }
-    let walked = walks.finish();
-    if let Some(issues) = walked.structure {
-        let _ = ctx.structure.set(issues);
-    }
-    if let Some(found) = walked.duplicates {
-        let _ = ctx.duplicates.set(found);
+    if let Some(walked) = walks.finish() {
+        let _ = ctx.walked.set(walked);
     }
     for (rule, check) in RULES {
         if enabled(rule) && walks::reads_walks(rule) {

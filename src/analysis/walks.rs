@@ -52,11 +52,61 @@ pub(crate) fn reads_walks(rule: &Rule) -> bool {
         || STRUCTURE_RULES.iter().any(|r| std::ptr::eq(*r, rule))
 }
 
-/// The walks' results, when they ran ahead of the rules that report them.
+/// What the walks found (nothing for the rules that are off).
 #[derive(Default)]
 pub(crate) struct Walked {
-    pub structure: Option<Vec<structure::Issue>>,
-    pub duplicates: Option<Vec<Finding>>,
+    pub structure: Vec<structure::Issue>,
+    pub duplicates: Vec<Finding>,
+}
+
+/// The walks the enabled rules need, on this thread: one walk for both when the structure
+/// rules and `duplicate-key` are on, which finds what each would alone. `fresh` walks
+/// remember nothing, and find the duplicates with `duplicate-key`'s own walk: they are the
+/// reference the others must equal.
+pub(crate) fn run(doc: &Document, config: &Config, fresh: bool) -> Walked {
+    let (structure, duplicates) = wanted(config);
+    let severity = config.severity(&duplicate_key::RULE);
+    if fresh {
+        return Walked {
+            structure: if structure {
+                structure::check_fresh(doc)
+            } else {
+                Vec::new()
+            },
+            duplicates: if duplicates {
+                duplicate_key::walk_fresh(doc, severity)
+            } else {
+                Vec::new()
+            },
+        };
+    }
+    match (structure, duplicates) {
+        (true, true) => {
+            let (structure, duplicates) = structure::check_with(doc, Some(severity));
+            Walked {
+                structure,
+                duplicates,
+            }
+        }
+        (true, false) => Walked {
+            structure: structure::check(doc),
+            duplicates: Vec::new(),
+        },
+        (false, true) => Walked {
+            structure: Vec::new(),
+            duplicates: duplicate_key::walk(doc, severity),
+        },
+        (false, false) => Walked::default(),
+    }
+}
+
+/// Whether the structure rules (any of them) and `duplicate-key` are on.
+fn wanted(config: &Config) -> (bool, bool) {
+    let enabled = |rule: &Rule| !config.disabled.iter().any(|id| id == rule.id);
+    (
+        STRUCTURE_RULES.iter().any(|r| enabled(r)),
+        enabled(&duplicate_key::RULE),
+    )
 }
 
 /// Walks under way: on this thread when the rules ask (nothing done ahead), or on another.
@@ -65,55 +115,45 @@ pub(crate) enum Walks<'scope> {
     There(ScopedJoinHandle<'scope, Done>),
 }
 
-/// What the worker hands back: the results, and what each walk it ran remembers.
+/// What the worker hands back: the results, and what the walks remember.
 pub(crate) struct Done {
     walked: Walked,
-    structure: Option<structure::Handed>,
-    duplicates: Option<duplicate_key::Handed>,
+    structure: structure::Handed,
+    duplicates: duplicate_key::Handed,
 }
 
 /// Starts the walks that enabled rules need on a second thread, when `parallel` says so for
 /// this document; otherwise they run on this thread when first asked.
-pub(crate) fn start<'scope>(
-    scope: &'scope Scope<'scope, '_>,
+pub(crate) fn start<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
     doc: &Document,
-    config: &Config,
+    config: &'env Config,
     parallel: Parallel,
 ) -> Walks<'scope> {
-    let wanted = match parallel {
+    let threaded = match parallel {
         Parallel::Never => false,
         Parallel::Always => true,
         Parallel::BySize => doc.rope().len_bytes() >= PARALLEL_FROM,
     };
-    let enabled = |rule: &Rule| !config.disabled.iter().any(|id| id == rule.id);
-    let structure = STRUCTURE_RULES.iter().any(|r| enabled(r));
-    let duplicates = enabled(&duplicate_key::RULE);
+    let (structure, duplicates) = wanted(config);
     // A refused text has an empty tree: nothing to walk.
-    if !wanted || doc.refusal().is_some() || !(structure || duplicates) {
+    if !threaded || doc.refusal().is_some() || !(structure || duplicates) {
         return Walks::Here;
     }
     let copy = doc.clone();
-    let severity = config.severity(&duplicate_key::RULE);
-    let handed_structure = structure.then(structure::hand_over);
-    let handed_duplicates = duplicates.then(duplicate_key::hand_over);
+    let handed_structure = structure::hand_over();
+    let handed_duplicates = duplicate_key::hand_over();
     let spawned = std::thread::Builder::new()
         .name("azpls-walks".into())
         .spawn_scoped(scope, move || {
             // A fresh thread: its memos are empty until given this thread's.
-            if let Some(handed) = handed_structure {
-                structure::take_over(handed);
-            }
-            if let Some(handed) = handed_duplicates {
-                duplicate_key::take_over(handed);
-            }
-            let walked = Walked {
-                structure: structure.then(|| structure::check(&copy)),
-                duplicates: duplicates.then(|| duplicate_key::walk(&copy, severity)),
-            };
+            structure::take_over(handed_structure);
+            duplicate_key::take_over(handed_duplicates);
+            let walked = run(&copy, config, false);
             Done {
                 walked,
-                structure: structure.then(structure::hand_over),
-                duplicates: duplicates.then(duplicate_key::hand_over),
+                structure: structure::hand_over(),
+                duplicates: duplicate_key::hand_over(),
             }
         });
     match spawned {
@@ -128,18 +168,14 @@ impl Walks<'_> {
     /// The walks' results (none when they run here, on demand), with what they remember
     /// given back to this thread. A panic in a walk is re-raised here, where the caller's
     /// guard catches it as it would catch one on this thread.
-    pub(crate) fn finish(self) -> Walked {
+    pub(crate) fn finish(self) -> Option<Walked> {
         match self {
-            Walks::Here => Walked::default(),
+            Walks::Here => None,
             Walks::There(handle) => match handle.join() {
                 Ok(done) => {
-                    if let Some(handed) = done.structure {
-                        structure::take_over(handed);
-                    }
-                    if let Some(handed) = done.duplicates {
-                        duplicate_key::take_over(handed);
-                    }
-                    done.walked
+                    structure::take_over(done.structure);
+                    duplicate_key::take_over(done.duplicates);
+                    Some(done.walked)
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
             },
