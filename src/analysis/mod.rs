@@ -10,6 +10,7 @@ pub mod rules;
 pub mod structure;
 pub mod suggest;
 pub mod suppress;
+pub mod walks;
 
 use crate::document::{Document, Edit};
 use crate::ide::templates;
@@ -18,6 +19,7 @@ use crate::model::pipeline::Pipeline;
 use crate::model::{self, Model, TaskRef, TaskStep};
 use crate::syntax::errors::SyntaxError;
 use crate::text::Span;
+pub use walks::Parallel;
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -314,8 +316,9 @@ pub struct Context<'a> {
     entries: Vec<Option<&'static TaskEntry>>,
     /// The catalog version of each step, likewise.
     catalogued: Vec<Option<&'static CatalogTask>>,
-    /// The structure issues, found on first use by the rules that report them.
-    structure: std::sync::OnceLock<Vec<structure::Issue>>,
+    /// The structure issues and the duplicate keys, found on first use by the rules that
+    /// report them (or ahead, on another thread: see [`walks`]).
+    walked: std::sync::OnceLock<walks::Walked>,
     /// The expression rules' findings, found on first use by those rules.
     expressions: std::sync::OnceLock<Vec<Finding>>,
     /// Check the structure from scratch rather than from what the last check remembered.
@@ -336,13 +339,13 @@ pub struct CheckedCall {
 impl Context<'_> {
     /// The structure issues of the whole document (one walk for the four structure rules).
     pub fn structure(&self) -> &[structure::Issue] {
-        self.structure.get_or_init(|| {
-            if self.fresh {
-                structure::check_fresh(self.doc)
-            } else {
-                structure::check(self.doc)
-            }
-        })
+        &self.walked().structure
+    }
+
+    /// What the document-wide walks find: the structure issues and the duplicate keys.
+    pub(crate) fn walked(&self) -> &walks::Walked {
+        self.walked
+            .get_or_init(|| walks::run(self.doc, self.config, self.fresh))
     }
 
     /// The stages, jobs and deployments of the document (nothing when its tree has
@@ -535,10 +538,21 @@ pub fn step_related(step: &TaskStep) -> Related {
     }
 }
 
-/// Analyses a document.
+/// Analyses a document from scratch (building its model), with the document-wide walks on a
+/// second thread when it is large.
 pub fn analyze(doc: &Document, config: &Config) -> Vec<Finding> {
-    let model = model::build(doc);
-    analyze_model(doc, &model, config)
+    analyze_with(doc, config, Parallel::BySize)
+}
+
+/// Analyses a document, with the document-wide walks on a second thread or not, as
+/// `parallel` says: the findings are the same either way.
+pub fn analyze_with(doc: &Document, config: &Config, parallel: Parallel) -> Vec<Finding> {
+    std::thread::scope(|scope| {
+        // The walks first, so that they run while this thread builds the model.
+        let walks = walks::start(scope, doc, config, parallel);
+        let model = model::build(doc);
+        reported(doc, &model, config, None, walks).findings
+    })
 }
 
 /// Analyses a document whose model is already built.
@@ -569,14 +583,40 @@ pub fn report(doc: &Document, model: &Model, config: &Config) -> Report {
 }
 
 /// [`report`], with the rules that need to know where the document lives when `env`
-/// says so.
+/// says so. Everything runs on this thread: with a model kept up to date edit by edit, the
+/// walks mostly reuse what they remember, and a thread would cost more than it saves.
 pub fn report_in(
     doc: &Document,
     model: &Model,
     config: &Config,
     env: Option<&Environment>,
 ) -> Report {
-    let mut findings = unsuppressed(doc, model, config, env);
+    report_with(doc, model, config, env, Parallel::Never)
+}
+
+/// [`report_in`], with the document-wide walks on a second thread or not, as `parallel`
+/// says (`BySize` for a document's first analysis): the report is the same either way.
+pub fn report_with(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+    env: Option<&Environment>,
+    parallel: Parallel,
+) -> Report {
+    std::thread::scope(|scope| {
+        let walks = walks::start(scope, doc, config, parallel);
+        reported(doc, model, config, env, walks)
+    })
+}
+
+fn reported(
+    doc: &Document,
+    model: &Model,
+    config: &Config,
+    env: Option<&Environment>,
+    walks: walks::Walks,
+) -> Report {
+    let mut findings = unsuppressed(doc, model, config, env, walks);
     let suppressions = suppress::suppressions(doc.rope());
     let unused_suppressions = suppress::apply(doc.rope(), &mut findings, &suppressions);
     Report {
@@ -592,6 +632,7 @@ fn unsuppressed(
     model: &Model,
     config: &Config,
     env: Option<&Environment>,
+    walks: walks::Walks,
 ) -> Vec<Finding> {
     let syntax_errors = rules::yaml_syntax::errors(doc);
     memo::with(config, |memo| {
@@ -617,7 +658,7 @@ fn unsuppressed(
         let partial = model.with_steps(unseen);
         let unseen = &partial.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
-        for f in run_rules(doc, &partial, config, env, &syntax_errors, false) {
+        for f in run_rules(doc, &partial, config, env, &syntax_errors, false, walks) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen
@@ -674,7 +715,8 @@ pub fn forget_cached() {
 /// analysis must equal (tests compare them after random edits).
 pub fn analyze_uncached(doc: &Document, model: &Model, config: &Config) -> Vec<Finding> {
     let syntax_errors = rules::yaml_syntax::errors(doc);
-    let mut findings = run_rules(doc, model, config, None, &syntax_errors, true);
+    let here = walks::Walks::Here;
+    let mut findings = run_rules(doc, model, config, None, &syntax_errors, true, here);
     rules::yaml_syntax::drop_inside(&syntax_errors, &mut findings);
     let suppressions = suppress::suppressions(doc.rope());
     suppress::apply(doc.rope(), &mut findings, &suppressions);
@@ -689,6 +731,7 @@ fn run_rules(
     env: Option<&Environment>,
     syntax_errors: &[SyntaxError],
     fresh: bool,
+    walks: walks::Walks,
 ) -> Vec<Finding> {
     let kb = knowledge::knowledge();
     let (entries, catalogued) = lookup_steps(model, config, kb).into_iter().unzip();
@@ -701,17 +744,27 @@ fn run_rules(
         syntax_errors,
         entries,
         catalogued,
-        structure: std::sync::OnceLock::new(),
+        walked: std::sync::OnceLock::new(),
         expressions: std::sync::OnceLock::new(),
         fresh,
         calls: std::sync::OnceLock::new(),
     };
     let mut findings = Vec::new();
+    let enabled = |rule: &Rule| !config.disabled.iter().any(|id| id == rule.id);
+    // The rules over the steps first, while the walks may still run on another thread; the
+    // final sort puts every finding where a run in registry order would.
     for (rule, check) in RULES {
-        if config.disabled.iter().any(|id| id == rule.id) {
-            continue;
+        if enabled(rule) && !walks::reads_walks(rule) {
+            check(&ctx, &mut findings);
         }
-        check(&ctx, &mut findings);
+    }
+    if let Some(walked) = walks.finish() {
+        let _ = ctx.walked.set(walked);
+    }
+    for (rule, check) in RULES {
+        if enabled(rule) && walks::reads_walks(rule) {
+            check(&ctx, &mut findings);
+        }
     }
     findings.sort_by_key(report_order);
     findings

@@ -13,6 +13,14 @@
 //! values with `${{ }}`, `$[ ]` or `$( )` (not type-checked), empty values, documents that are
 //! not pipelines (no pipeline key at their root, or a recognised other format), and whatever
 //! lies in a region the parser could not read.
+//!
+//! The same walk finds the duplicate keys (rule `duplicate-key`) when asked: it reads every
+//! mapping's keys anyway, and a second walk over the tree costs as much as a third of a parse.
+//! What the walk does not read itself (values of unknown keys or of a type it does not
+//! check, documents that are not pipelines) it hands to `duplicate-key`'s own walk, so the
+//! duplicates are exactly those that walk finds over the whole document (a test compares
+//! them). In a tree with syntax errors that walk reads the whole document, as the shape of
+//! a broken region is not one this walk follows.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,10 +29,12 @@ use ropey::Rope;
 use std::borrow::Cow;
 use tree_sitter::Node;
 
-use crate::analysis::suggest;
+use crate::analysis::rules::duplicate_key;
+use crate::analysis::{Finding, Severity, memo, suggest};
 use crate::document::Document;
 use crate::knowledge::language::{Language, MappingShape, ScalarKind, Shape, TypeId, language};
 use crate::model::{self, yaml};
+use crate::syntax;
 use crate::text::Span;
 
 /// How deep the walk goes into nested values; the parse limits keep real documents far
@@ -66,7 +76,14 @@ type Content = (u16, u128, TypeId, u64);
 /// content survives what tree-sitter's node ids do not: a file with syntax errors is parsed
 /// afresh on every keystroke. Only the outermost subtree of each path is hashed, so a
 /// keystroke hashes the text about once and re-checks the one subtree its edit changed.
-type Remembered = HashMap<Content, Vec<Issue>>;
+type Remembered = HashMap<Content, Entry>;
+
+/// The issues of a remembered subtree, and its duplicate keys when the check looked for
+/// them (spans relative to its start).
+struct Entry {
+    issues: Vec<Issue>,
+    duplicates: Option<Vec<Finding>>,
+}
 
 thread_local! {
     static REMEMBERED: RefCell<Option<Remembered>> = const { RefCell::new(None) };
@@ -77,26 +94,60 @@ pub fn forget() {
     REMEMBERED.with(|r| *r.borrow_mut() = None);
 }
 
+/// What the last check on this thread remembered, taken out to be handed to another thread
+/// (which checks the document for this one, see `analysis::walks`).
+pub(crate) struct Handed(Option<Remembered>);
+
+/// How many subtrees this thread remembers.
+pub(crate) fn remembered() -> usize {
+    REMEMBERED.with(|r| r.borrow().as_ref().map_or(0, HashMap::len))
+}
+
+/// Takes this thread's remembered subtrees out of it.
+pub(crate) fn hand_over() -> Handed {
+    Handed(REMEMBERED.with(|r| r.borrow_mut().take()))
+}
+
+/// Makes `handed` this thread's remembered subtrees.
+pub(crate) fn take_over(handed: Handed) {
+    REMEMBERED.with(|r| *r.borrow_mut() = handed.0);
+}
+
 /// Every structure issue of the document, in document order, re-checking only the
 /// subtrees that changed since the last check on this thread.
 pub fn check(doc: &Document) -> Vec<Issue> {
-    let mut walker = Walker::new(doc, true);
-    walker.previous = REMEMBERED
-        .with(|r| r.borrow_mut().take())
-        .unwrap_or_default();
-    let issues = walker.run(doc);
-    let next = std::mem::take(&mut walker.next);
-    REMEMBERED.with(|r| *r.borrow_mut() = Some(next));
-    issues
+    check_with(doc, None).0
 }
 
 /// [`check`] from scratch: the reference the remembering check must equal.
 pub fn check_fresh(doc: &Document) -> Vec<Issue> {
-    Walker::new(doc, false).run(doc)
+    Walker::new(doc, false, None).run(doc).0
+}
+
+/// [`check`], and with `duplicates` (their severity) the document's duplicate keys too,
+/// found in the same walk: what `duplicate-key`'s walk over the whole document finds.
+pub(crate) fn check_with(
+    doc: &Document,
+    duplicates: Option<Severity>,
+) -> (Vec<Issue>, Vec<Finding>) {
+    let mut walker = Walker::new(doc, true, duplicates);
+    walker.previous = REMEMBERED
+        .with(|r| r.borrow_mut().take())
+        .unwrap_or_default();
+    let found = walker.run(doc);
+    let next = std::mem::take(&mut walker.next);
+    REMEMBERED.with(|r| *r.borrow_mut() = Some(next));
+    found
+}
+
+/// [`check_with`] from scratch (for tests: the duplicates must be `duplicate-key`'s).
+#[doc(hidden)]
+pub fn check_fresh_with(doc: &Document, duplicates: Severity) -> (Vec<Issue>, Vec<Finding>) {
+    Walker::new(doc, false, Some(duplicates)).run(doc)
 }
 
 impl<'a> Walker<'a> {
-    fn new(doc: &'a Document, remember: bool) -> Self {
+    fn new(doc: &'a Document, remember: bool, duplicates: Option<Severity>) -> Self {
         Walker {
             rope: doc.rope(),
             lang: language(),
@@ -104,20 +155,44 @@ impl<'a> Walker<'a> {
             previous: HashMap::new(),
             next: HashMap::new(),
             remember,
+            severity: duplicates.unwrap_or(Severity::Error),
+            duplicates: duplicates.map(|_| Vec::new()),
+            others: duplicates.map(|severity| duplicate_key::Walk::new(doc, severity, remember)),
         }
     }
 
-    fn run(&mut self, doc: &Document) -> Vec<Issue> {
-        for mapping in model::document_mappings(doc.tree().root_node()) {
-            let keys: Vec<String> = yaml::pairs(mapping)
-                .filter_map(|(k, _)| yaml::key_text(self.rope, k))
-                .collect();
-            if is_pipeline(&keys) {
-                self.root(mapping, &keys);
+    fn run(&mut self, doc: &Document) -> (Vec<Issue>, Vec<Finding>) {
+        let root = doc.tree().root_node();
+        let mut cursor = root.walk();
+        for document in root.named_children(&mut cursor) {
+            let mapping = (document.kind_id() == syntax::kinds().document)
+                .then(|| model::document_mapping(document))
+                .flatten();
+            let keys: Vec<String> = mapping
+                .map(|m| {
+                    yaml::pairs(m)
+                        .filter_map(|(k, _)| yaml::key_text(self.rope, k))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match mapping {
+                Some(mapping) if is_pipeline(&keys) => self.root(mapping, &keys),
+                // Not a pipeline, or not a mapping: only its duplicate keys (the other walk
+                // leaves out the documents that are some other format).
+                _ => self.others(document),
             }
         }
         self.issues.sort_by_key(|i| (i.span.start, i.span.end));
-        std::mem::take(&mut self.issues)
+        let mut duplicates = self.duplicates.take().unwrap_or_default();
+        if let Some(mut others) = self.others.take() {
+            if root.has_error() {
+                // What this walk found in a broken tree only served what it remembers:
+                // the other walk reads the whole of it.
+                duplicates = others.from(root);
+            }
+            others.finish();
+        }
+        (std::mem::take(&mut self.issues), duplicates)
     }
 }
 
@@ -149,6 +224,11 @@ struct Walker<'a> {
     /// Whether to look subtrees up: off for a fresh check, and inside a subtree already
     /// being remembered as a whole.
     remember: bool,
+    /// The duplicate keys found so far, when they are looked for, with their severity.
+    duplicates: Option<Vec<Finding>>,
+    severity: Severity,
+    /// `duplicate-key`'s walk, for what this one does not read.
+    others: Option<duplicate_key::Walk<'a>>,
 }
 
 /// What holds a value, as messages name it: a key (`"pool" takes …`), or the list under a
@@ -172,6 +252,14 @@ struct Pair<'t, 'r> {
     value: Option<Node<'t>>,
 }
 
+/// A mapping as read: its pairs with a scalar key, and (when duplicate keys are looked for)
+/// what else the duplicate-key walk would look into: the values of pairs without such a
+/// key, and children that are not pairs (a flow mapping's `{ a }` entries).
+struct Read<'t, 'r> {
+    pairs: Vec<Pair<'t, 'r>>,
+    others: Vec<Node<'t>>,
+}
+
 impl<'t, 'r> Walker<'r> {
     fn push(&mut self, kind: IssueKind, span: Span, message: String) {
         self.issues.push(Issue {
@@ -187,17 +275,68 @@ impl<'t, 'r> Walker<'r> {
     fn root(&mut self, mapping: Node<'t>, keys: &[String]) {
         let root = self.lang.root();
         let chosen = choose(self.lang, root, keys);
-        let pairs = self.pairs(mapping);
-        self.mapping_keys(root, chosen, &pairs, "the pipeline", 0);
+        let read = self.read(mapping);
+        self.mapping_duplicates(&read);
+        self.mapping_keys(root, chosen, &read.pairs, "the pipeline", 0);
     }
 
-    fn pairs(&self, mapping: Node<'t>) -> Vec<Pair<'t, 'r>> {
-        yaml::pairs(mapping)
-            .filter_map(|(key, value)| {
-                let text = yaml::key_str(self.rope, key)?;
-                Some(Pair { key, text, value })
-            })
-            .collect()
+    /// Reads a mapping's pairs (as `yaml::pairs` finds them, keeping those whose key has a
+    /// text) and, when duplicates are looked for, the rest of what it holds.
+    fn read(&self, mapping: Node<'t>) -> Read<'t, 'r> {
+        let kinds = syntax::kinds();
+        let others_too = self.duplicates.is_some();
+        let mut read = Read {
+            pairs: Vec::new(),
+            others: Vec::new(),
+        };
+        let mut cursor = mapping.walk();
+        if !yaml::is_mapping(mapping) || !cursor.goto_first_child() {
+            return read;
+        }
+        loop {
+            let child = cursor.node();
+            let id = child.kind_id();
+            if kinds.pairs.contains(&id) {
+                let value = child.child_by_field_id(kinds.value.get());
+                let key = child.child_by_field_id(kinds.key.get());
+                match key.and_then(|key| Some((key, yaml::key_str(self.rope, key)?))) {
+                    Some((key, text)) => read.pairs.push(Pair { key, text, value }),
+                    None if others_too => read.others.extend(value),
+                    None => {}
+                }
+            } else if others_too && kinds.is_container(id) {
+                read.others.push(child);
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+        read
+    }
+
+    /// The duplicate keys of a mapping this walk reads, and those in what it holds beside
+    /// its pairs.
+    fn mapping_duplicates(&mut self, read: &Read<'t, 'r>) {
+        let Some(out) = &mut self.duplicates else {
+            return;
+        };
+        duplicate_key::duplicates(
+            self.severity,
+            &read.pairs,
+            |p| &p.text,
+            |p| p.key.byte_range(),
+            out,
+        );
+        for &node in &read.others {
+            self.others(node);
+        }
+    }
+
+    /// Hands a subtree this walk does not read to the duplicate-key walk.
+    fn others(&mut self, node: Node<'t>) {
+        if let (Some(out), Some(others)) = (&mut self.duplicates, &mut self.others) {
+            out.extend(others.from(node));
+        }
     }
 
     /// The type of `key` in the chosen shape, or in any shape when none was chosen.
@@ -238,12 +377,21 @@ impl<'t, 'r> Walker<'r> {
                     && yaml::is_mapping(value)
                     && depth < MAX_DEPTH
                 {
-                    let inner = self.pairs(value);
-                    self.mapping_keys(ty, chosen, &inner, what, depth + 1);
+                    let inner = self.read(value);
+                    self.mapping_duplicates(&inner);
+                    self.mapping_keys(ty, chosen, &inner.pairs, what, depth + 1);
+                } else if let Some(value) = pair.value {
+                    self.others(value);
                 }
                 continue;
             }
-            match self.key_type(ty, chosen, &pair.text) {
+            let lookup = self.key_type(ty, chosen, &pair.text);
+            if !matches!(lookup, KeyLookup::Known(_))
+                && let Some(value) = pair.value
+            {
+                self.others(value);
+            }
+            match lookup {
                 KeyLookup::Known(key_ty) => {
                     if let Some(value) = pair.value {
                         self.value(value, key_ty, Holder::key(&pair.text), depth + 1);
@@ -295,27 +443,53 @@ impl<'t, 'r> Walker<'r> {
     /// Checks a value against a type. `holder` names what holds it, for messages. Large
     /// subtrees seen unchanged by the previous check take its issues.
     fn value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
+        self.value_read(node, ty, holder, depth, None);
+    }
+
+    /// [`Walker::value`], for a node whose pairs the caller has read already (a mapping
+    /// item of a sequence): reading them is most of what checking a mapping costs.
+    fn value_read(
+        &mut self,
+        node: Node<'t>,
+        ty: TypeId,
+        holder: Holder,
+        depth: usize,
+        read: Option<Read<'t, 'r>>,
+    ) {
         if depth > MAX_DEPTH || node.has_error() && node.is_error() {
+            self.others(node);
             return;
         }
         let len = node.byte_range().len();
         if !self.remember || !(REMEMBER_FROM..=REMEMBER_UP_TO).contains(&len) || node.has_error() {
-            return self.value_afresh(node, ty, holder, depth);
+            return self.value_afresh(node, ty, holder, depth, read);
         }
-        let hash = super::memo::text_hash(self.rope.byte_slice(node.byte_range()));
+        let hash = memo::text_hash(self.rope.byte_slice(node.byte_range()));
         let content = (node.kind_id(), hash, ty, context_hash(holder, depth));
         let start = node.start_byte();
-        if let Some(known) = self.previous.remove(&content) {
-            self.issues.extend(known.iter().map(|i| Issue {
+        // Remembered without its duplicates (when they were not looked for) is not enough
+        // when they are.
+        if let Some(known) = self.previous.remove(&content)
+            && (self.duplicates.is_none() || known.duplicates.is_some())
+        {
+            self.issues.extend(known.issues.iter().map(|i| Issue {
                 span: i.span.start + start..i.span.end + start,
                 ..i.clone()
             }));
+            if let (Some(out), Some(known)) = (&mut self.duplicates, &known.duplicates) {
+                out.extend(known.iter().cloned().map(|mut f| {
+                    memo::shift(&mut f, start as isize);
+                    f.severity = self.severity;
+                    f
+                }));
+            }
             self.next.insert(content, known);
             return;
         }
         let from = self.issues.len();
+        let duplicates_from = self.duplicates.as_ref().map_or(0, Vec::len);
         self.remember = false;
-        self.value_afresh(node, ty, holder, depth);
+        self.value_afresh(node, ty, holder, depth, read);
         self.remember = true;
         let issues = self.issues[from..]
             .iter()
@@ -324,19 +498,38 @@ impl<'t, 'r> Walker<'r> {
                 ..i.clone()
             })
             .collect();
-        self.next.insert(content, issues);
+        let duplicates = self.duplicates.as_ref().map(|found| {
+            found[duplicates_from..]
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    memo::shift(&mut f, -(start as isize));
+                    f
+                })
+                .collect()
+        });
+        self.next.insert(content, Entry { issues, duplicates });
     }
 
-    fn value_afresh(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
+    fn value_afresh(
+        &mut self,
+        node: Node<'t>,
+        ty: TypeId,
+        holder: Holder,
+        depth: usize,
+        read: Option<Read<'t, 'r>>,
+    ) {
+        // A wrapper without content holds nothing the duplicate-key walk would look into.
         let Some(node) = yaml::content(node) else {
             return;
         };
         let shapes = &self.lang.get(ty).shapes;
         if shapes.iter().any(|s| matches!(s, Shape::Any)) {
+            self.others(node);
             return;
         }
         if yaml::is_mapping(node) {
-            self.mapping_value(node, ty, holder, depth);
+            self.mapping_value(node, ty, holder, depth, read);
         } else if yaml::is_sequence(node) {
             self.sequence_value(node, ty, holder, depth);
         } else {
@@ -344,10 +537,21 @@ impl<'t, 'r> Walker<'r> {
         }
     }
 
-    fn mapping_value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
-        let pairs = self.pairs(node);
+    fn mapping_value(
+        &mut self,
+        node: Node<'t>,
+        ty: TypeId,
+        holder: Holder,
+        depth: usize,
+        read: Option<Read<'t, 'r>>,
+    ) {
+        // `read`, when given, is `node` read: a sequence item is its own content.
+        let read = read.unwrap_or_else(|| self.read(node));
+        let pairs = &read.pairs;
         let has_mapping = mapping_shapes(self.lang, ty).next().is_some();
         if !has_mapping {
+            // Not read further: the other walk looks for its duplicates.
+            self.others(node);
             // A sequence given as a mapping of `${{ }}` insertions is still a sequence.
             if pairs.iter().all(|p| yaml::is_expression(&p.text)) {
                 return;
@@ -368,10 +572,13 @@ impl<'t, 'r> Walker<'r> {
         let chosen = choose(self.lang, ty, &keys);
         let what = self.describe(ty, chosen, holder.key);
         if chosen.is_none() && self.identified_by_first(ty) {
-            self.unidentified(ty, &pairs, &what, node);
+            // Its values are not read: the other walk looks for its duplicates.
+            self.others(node);
+            self.unidentified(ty, pairs, &what, node);
             return;
         }
-        self.mapping_keys(ty, chosen, &pairs, &what, depth);
+        self.mapping_duplicates(&read);
+        self.mapping_keys(ty, chosen, pairs, &what, depth);
         let has_expression = pairs.iter().any(|p| yaml::is_expression(&p.text));
         if let Some(i) = chosen
             && !has_expression
@@ -458,6 +665,7 @@ impl<'t, 'r> Walker<'r> {
 
     fn sequence_value(&mut self, node: Node<'t>, ty: TypeId, holder: Holder, depth: usize) {
         let Some(item_ty) = item_type(self.lang, ty) else {
+            self.others(node);
             let takes = self.takes(ty, holder, true);
             let span = node.byte_range();
             let span = span.start..(span.start + 1).min(span.end);
@@ -472,14 +680,20 @@ impl<'t, 'r> Walker<'r> {
     fn items(&mut self, node: Node<'t>, item_ty: TypeId, key: &str, depth: usize) {
         let holder = Holder { key, item: true };
         for item in yaml::items(node) {
+            let mut read = None;
             if yaml::is_mapping(item) {
-                let pairs = self.pairs(item);
-                if !pairs.is_empty() && pairs.iter().all(|p| yaml::is_expression(&p.text)) {
-                    for pair in pairs {
+                let pairs = self.read(item);
+                if !pairs.pairs.is_empty()
+                    && pairs.pairs.iter().all(|p| yaml::is_expression(&p.text))
+                {
+                    // `$( )` keys are expressions here, yet may be duplicates.
+                    self.mapping_duplicates(&pairs);
+                    for pair in pairs.pairs {
                         let Some(value) = pair.value.and_then(yaml::content) else {
                             continue;
                         };
                         if depth >= MAX_DEPTH {
+                            self.others(value);
                             continue;
                         }
                         if yaml::is_sequence(value) {
@@ -490,8 +704,9 @@ impl<'t, 'r> Walker<'r> {
                     }
                     continue;
                 }
+                read = Some(pairs);
             }
-            self.value(item, item_ty, holder, depth + 1);
+            self.value_read(item, item_ty, holder, depth + 1, read);
         }
     }
 

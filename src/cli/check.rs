@@ -6,7 +6,7 @@
 use super::report::Printer;
 use super::{connections, discover, fix};
 use crate::analysis::suppress::Suppression;
-use crate::analysis::{self, Config, Finding, Severity};
+use crate::analysis::{self, Config, Finding, Parallel, Severity};
 use crate::config::{self, Settings};
 use crate::document::Document;
 use crate::ide::templates;
@@ -498,7 +498,10 @@ fn analyse_model(
         place: &place,
         files: &templates::DiskFiles,
     };
-    let report = analysis::report_in(&doc, model, &options.scopes[scope].config, Some(&env));
+    // Each file is analysed once, from nothing remembered: a large one has its walks on a
+    // second thread.
+    let config = &options.scopes[scope].config;
+    let report = analysis::report_with(&doc, model, config, Some(&env), Parallel::BySize);
     let mut findings = report.findings;
     let mut conns = connections::of_findings(&doc, model, &findings);
     let mut used_connections = Vec::new();

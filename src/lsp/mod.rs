@@ -110,6 +110,9 @@ struct Open {
     /// generation it makes the result id of pulled diagnostics. (Versions are not enough:
     /// a reopened file may start again at version 1 with other text.)
     generation: u64,
+    /// Not analysed since it was opened: its first analysis walks the whole document, with
+    /// nothing remembered to reuse, and may take a second thread for it.
+    unanalysed: bool,
 }
 
 /// Diagnostics as a client last pulled them: a later pull that finds the same ones,
@@ -302,7 +305,7 @@ impl Backend {
         let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
         let started = std::time::Instant::now();
         let place = self.place(uri);
-        guarded("diagnostics", || {
+        let diagnostics = guarded("diagnostics", || {
             let files = files::OpenFiles {
                 documents: &self.documents,
             };
@@ -310,7 +313,14 @@ impl Backend {
                 place: &place,
                 files: &files,
             };
-            let findings = analysis::analyze_in(&open.doc, &open.model, &config, &env);
+            let parallel = if open.unanalysed {
+                analysis::Parallel::BySize
+            } else {
+                analysis::Parallel::Never
+            };
+            let report =
+                analysis::report_with(&open.doc, &open.model, &config, Some(&env), parallel);
+            let findings = report.findings;
             let analysed = started.elapsed();
             let diagnostics =
                 convert::diagnostics(&open.doc, uri, &findings, config.table, extras, encoding);
@@ -320,8 +330,15 @@ impl Backend {
                 started.elapsed() - analysed
             );
             diagnostics
-        })
-        .unwrap_or_default()
+        });
+        // Later analyses of this text, or of its edits, find the walks' memory warm.
+        if open.unanalysed
+            && let Some(mut entry) = self.documents.get_mut(uri)
+            && entry.generation == open.generation
+        {
+            entry.unanalysed = false;
+        }
+        diagnostics.unwrap_or_default()
     }
 
     /// Publishes a document's diagnostics, unless the client pulls them or a newer
@@ -645,6 +662,7 @@ impl LanguageServer for Backend {
                 doc: parsed,
                 model,
                 generation: self.next_generation(),
+                unanalysed: true,
             }
         });
         if let Some(parsed) = parsed {

@@ -437,7 +437,7 @@ pub fn document_mappings(root: Node) -> Vec<Node> {
         .collect()
 }
 
-fn document_mapping(document: Node) -> Option<Node> {
+pub(crate) fn document_mapping(document: Node) -> Option<Node> {
     let mut cursor = document.walk();
     let body = document
         .named_children(&mut cursor)

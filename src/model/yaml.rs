@@ -264,7 +264,24 @@ pub fn get<'t>(rope: &Rope, mapping: Node<'t>, key: &str) -> Option<(Node<'t>, O
 /// True for the template-expression keys that insert into a mapping or sequence:
 /// `${{ if ... }}`, `${{ else }}`, `${{ each ... }}`.
 pub fn is_expression(text: &str) -> bool {
-    text.contains("${{") || text.contains("$(") || text.contains("$[")
+    // What `contains("${{") || contains("$(") || contains("$[")` says, in one pass over
+    // the bytes: the structure check asks it of every key and value on open, and three
+    // substring searches cost several times more than the key's bytes.
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'$'
+            && match bytes.get(i + 1) {
+                Some(b'(' | b'[') => true,
+                Some(b'{') => bytes.get(i + 2) == Some(&b'{'),
+                _ => false,
+            }
+    })
+}
+
+/// True when `text` holds `${{` (a template expression), found as [`is_expression`] finds
+/// its markers: one pass over the bytes rather than a substring search.
+pub fn has_template(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w == b"${{")
 }
 
 /// True for `${{ if ... }}`, `${{ elseif ... }}` and `${{ else }}` keys: insertions whose
@@ -283,4 +300,41 @@ pub fn is_conditional(key: &str) -> bool {
         .take_while(|c| c.is_ascii_alphabetic())
         .collect();
     matches!(head.as_str(), "if" | "elseif" | "else")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte scans say what the substring searches they replace said.
+    #[test]
+    fn expression_markers_are_found_as_substring_search_finds_them() {
+        for text in [
+            "",
+            "$",
+            "$$",
+            "${",
+            "${{",
+            "$ {{",
+            "${ {",
+            "$(",
+            "$$(",
+            "$[",
+            "a$[b",
+            "x${{ if }}",
+            "$(var)",
+            "$]",
+            "${x}",
+            "{{",
+            "$\u{e9}(",
+            "é$(",
+            "${{é",
+            "$}",
+            "abc$",
+        ] {
+            let substring = text.contains("${{") || text.contains("$(") || text.contains("$[");
+            assert_eq!(is_expression(text), substring, "{text:?}");
+            assert_eq!(has_template(text), text.contains("${{"), "{text:?}");
+        }
+    }
 }
