@@ -547,11 +547,24 @@ pub fn analyze(doc: &Document, config: &Config) -> Vec<Finding> {
 /// Analyses a document, with the document-wide walks on a second thread or not, as
 /// `parallel` says: the findings are the same either way.
 pub fn analyze_with(doc: &Document, config: &Config, parallel: Parallel) -> Vec<Finding> {
+    open(doc, config, None, parallel).1.findings
+}
+
+/// The first analysis of a document just read: builds its model (returned, for the
+/// edits to come) while the document-wide walks run, on a second thread when `parallel`
+/// says so, and reports on both.
+pub fn open(
+    doc: &Document,
+    config: &Config,
+    env: Option<&Environment>,
+    parallel: Parallel,
+) -> (Model, Report) {
     std::thread::scope(|scope| {
         // The walks first, so that they run while this thread builds the model.
         let walks = walks::start(scope, doc, config, parallel);
         let model = model::build(doc);
-        reported(doc, &model, config, None, walks).findings
+        let report = reported(doc, &model, config, env, walks);
+        (model, report)
     })
 }
 
@@ -641,7 +654,7 @@ fn unsuppressed(
         let mut unseen = Vec::new();
         let mut keys = Vec::new();
         let mut live = Vec::with_capacity(model.steps.len());
-        for step in &model.steps {
+        for (i, step) in model.steps.iter().enumerate() {
             let key = memo::key(step);
             live.push(key);
             match memo.get(&key) {
@@ -650,15 +663,22 @@ fn unsuppressed(
                     f
                 })),
                 None => {
-                    unseen.push(step.clone());
+                    unseen.push(i);
                     keys.push(key);
                 }
             }
         }
-        let partial = model.with_steps(unseen);
-        let unseen = &partial.steps;
+        // On a first analysis every step is unseen: the model itself, with no copy.
+        let partial;
+        let subject = if unseen.len() == model.steps.len() {
+            model
+        } else {
+            partial = model.with_steps(unseen.iter().map(|&i| model.steps[i].clone()).collect());
+            &partial
+        };
+        let unseen = &subject.steps;
         let mut fresh: Vec<Vec<Finding>> = vec![Vec::new(); unseen.len()];
-        for f in run_rules(doc, &partial, config, env, &syntax_errors, false, walks) {
+        for f in run_rules(doc, subject, config, env, &syntax_errors, false, walks) {
             // Each step finding names its step first; container findings name none.
             let owner = f.related.first().and_then(|r| {
                 unseen

@@ -300,36 +300,13 @@ impl Backend {
 
     /// Analyses a snapshot of a document; no diagnostics if analysis fails (logged).
     fn diagnostics(&self, uri: &lsp::Uri, open: &Open) -> Vec<lsp::Diagnostic> {
-        let config = self.config();
-        let encoding = self.encoding();
-        let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
-        let started = std::time::Instant::now();
-        let place = self.place(uri);
-        let diagnostics = guarded("diagnostics", || {
-            let files = files::OpenFiles {
-                documents: &self.documents,
-            };
-            let env = analysis::Environment {
-                place: &place,
-                files: &files,
-            };
-            let parallel = if open.unanalysed {
-                analysis::Parallel::BySize
-            } else {
-                analysis::Parallel::Never
-            };
-            let report =
-                analysis::report_with(&open.doc, &open.model, &config, Some(&env), parallel);
-            let findings = report.findings;
-            let analysed = started.elapsed();
-            let diagnostics =
-                convert::diagnostics(&open.doc, uri, &findings, config.table, extras, encoding);
-            debug_log!(
-                "{} findings: analysed in {analysed:?}, converted in {:?}",
-                findings.len(),
-                started.elapsed() - analysed
-            );
-            diagnostics
+        let parallel = if open.unanalysed {
+            analysis::Parallel::BySize
+        } else {
+            analysis::Parallel::Never
+        };
+        let diagnostics = self.analysed(uri, &open.doc, |config, env| {
+            analysis::report_with(&open.doc, &open.model, config, Some(env), parallel)
         });
         // Later analyses of this text, or of its edits, find the walks' memory warm.
         if open.unanalysed
@@ -339,6 +316,40 @@ impl Backend {
             entry.unanalysed = false;
         }
         diagnostics.unwrap_or_default()
+    }
+
+    /// Runs `analyse` on a document where it lives (open buffers win over the disk), and
+    /// converts its findings; `None` if it fails (logged).
+    fn analysed(
+        &self,
+        uri: &lsp::Uri,
+        doc: &Document,
+        analyse: impl FnOnce(&analysis::Config, &analysis::Environment) -> analysis::Report,
+    ) -> Option<Vec<lsp::Diagnostic>> {
+        let config = self.config();
+        let encoding = self.encoding();
+        let extras = self.state.read().map(|s| s.extras).unwrap_or_default();
+        let started = std::time::Instant::now();
+        let place = self.place(uri);
+        guarded("diagnostics", || {
+            let files = files::OpenFiles {
+                documents: &self.documents,
+            };
+            let env = analysis::Environment {
+                place: &place,
+                files: &files,
+            };
+            let findings = analyse(&config, &env).findings;
+            let analysed = started.elapsed();
+            let diagnostics =
+                convert::diagnostics(doc, uri, &findings, config.table, extras, encoding);
+            debug_log!(
+                "{} findings: analysed in {analysed:?}, converted in {:?}",
+                findings.len(),
+                started.elapsed() - analysed
+            );
+            diagnostics
+        })
     }
 
     /// Publishes a document's diagnostics, unless the client pulls them or a newer
@@ -655,24 +666,43 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
         let doc = params.text_document;
-        let parsed = guarded("didOpen", || {
-            let parsed = Document::new(&doc.text, doc.version);
-            let model = Arc::new(model::build(&parsed));
-            Open {
-                doc: parsed,
-                model,
-                generation: self.next_generation(),
-                unanalysed: true,
-            }
-        });
-        if let Some(parsed) = parsed {
-            // A reopened file may reuse a version number with other text.
-            self.pulled.remove(&doc.uri);
-            self.documents.insert(doc.uri.clone(), parsed);
-            memory::after_open(doc.text.len());
-            self.publish(doc.uri.clone()).await;
-            self.publish_callers(&doc.uri).await;
+        let Some(parsed) = guarded("didOpen", || Document::new(&doc.text, doc.version)) else {
+            return;
+        };
+        // A client that is sent diagnostics gets them from the first analysis, which
+        // builds the model while the document-wide walks run beside it; one that pulls
+        // them has them analysed when it asks.
+        let mut model = None;
+        let diagnostics = if self.pulls() {
+            None
+        } else {
+            self.analysed(&doc.uri, &parsed, |config, env| {
+                let (built, report) =
+                    analysis::open(&parsed, config, Some(env), analysis::Parallel::BySize);
+                model = Some(built);
+                report
+            })
+        };
+        let analysed = model.is_some();
+        let Some(model) = model.or_else(|| guarded("didOpen", || model::build(&parsed))) else {
+            return;
+        };
+        let version = parsed.version();
+        let open = Open {
+            doc: parsed,
+            model: Arc::new(model),
+            generation: self.next_generation(),
+            unanalysed: !analysed,
+        };
+        // A reopened file may reuse a version number with other text.
+        self.pulled.remove(&doc.uri);
+        self.documents.insert(doc.uri.clone(), open);
+        memory::after_open(doc.text.len());
+        if let Some(diagnostics) = diagnostics {
+            self.send_diagnostics(doc.uri.clone(), diagnostics, Some(version))
+                .await;
         }
+        self.publish_callers(&doc.uri).await;
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
