@@ -35,6 +35,10 @@ pub struct Document {
     /// What the check of those limits reads, per line, kept up to date edit by edit
     /// (shared with snapshots; copied only when one is still alive at the next edit).
     limits: Arc<syntax::limits::Index>,
+    /// The byte ranges of the documents in the stream that are not pipelines, found on
+    /// first use after each edit (see `model::foreign_of`): several rules ask on every
+    /// keystroke, and past the grammar's row limit finding them means reading the text.
+    foreign: std::sync::OnceLock<Vec<std::ops::Range<usize>>>,
 }
 
 /// One applied edit, in byte offsets: `start..old_end` became `start..new_end`. Each
@@ -75,6 +79,7 @@ impl Document {
             replaced: false,
             refusal,
             limits: Arc::new(limits),
+            foreign: std::sync::OnceLock::new(),
         }
     }
 
@@ -87,6 +92,12 @@ impl Document {
     /// Why the text is not analysed (too deep or too wide for the grammar), if it isn't.
     pub fn refusal(&self) -> Option<&Refusal> {
         self.refusal.as_ref()
+    }
+
+    /// Where the ranges of the documents that are not pipelines are kept for this text;
+    /// emptied by every edit.
+    pub fn foreign_cache(&self) -> &std::sync::OnceLock<Vec<std::ops::Range<usize>>> {
+        &self.foreign
     }
 
     pub fn rope(&self) -> &Rope {
@@ -117,6 +128,7 @@ impl Document {
     /// Edits the text and tells the tree what moved, without reparsing: call
     /// [`Document::reparse`] after the last edit of a batch. Until then the tree is stale.
     pub fn edit(&mut self, edit: Edit) {
+        self.foreign = std::sync::OnceLock::new();
         let edited = self.edit_one(edit);
         self.pending.push(edited);
     }
@@ -125,6 +137,7 @@ impl Document {
     /// and says what changed.
     pub fn reparse(&mut self, version: i32) -> Changes {
         self.version = version;
+        self.foreign = std::sync::OnceLock::new();
         let full = std::mem::take(&mut self.replaced);
         if self.pending.is_empty() {
             return Changes {

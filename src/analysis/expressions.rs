@@ -65,7 +65,7 @@ pub fn findings(doc: &Document, fresh: bool) -> Vec<Finding> {
         remembering(doc)
     };
     if !out.is_empty() {
-        let foreign = model::foreign_documents(rope, doc.tree().root_node());
+        let foreign = model::foreign_of(doc);
         out.retain(|f| !foreign.iter().any(|r| r.contains(&f.span.start)));
     }
     out.sort_by_key(|f| (f.span.start, f.span.end));

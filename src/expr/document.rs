@@ -32,7 +32,7 @@ pub fn all(doc: &Document) -> Vec<Found> {
     let whole = 0..doc.rope().len_bytes();
     let mut found = in_ranges(doc, std::slice::from_ref(&whole));
     if !found.is_empty() {
-        let foreign = model::foreign_documents(doc.rope(), doc.tree().root_node());
+        let foreign = model::foreign_of(doc);
         found.retain(|f| !foreign.iter().any(|r| r.contains(&f.scalar.start)));
     }
     found

@@ -387,7 +387,7 @@ impl Model {
     fn finish(&mut self, doc: &Document) {
         let rope = doc.rope();
         let root = doc.tree().root_node();
-        let foreign = foreign_documents(rope, root);
+        let foreign = foreign_of(doc);
         let in_foreign = |at: usize| foreign.iter().any(|r| r.contains(&at));
         if !foreign.is_empty() {
             let (hidden, steps) = std::mem::take(&mut self.steps)
@@ -544,6 +544,12 @@ pub fn step_at(doc: &Document, offset: usize) -> Option<TaskStep> {
         }
     }
     None
+}
+
+/// [`foreign_documents`] of a document, found once per version of its text.
+pub fn foreign_of(doc: &Document) -> &[Span] {
+    doc.foreign_cache()
+        .get_or_init(|| foreign_documents(doc.rope(), doc.tree().root_node()))
 }
 
 /// Byte ranges of the documents in the stream that are not pipelines (Kubernetes

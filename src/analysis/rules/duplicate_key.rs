@@ -130,7 +130,7 @@ impl<'r> Walk<'r> {
             foreign: if refused {
                 Vec::new()
             } else {
-                model::foreign_documents(rope, doc.tree().root_node())
+                model::foreign_of(doc).to_vec()
             },
             refused,
             remember,

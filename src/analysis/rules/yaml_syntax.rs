@@ -38,14 +38,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 /// (`parse-limit`), one past the grammar's row limit (its tree is one error whatever the
 /// text), or in documents that are not pipelines.
 pub fn errors(doc: &Document) -> Vec<SyntaxError> {
-    let root = doc.tree().root_node();
     let rope = doc.rope();
     if doc.refusal().is_some() || rope.len_lines() > syntax::GRAMMAR_ROW_LIMIT {
         return Vec::new();
     }
     let mut errors = syntax::errors::errors(rope, doc.tree());
     if !errors.is_empty() {
-        let foreign = model::foreign_documents(rope, root);
+        let foreign = model::foreign_of(doc);
         errors.retain(|e| !foreign.iter().any(|f| f.contains(&e.span.start)));
     }
     errors
