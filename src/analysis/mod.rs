@@ -147,6 +147,10 @@ pub const RULES: &[(&Rule, Check)] = &[
     ),
     (&rules::function_arity::RULE, rules::function_arity::check),
     (&rules::status_function::RULE, rules::status_function::check),
+    (
+        &rules::undeclared_parameter::RULE,
+        rules::undeclared_parameter::check,
+    ),
     // The pipeline's pools.
     (
         &rules::invalid_vm_image::RULE,
