@@ -80,6 +80,7 @@ fn judge(e: &Expression, out: &mut Vec<Finding>) {
     rules::status_function::judge(e, out);
     // Candidates only: the rule weighs them against the declared parameters.
     rules::undeclared_parameter::collect(e, out);
+    rules::undeclared_dependency::collect(e, out);
 }
 
 fn remembering(doc: &Document) -> Vec<Finding> {

@@ -136,6 +136,10 @@ pub const RULES: &[(&Rule, Check)] = &[
         &rules::dependency_cycle::RULE,
         rules::dependency_cycle::check,
     ),
+    (
+        &rules::undeclared_dependency::RULE,
+        rules::undeclared_dependency::check,
+    ),
     // Expressions: `${{ }}`, `$[ ]` and conditions.
     (
         &rules::expression_syntax::RULE,
