@@ -92,18 +92,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .find(|s| s.items.iter().any(|i| std::ptr::eq(*i, item)))
     };
-    // Steps and hooks, where `dependencies` is not read, from the full reading.
-    let full = ctx.model.pipeline(ctx.doc);
     for candidate in candidates {
         let at = candidate.span.start;
         let path = pipeline.path_at(at);
         let Some(owner) = path.iter().rev().find(|i| i.kind.depends()).copied() else {
             continue;
         };
-        let in_step = full
-            .path_at(at)
-            .iter()
-            .any(|i| matches!(i.kind, ItemKind::Step | ItemKind::Hook));
+        // One descent in the tree, rather than the full reading of every step on each
+        // keystroke.
+        let in_step = under_steps(ctx.doc, at);
         if in_step {
             continue;
         }
@@ -223,6 +220,18 @@ fn report(
         f.fix = Some(Fix::replace(&candidate.span, s, true));
     }
     f
+}
+
+/// Whether `at` lies under a `steps:` or `strategy:` key (steps and deployment hooks,
+/// where `dependencies` is not read).
+fn under_steps(doc: &Document, at: usize) -> bool {
+    let rope = doc.rope();
+    syntax::path_to(doc.tree().root_node(), at, at)
+        .iter()
+        .filter(|n| matches!(n.kind(), "block_mapping_pair" | "flow_pair"))
+        .filter_map(|n| n.child_by_field_name("key"))
+        .filter_map(|k| yaml::key_text(rope, k))
+        .any(|k| k == "steps" || k == "strategy")
 }
 
 /// "stage \"Deploy\"" or "job \"Ship\"".
