@@ -192,3 +192,85 @@ fn completion_in_the_corpus() {
     }
     assert!(lines > 1000, "{lines} lines");
 }
+
+// ---- Named values inside expressions ----
+
+fn labels_at(source: &str) -> (Vec<String>, Vec<String>) {
+    let (text, offset, items) = complete(source, CompletionOptions::default());
+    let replaced = items
+        .iter()
+        .map(|i| text[i.span.start..offset].to_string())
+        .collect();
+    (items.iter().map(|i| i.label.clone()).collect(), replaced)
+}
+
+#[test]
+fn parameters_complete_with_their_type_and_default() {
+    let text = "parameters:\n- name: environment\n  type: string\n  default: dev\n- name: regions\n  type: object\n  default: [a, b]\n- name: verbose\nsteps:\n- script: echo ${{ parameters.en<|> }}\n";
+    let (_, offset, items) = complete(text, CompletionOptions::default());
+    let text = text.replacen(CURSOR, "", 1);
+    let shown: Vec<(String, String)> = items
+        .iter()
+        .map(|i| (i.label.clone(), i.detail.clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("environment".to_string(), "string = dev".to_string()),
+            ("regions".to_string(), "object = [a, b]".to_string()),
+            ("verbose".to_string(), "string".to_string()),
+        ]
+    );
+    assert!(items.iter().all(|i| &text[i.span.start..offset] == "en"));
+    // The older mapping form, in a key.
+    let (labels, _) = labels_at(
+        "parameters:\n  vmImage: ubuntu-latest\nsteps:\n- ${{ if eq(parameters.<|>, 'x') }}:\n  - script: a\n",
+    );
+    assert_eq!(labels, ["vmImage"]);
+    // Not in a runtime expression: parameters are gone by then.
+    let (labels, _) = labels_at("parameters:\n- name: a\nvariables:\n  x: $[ parameters.<|> ]\n");
+    assert!(labels.is_empty(), "{labels:?}");
+}
+
+#[test]
+fn variables_complete_with_those_of_the_file_in_scope_first() {
+    let text = "variables:\n  configuration: Release\nstages:\n- stage: A\n  variables:\n  - name: stageVar\n    value: 1\n  - group: secrets\n  jobs:\n  - job: J\n    variables:\n      jobVar: 2\n    steps:\n    - script: echo ${{ variables.<|> }}\n- stage: B\n  variables:\n    other: 3\n";
+    let (labels, _) = labels_at(text);
+    assert_eq!(labels[..3], ["configuration", "stageVar", "jobVar"]);
+    assert!(
+        !labels.contains(&"other".to_string()),
+        "stage B's variable is not in scope"
+    );
+    assert!(
+        !labels.contains(&"secrets".to_string()),
+        "a group is not a variable"
+    );
+    assert!(labels.contains(&"Build.SourceBranch".to_string()));
+    // `variables['` too.
+    let (labels, _) = labels_at(
+        "variables:\n  configuration: Release\nsteps:\n- script: a\n  condition: eq(variables['con<|>\n",
+    );
+    assert_eq!(labels[0], "configuration");
+}
+
+#[test]
+fn dependencies_complete_with_the_names_depended_on() {
+    let text = "stages:\n- stage: Build\n  jobs:\n  - job: Compile\n  - job: Lint\n  - job: Package\n    dependsOn: [Compile, Lint]\n    condition: succeeded()\n    variables:\n      v: $[ dependencies.<|> ]\n- stage: Test\n  jobs:\n  - job: Unit\n    variables:\n      v: $[ stageDependencies.Build.Pa ]\n- stage: Deploy\n  dependsOn: Test\n  condition: eq(dependencies.T, 'x')\n";
+    let (labels, _) = labels_at(text);
+    assert_eq!(labels, ["Compile", "Lint"]);
+    // stageDependencies: the stage before (no dependsOn), then its jobs.
+    let text = text.replace("dependencies.<|> ]", "dependencies.x ]");
+    let (labels, replaced) =
+        labels_at(&text.replace("stageDependencies.Build.Pa", "stageDependencies.<|>"));
+    assert_eq!(labels, ["Build"]);
+    assert!(replaced.iter().all(|r| r.is_empty()));
+    let (labels, replaced) = labels_at(&text.replace(
+        "stageDependencies.Build.Pa",
+        "stageDependencies.build.Pa<|>",
+    ));
+    assert_eq!(labels, ["Compile", "Lint", "Package"]);
+    assert!(replaced.iter().all(|r| r == "Pa"));
+    // A stage's condition: the stages it depends on.
+    let (labels, _) = labels_at(&text.replace("dependencies.T,", "dependencies.T<|>,"));
+    assert_eq!(labels, ["Test"]);
+}

@@ -155,6 +155,14 @@ fn catalog_rules_report_only_real_problems() {
     // task doesn't take, and hosted images that are gone.
     const REAL: &[(&str, usize, &str, &str)] = &[
         (
+            "048-",
+            146,
+            "undeclared-parameter",
+            "WorkingDirectory is not among the ten parameters the template lists, so no caller \
+             can pass it and workingDirectory is always empty (the same file's other steps use \
+             $(System.DefaultWorkingDirectory))",
+        ),
+        (
             "047-",
             320,
             "unknown-input",

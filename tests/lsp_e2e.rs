@@ -343,6 +343,43 @@ fn stage_names_navigate_and_rename() {
     client.shutdown();
 }
 
+/// Parameter names over stdio: from a `parameters.x` to its declaration, and a rename that
+/// rewrites the declaration and every use, in both spellings.
+#[test]
+fn parameter_names_navigate_and_rename() {
+    let text = "parameters:\n- name: environment\n  type: string\n  default: dev\nsteps:\n- ${{ if eq(parameters.environment, 'prod') }}:\n  - script: echo ${{ parameters['Environment'] }}\n";
+    let mut client = Client::start();
+    client.initialize(json!({}), Value::Null);
+    client.open(URI, text, 1);
+    assert!(client.diagnostics(URI, 1).is_empty());
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": URI}, "position": {"line": line, "character": character}});
+    let definition = client.request("textDocument/definition", at(5, 26));
+    assert_eq!(
+        definition["range"]["start"],
+        json!({"line": 1, "character": 8})
+    );
+    let highlights = client.request("textDocument/documentHighlight", at(6, 35));
+    let lines: Vec<u64> = highlights
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [1, 5, 6]);
+    let prepared = client.request("textDocument/prepareRename", at(6, 35));
+    assert_eq!(prepared["placeholder"], "environment");
+    let mut params = at(1, 10);
+    params["newName"] = json!("target");
+    let renamed = client.request("textDocument/rename", params);
+    let edits = renamed["changes"][URI].as_array().unwrap().clone();
+    let after = apply_lsp_edits(text, &edits, false);
+    assert_eq!(
+        after,
+        "parameters:\n- name: target\n  type: string\n  default: dev\nsteps:\n- ${{ if eq(parameters.target, 'prod') }}:\n  - script: echo ${{ parameters['target'] }}\n"
+    );
+    client.shutdown();
+}
+
 /// Templates across files over stdio, on the fixture workspace: a pipeline that calls its
 /// templates correctly is clean; editing a template's open buffer (not the disk) so that
 /// it declares other parameters changes the caller's diagnostics, and undoing the edit

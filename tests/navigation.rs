@@ -837,3 +837,182 @@ fn templates_never_leave_the_repository() {
     let hover = templates::hover(&doc, &place, &files, at).unwrap().markdown;
     assert!(hover.contains("region"), "{hover}");
 }
+
+// ---- Names: stages, jobs and parameters ----
+
+/// The texts of the definition and references of the name at the first `^` of `marked`
+/// (the `^` is removed before reading), and the text after renaming it to `to`.
+fn names_at(marked: &str, to: &str) -> (Option<String>, Vec<String>, Result<String, String>) {
+    let at = marked.find('^').expect("a ^ marks the cursor");
+    let text = marked.replacen('^', "", 1);
+    let doc = Document::new(&text, 0);
+    let model = model::build(&doc);
+    let Some(found) = ide::occurrences(&doc, &model, at) else {
+        return (None, Vec::new(), Err("nothing here".into()));
+    };
+    let definition = found.definition.as_ref().map(|s| {
+        let line = text[..s.start].lines().count();
+        format!("{line}:{}", &text[s.clone()])
+    });
+    let references = found
+        .references
+        .iter()
+        .map(|s| format!("{}:{}", text[..s.start].lines().count(), &text[s.clone()]))
+        .collect();
+    let renamed =
+        ide::rename(&doc, &model, at, to).map(|edits| azpls::analysis::apply_edits(&text, &edits));
+    (definition, references, renamed)
+}
+
+const PARAMETERS: &str = "\
+parameters:
+- name: environment
+  type: string
+- name: regions
+  type: object
+  default: []
+steps:
+- ${{ if eq(parameters.Environment, 'prod') }}:
+  - script: echo prod
+- ${{ each region in parameters.regions }}:
+  - script: echo ${{ region }} ${{ parameters['environment'] }}
+- script: 'echo ${{ parameters[''environment''] }}'
+- script: echo $(environment) environment
+";
+
+#[test]
+fn a_parameter_is_found_from_its_declaration_and_from_every_use() {
+    for cursor in [
+        "- name: envi^ronment",
+        "parameters.Env^ironment",
+        "parameters['envi^ronment']",
+    ] {
+        let plain = cursor.replace('^', "");
+        let marked = PARAMETERS.replacen(&plain, cursor, 1);
+        assert_ne!(marked, PARAMETERS, "{cursor}");
+        let (definition, references, renamed) = names_at(&marked, "stage_name");
+        assert_eq!(definition.as_deref(), Some("2:environment"), "{cursor}");
+        assert_eq!(
+            references,
+            ["8:Environment", "11:environment", "12:environment"],
+            "{cursor}"
+        );
+        let renamed = renamed.unwrap();
+        assert!(renamed.contains("- name: stage_name\n"), "{renamed}");
+        assert!(
+            renamed.contains("eq(parameters.stage_name, 'prod')"),
+            "{renamed}"
+        );
+        assert!(
+            renamed.contains("${{ parameters['stage_name'] }}"),
+            "{renamed}"
+        );
+        assert!(
+            renamed.contains("'echo ${{ parameters[''stage_name''] }}'"),
+            "{renamed}"
+        );
+        // Macros and plain words are not parameters.
+        assert!(
+            renamed.contains("echo $(environment) environment"),
+            "{renamed}"
+        );
+    }
+}
+
+#[test]
+fn parameters_of_the_older_mapping_form_and_undeclared_ones() {
+    let text = "parameters:\n  vmImage: ubuntu-latest\npool:\n  vmImage: ${{ parameters.vm^Image }}\nsteps:\n- script: echo ${{ parameters.other }}\n";
+    let (definition, references, renamed) = names_at(text, "image");
+    assert_eq!(definition.as_deref(), Some("2:vmImage"));
+    assert_eq!(references, ["4:vmImage"]);
+    assert_eq!(
+        renamed.unwrap(),
+        "parameters:\n  image: ubuntu-latest\npool:\n  vmImage: ${{ parameters.image }}\nsteps:\n- script: echo ${{ parameters.other }}\n"
+    );
+    // Undeclared: found, but nothing to rename.
+    let text = text
+        .replace("vm^Image }}", "vmImage }}")
+        .replace("parameters.other", "parameters.ot^her");
+    let (definition, references, renamed) = names_at(&text, "x");
+    assert_eq!(definition, None);
+    assert_eq!(references, ["6:other"]);
+    assert!(
+        renamed
+            .unwrap_err()
+            .contains("no parameter is named \"other\"")
+    );
+    // A rename to a name the service refuses.
+    let (_, _, renamed) = names_at(
+        &PARAMETERS.replacen("- name: environment", "- name: env^ironment", 1),
+        "an-env",
+    );
+    assert!(renamed.unwrap_err().contains("not a valid name"));
+}
+
+const DEPENDENCIES: &str = "\
+stages:
+- stage: Build
+  jobs:
+  - job: Compile
+    steps:
+    - script: echo \"##vso[task.setvariable variable=tag;isOutput=true]1.0\"
+      name: version
+  - job: Package
+    dependsOn: Compile
+    condition: succeeded('Compile')
+    variables:
+      tag: $[ dependencies.compile.outputs['version.tag'] ]
+- stage: Deploy
+  dependsOn: Build
+  condition: and(succeeded(), eq(dependencies.Build.result, 'Succeeded'))
+  variables:
+    tag: $[ stageDependencies.Build.Compile.outputs['version.tag'] ]
+  jobs:
+  - job: Compile
+    variables:
+      tag: $[ stageDependencies.build.compile.outputs['version.tag'] ]
+    steps:
+    - script: echo $(tag)
+";
+
+#[test]
+fn dependencies_in_expressions_are_references_of_stages_and_jobs() {
+    // The stage: its dependsOn, its `dependencies.Build` in a stage condition, and the
+    // `stageDependencies.Build` of the next stage and of its job.
+    let marked = DEPENDENCIES.replacen("- stage: Build", "- stage: Bu^ild", 1);
+    let (definition, references, renamed) = names_at(&marked, "Make");
+    assert_eq!(definition.as_deref(), Some("2:Build"));
+    assert_eq!(references, ["14:Build", "15:Build", "17:Build", "21:build"]);
+    let renamed = renamed.unwrap();
+    assert!(renamed.contains("eq(dependencies.Make.result"), "{renamed}");
+    assert!(
+        renamed.contains("stageDependencies.Make.Compile.outputs"),
+        "{renamed}"
+    );
+    assert!(
+        renamed.contains("stageDependencies.Make.compile.outputs"),
+        "{renamed}"
+    );
+    // The job `Compile` of stage Build, from a `dependencies.compile` in a job of its stage:
+    // the job of the same name in stage Deploy is another job.
+    let marked = DEPENDENCIES.replacen("dependencies.compile", "dependencies.com^pile", 1);
+    let (definition, references, renamed) = names_at(&marked, "Build_it");
+    assert_eq!(definition.as_deref(), Some("4:Compile"));
+    assert_eq!(
+        references,
+        ["9:Compile", "12:compile", "17:Compile", "21:compile"]
+    );
+    let renamed = renamed.unwrap();
+    assert!(
+        renamed.contains("  - job: Build_it\n    steps:\n    - script: echo \"##vso"),
+        "{renamed}"
+    );
+    assert!(
+        renamed.contains("  - job: Compile\n    variables:"),
+        "{renamed}"
+    );
+    assert!(
+        renamed.contains("succeeded('Compile')"),
+        "a string argument is no reference: {renamed}"
+    );
+}

@@ -78,6 +78,9 @@ fn judge(e: &Expression, out: &mut Vec<Finding>) {
     rules::unknown_function::judge(e, out);
     rules::function_arity::judge(e, out);
     rules::status_function::judge(e, out);
+    // Candidates only: the rule weighs them against the declared parameters.
+    rules::undeclared_parameter::collect(e, out);
+    rules::undeclared_dependency::collect(e, out);
 }
 
 fn remembering(doc: &Document) -> Vec<Finding> {

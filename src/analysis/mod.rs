@@ -138,6 +138,10 @@ pub const RULES: &[(&Rule, Check)] = &[
         &rules::dependency_cycle::RULE,
         rules::dependency_cycle::check,
     ),
+    (
+        &rules::undeclared_dependency::RULE,
+        rules::undeclared_dependency::check,
+    ),
     // Expressions: `${{ }}`, `$[ ]` and conditions.
     (
         &rules::expression_syntax::RULE,
@@ -149,6 +153,10 @@ pub const RULES: &[(&Rule, Check)] = &[
     ),
     (&rules::function_arity::RULE, rules::function_arity::check),
     (&rules::status_function::RULE, rules::status_function::check),
+    (
+        &rules::undeclared_parameter::RULE,
+        rules::undeclared_parameter::check,
+    ),
     // The pipeline's pools.
     (
         &rules::invalid_vm_image::RULE,

@@ -91,7 +91,7 @@ pub fn completions(
         let at = text::floor_char_boundary(rope, offset);
         let line = line_at(rope, rope.byte_to_line(at));
         if let Some(items) =
-            super::expressions::completions(doc, at, &line.text, line.start, options)
+            super::expressions::completions(doc, model, at, &line.text, line.start, options)
         {
             return items;
         }

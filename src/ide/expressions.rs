@@ -11,6 +11,8 @@ use crate::expr::{self, Function, FunctionContext, Kind, NodeKind, Reference, fu
 use crate::ide::completion::{CompletionItem, CompletionKind, CompletionOptions};
 use crate::ide::hover::Hover;
 use crate::knowledge::{PredefinedVariable, predefined_variables};
+use crate::model::pipeline::{Item, ItemKind};
+use crate::model::{Model, yaml};
 use crate::syntax;
 use crate::text::Span;
 use std::fmt::Write;
@@ -31,6 +33,7 @@ enum Typing {
 /// `line_start`): `None` when the cursor is not in an expression, a macro or a condition.
 pub(super) fn completions(
     doc: &Document,
+    model: &Model,
     offset: usize,
     line: &str,
     line_start: usize,
@@ -56,19 +59,303 @@ pub(super) fn completions(
     let followed_by_paren = line[word_end..].trim_start().starts_with('(');
     let items = match typing {
         Typing::Nothing => Vec::new(),
-        Typing::Variable => variable_items(span),
+        Typing::Variable => {
+            let mut items = file_variable_items(doc, model, offset, span.clone());
+            items.extend(variable_items(span));
+            items
+        }
         Typing::Name(kind) => {
-            // A name after a dot is a property: not ours.
-            if prefix[from..word_start].trim_end().ends_with('.')
-                || line[word_start..column].contains('.')
-            {
+            // A name after a dot is a property: the named values' own, else not ours.
+            if prefix[from..word_start].trim_end().ends_with('.') {
                 Vec::new()
+            } else if line[word_start..column].contains('.') {
+                let typed = &line[word_start..column];
+                let end = line_start
+                    + column
+                    + rest
+                        .find(|c: char| !name_char(c) || c == '.')
+                        .unwrap_or(rest.len());
+                member_items(
+                    doc,
+                    model,
+                    kind,
+                    offset,
+                    typed,
+                    line_start + word_start,
+                    end,
+                )
             } else {
                 function_items(kind, span, options, followed_by_paren)
             }
         }
     };
     Some(items)
+}
+
+/// The members of a named value being typed after its dot: `typed` is the word from the
+/// value's name to the cursor (`parameters.en`, `stageDependencies.Build.Co`), starting at
+/// `start`; the items replace from after its last dot (after the first, for variables,
+/// whose names have dots) to `end`.
+fn member_items(
+    doc: &Document,
+    model: &Model,
+    kind: Kind,
+    offset: usize,
+    typed: &str,
+    start: usize,
+    end: usize,
+) -> Vec<CompletionItem> {
+    let Some((head, tail)) = typed.split_once('.') else {
+        return Vec::new();
+    };
+    let after = |dots: usize| {
+        let at = typed
+            .match_indices('.')
+            .nth(dots)
+            .map_or(typed.len(), |(i, _)| i + 1);
+        start + at..end.max(start + typed.len())
+    };
+    let value = |label: &str, detail: String, documentation: String, n: usize, span: &Span| {
+        CompletionItem {
+            label: label.to_string(),
+            kind: CompletionKind::Value,
+            detail,
+            documentation,
+            deprecated: false,
+            sort_text: format!("{n:04}"),
+            filter_text: None,
+            span: span.clone(),
+            text: label.to_string(),
+            snippet: false,
+        }
+    };
+    let dots = tail.matches('.').count();
+    match head.to_ascii_lowercase().as_str() {
+        // Parameters exist only while template expressions are expanded.
+        "parameters" if dots == 0 && kind == Kind::Template => {
+            let span = after(0);
+            crate::ide::templates::declared_parameters(doc)
+                .iter()
+                .enumerate()
+                .map(|(n, p)| {
+                    let kind = p.kind.as_deref().unwrap_or("string");
+                    let detail = match &p.default {
+                        Some(d) if !d.contains('\n') => format!("{kind} = {d}"),
+                        Some(_) => format!("{kind} (default over several lines)"),
+                        None => kind.to_string(),
+                    };
+                    let documentation = match (&p.display_name, &p.default) {
+                        (Some(shown), _) => format!("parameter **{}** — {shown}", p.name),
+                        _ => format!("parameter **{}**", p.name),
+                    };
+                    value(&p.name, detail, documentation, n, &span)
+                })
+                .collect()
+        }
+        "variables" => {
+            let span = after(0);
+            let mut items = file_variable_items(doc, model, offset, span.clone());
+            items.extend(variable_items(span));
+            items
+        }
+        "dependencies" if dots == 0 => {
+            let span = after(0);
+            dependencies(model.pipeline(doc), offset, false)
+                .into_iter()
+                .enumerate()
+                .map(|(n, (name, item))| {
+                    value(&name, item.kind.word().to_string(), String::new(), n, &span)
+                })
+                .collect()
+        }
+        "stagedependencies" if dots <= 1 => {
+            let span = after(dots);
+            let pipeline = model.pipeline(doc);
+            let stages = dependencies(pipeline, offset, true);
+            if dots == 0 {
+                return stages
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, (name, _))| value(&name, "stage".into(), String::new(), n, &span))
+                    .collect();
+            }
+            let stage = tail.split('.').next().unwrap_or_default();
+            let Some((_, stage)) = stages
+                .into_iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(stage))
+            else {
+                return Vec::new();
+            };
+            jobs_of(stage)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(n, job)| {
+                    let id = job.id.as_ref()?;
+                    Some(value(
+                        &id.text,
+                        job.kind.word().to_string(),
+                        String::new(),
+                        n,
+                        &span,
+                    ))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What the stage or job at `offset` depends on, by name: its `dependsOn`, or for a stage
+/// without one the stage before it. With `stages`, the stages its stage depends on (for
+/// `stageDependencies`), else the stage's or job's own.
+fn dependencies(
+    pipeline: &crate::model::pipeline::Pipeline,
+    offset: usize,
+    stages: bool,
+) -> Vec<(String, &Item)> {
+    let path = pipeline.path_at(offset);
+    let owner = if stages {
+        path.iter().rev().find(|i| i.kind == ItemKind::Stage)
+    } else {
+        path.iter().rev().find(|i| i.kind.depends())
+    };
+    let Some(owner) = owner.copied() else {
+        return Vec::new();
+    };
+    let Some((_, peers)) = pipeline.peers(owner.selection.start) else {
+        return Vec::new();
+    };
+    let named = |name: &str| {
+        peers.iter().copied().find(|p| {
+            p.id.as_ref()
+                .is_some_and(|id| id.text.eq_ignore_ascii_case(name))
+        })
+    };
+    let listed: Vec<(String, &Item)> = owner
+        .depends_on
+        .iter()
+        .filter_map(|n| Some((n.text.clone(), named(&n.text)?)))
+        .collect();
+    if !listed.is_empty() || owner.kind != ItemKind::Stage {
+        return listed;
+    }
+    // A stage without `dependsOn` depends on the stage before it.
+    let at = peers.iter().position(|p| std::ptr::eq(*p, owner));
+    at.and_then(|i| i.checked_sub(1))
+        .map(|i| peers[i])
+        .and_then(|p| Some((p.id.as_ref()?.text.clone(), p)))
+        .into_iter()
+        .collect()
+}
+
+/// The jobs and deployments of a stage (under its insertions too).
+fn jobs_of(stage: &Item) -> Vec<&Item> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Item> = stage.children.iter().rev().collect();
+    while let Some(item) = stack.pop() {
+        match item.kind {
+            ItemKind::Job | ItemKind::Deployment => out.push(item),
+            ItemKind::Stage => {}
+            _ => stack.extend(item.children.iter().rev()),
+        }
+    }
+    out
+}
+
+/// The variables the file defines that are visible at `offset`: the pipeline's, and those of
+/// the stage and job around it, in that order.
+fn file_variable_items(
+    doc: &Document,
+    model: &Model,
+    offset: usize,
+    span: Span,
+) -> Vec<CompletionItem> {
+    let pipeline = model.pipeline(doc);
+    let mut found: Vec<(String, Option<String>)> = Vec::new();
+    // The pipeline's, from the model.
+    let sections = pipeline
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Section && i.name == "variables");
+    for section in sections {
+        let mut stack: Vec<&Item> = section.children.iter().rev().collect();
+        while let Some(v) = stack.pop() {
+            match v.kind {
+                ItemKind::Variable if v.detail.as_deref() != Some("group") => {
+                    found.push((v.name.clone(), v.detail.clone()));
+                }
+                ItemKind::Condition => stack.extend(v.children.iter().rev()),
+                _ => {}
+            }
+        }
+    }
+    // The stage's and job's, from their mappings in the tree.
+    let rope = doc.rope();
+    let root = doc.tree().root_node();
+    for item in pipeline
+        .path_at(offset)
+        .into_iter()
+        .filter(|i| i.kind.depends())
+    {
+        let at = item.selection.start;
+        let path = syntax::path_to(root, at, at);
+        let Some(mapping) = path
+            .iter()
+            .rev()
+            .find(|n| yaml::is_mapping(**n) && n.start_byte() <= at)
+        else {
+            continue;
+        };
+        let Some(value) = yaml::get(rope, *mapping, "variables")
+            .and_then(|(_, v)| v)
+            .and_then(yaml::content)
+        else {
+            continue;
+        };
+        if yaml::is_mapping(value) {
+            for (k, v) in yaml::pairs(value) {
+                if let Some(name) = yaml::key_text(rope, k).filter(|n| !n.contains("${{")) {
+                    let detail = v.and_then(|v| yaml::scalar(rope, v)).map(|s| s.text);
+                    found.push((name, detail));
+                }
+            }
+        } else {
+            for entry in yaml::items(value).filter(|n| yaml::is_mapping(*n)) {
+                let get = |key: &str| {
+                    yaml::get(rope, entry, key)
+                        .and_then(|(_, v)| v)
+                        .and_then(|v| yaml::scalar(rope, v))
+                        .map(|s| s.text)
+                };
+                if let Some(name) = get("name") {
+                    found.push((name, get("value")));
+                }
+            }
+        }
+    }
+    let mut out: Vec<CompletionItem> = Vec::new();
+    for (name, value) in found {
+        if out.iter().any(|i| i.label == name) {
+            continue;
+        }
+        out.push(CompletionItem {
+            label: name.clone(),
+            kind: CompletionKind::Variable,
+            detail: match value {
+                Some(value) => format!("variable = {value}"),
+                None => "variable".to_string(),
+            },
+            documentation: String::new(),
+            deprecated: false,
+            // Before the predefined ones.
+            sort_text: format!("0{:04}", out.len()),
+            filter_text: None,
+            span: span.clone(),
+            text: name,
+            snippet: false,
+        });
+    }
+    out
 }
 
 /// The largest char boundary at or before `at`.

@@ -18,5 +18,5 @@ pub use completion::{CompletionItem, CompletionKind, CompletionOptions, completi
 pub use folding::{Fold, FoldKind, folding_ranges};
 pub use hover::{Hover, hover};
 pub use keywords::hover as keyword_hover;
-pub use names::{Occurrences, hover as name_hover, occurrences, rename};
+pub use names::{Named, Occurrences, hover as name_hover, occurrences, rename};
 pub use symbols::{Symbol, SymbolKind, document_symbols};

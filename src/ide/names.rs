@@ -8,7 +8,7 @@ use super::completion::{CompletionItem, CompletionKind, Cx, Here, line_at, shape
 use super::hover::Hover;
 use crate::document::{Document, Edit};
 use crate::model::Model;
-use crate::model::pipeline::{Item, ItemKind};
+use crate::model::pipeline::{Item, ItemKind, Pipeline, Scope};
 use crate::text::{self, Span};
 use std::fmt::Write;
 
@@ -171,25 +171,52 @@ fn card(doc: &Document, item: &Item, peers: &[&Item]) -> String {
     md
 }
 
-/// A stage or job name under the cursor, and every place that names the same stage or
-/// job in the document: its own `stage:`/`job:`/`deployment:` value and the `dependsOn`
-/// entries of its scope (names compare without regard to case, as the service compares
-/// them).
+/// A stage, job or parameter name under the cursor, and every place that names the same
+/// thing in the document: a stage's or job's own `stage:`/`job:`/`deployment:` value, the
+/// `dependsOn` entries of its scope and the `dependencies.X` / `stageDependencies.X.Y` of
+/// expressions; a parameter's `- name:` (or key, in the older mapping form) and every
+/// `parameters.x` / `parameters['x']` of a template expression. Names compare without
+/// regard to case, as the service compares them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Occurrences {
     /// The span under the cursor.
     pub at: Span,
-    /// The name as its stage or job writes it.
+    /// The name as its stage, job or parameter declaration writes it.
     pub name: String,
-    /// Where the stage or job is named, when it exists.
+    /// What the name names.
+    pub what: Named,
+    /// Where the stage, job or parameter is named, when it exists.
     pub definition: Option<Span>,
-    /// The `dependsOn` entries that name it, in document order.
+    /// The places that refer to it, in document order.
     pub references: Vec<Span>,
 }
 
-/// The stage or job name at `offset`: on a `stage:`/`job:`/`deployment:` value or on a
-/// `dependsOn` entry. Names built by expressions are nobody's.
+/// What kind of name [`Occurrences`] are of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named {
+    StageOrJob,
+    Parameter,
+}
+
+/// One place that names something, with the scope its name resolves in (an index into
+/// `Pipeline::scopes`).
+struct Place {
+    scope: usize,
+    span: Span,
+    text: String,
+    /// A stage's or job's own name (else a reference).
+    own: bool,
+}
+
+/// The name at `offset`: a stage or job name (its own, a `dependsOn` entry, or in an
+/// expression's `dependencies.X` / `stageDependencies.X.Y`) or a parameter name. Names
+/// built by expressions are nobody's.
 pub fn occurrences(doc: &Document, model: &Model, offset: usize) -> Option<Occurrences> {
+    let offset = text::floor_char_boundary(doc.rope(), offset);
+    stage_or_job(doc, model, offset).or_else(|| parameter(doc, offset))
+}
+
+fn stage_or_job(doc: &Document, model: &Model, offset: usize) -> Option<Occurrences> {
     let skeleton = model.stages_and_jobs();
     // Around syntax errors the skeleton is empty; the full reading still has names.
     let pipeline = if skeleton.intact {
@@ -198,53 +225,219 @@ pub fn occurrences(doc: &Document, model: &Model, offset: usize) -> Option<Occur
         model.pipeline(doc)
     };
     let within = |span: &Span| span.start <= offset && offset <= span.end;
-    for scope in pipeline.scopes() {
-        let Some((at, name)) = scope.items.iter().find_map(|item| {
-            if let Some(id) = item.id.as_ref().filter(|id| within(&id.span)) {
-                return Some((id.span.clone(), id.text.clone()));
+    let scopes = pipeline.scopes();
+    let mut places: Vec<Place> = Vec::new();
+    for (i, scope) in scopes.iter().enumerate() {
+        for item in &scope.items {
+            if let Some(id) = &item.id {
+                places.push(Place {
+                    scope: i,
+                    span: id.span.clone(),
+                    text: id.text.clone(),
+                    own: true,
+                });
             }
-            item.depends_on
-                .iter()
-                .find(|n| within(&n.span))
-                .map(|n| (n.span.clone(), n.text.clone()))
-        }) else {
-            continue;
-        };
-        if crate::model::yaml::is_expression(&name) {
-            return None;
+            places.extend(item.depends_on.iter().map(|n| Place {
+                scope: i,
+                span: n.span.clone(),
+                text: n.text.clone(),
+                own: false,
+            }));
         }
-        let target = scope.find(&name);
-        let name = target
-            .and_then(|t| t.id.as_ref())
-            .map_or(name, |id| id.text.clone());
-        let references = scope
-            .items
-            .iter()
-            .flat_map(|i| &i.depends_on)
-            .filter(|n| n.text.eq_ignore_ascii_case(&name))
-            .map(|n| n.span.clone())
-            .collect();
-        return Some(Occurrences {
-            at,
-            definition: target.and_then(|t| t.id.as_ref()).map(|id| id.span.clone()),
-            name,
-            references,
-        });
     }
-    None
+    // Expression references only when the cursor is on one, or once a name is found.
+    let on_name = places.iter().any(|p| within(&p.span));
+    let in_expression = !on_name && expression_at(doc, offset);
+    if !on_name && !in_expression {
+        return None;
+    }
+    places.extend(dependency_places(doc, pipeline, &scopes));
+    let here = places.iter().find(|p| within(&p.span))?;
+    if crate::model::yaml::is_expression(&here.text) {
+        return None;
+    }
+    let scope = &scopes[here.scope];
+    let target = scope.find(&here.text);
+    let name = target
+        .and_then(|t| t.id.as_ref())
+        .map_or(here.text.clone(), |id| id.text.clone());
+    let mut references: Vec<Span> = places
+        .iter()
+        .filter(|p| !p.own && p.scope == here.scope && p.text.eq_ignore_ascii_case(&name))
+        .map(|p| p.span.clone())
+        .collect();
+    references.sort_by_key(|s| s.start);
+    Some(Occurrences {
+        at: here.span.clone(),
+        definition: target.and_then(|t| t.id.as_ref()).map(|id| id.span.clone()),
+        name,
+        what: Named::StageOrJob,
+        references,
+    })
 }
 
-/// Edits that rename the stage or job at `offset` to `new_name` everywhere this document
-/// names it, or why not.
+/// Whether `offset` is inside an expression of the document (a cheap look at one scalar).
+fn expression_at(doc: &Document, offset: usize) -> bool {
+    crate::expr::document::at(doc, offset)
+        .is_some_and(|f| f.expressions.iter().any(|e| e.covers(offset)))
+}
+
+/// The `dependencies.X` and `stageDependencies.X.Y` of the document's expressions, each in
+/// the scope its name resolves in: in a stage (outside its jobs) `dependencies.X` is a
+/// stage; in a job it is a job of the same stage; `stageDependencies.X` is a stage and `.Y`
+/// one of that stage's jobs.
+fn dependency_places(doc: &Document, pipeline: &Pipeline, scopes: &[Scope]) -> Vec<Place> {
+    use crate::expr::Reference;
+    let mut out = Vec::new();
+    if !text::contains(doc.rope(), "ependencies") {
+        return out;
+    }
+    let scope_of = |item: &Item| {
+        scopes
+            .iter()
+            .position(|s| s.items.iter().any(|i| std::ptr::eq(*i, item)))
+    };
+    let jobs_of = |stage: &Item| {
+        scopes
+            .iter()
+            .position(|s| s.stage.is_some_and(|st| std::ptr::eq(st, stage)))
+    };
+    for found in crate::expr::document::all(doc) {
+        for e in &found.expressions {
+            for r in e.references() {
+                let path = pipeline.path_at(r_start(&r));
+                let owner = path.iter().rev().find(|i| i.kind.depends()).copied();
+                match r {
+                    Reference::Dependency {
+                        name, name_span, ..
+                    } => {
+                        if let Some(scope) = owner.and_then(scope_of) {
+                            out.push(Place {
+                                scope,
+                                span: name_span,
+                                text: name.to_string(),
+                                own: false,
+                            });
+                        }
+                    }
+                    Reference::StageDependency {
+                        stage,
+                        stage_span,
+                        job,
+                        ..
+                    } => {
+                        let Some(here) = path.iter().find(|i| i.kind == ItemKind::Stage) else {
+                            continue;
+                        };
+                        let Some(scope) = scope_of(here) else {
+                            continue;
+                        };
+                        out.push(Place {
+                            scope,
+                            span: stage_span,
+                            text: stage.to_string(),
+                            own: false,
+                        });
+                        let target = scopes[scope].find(stage);
+                        if let (Some((job, job_span)), Some(jobs)) = (job, target.and_then(jobs_of))
+                        {
+                            out.push(Place {
+                                scope: jobs,
+                                span: job_span,
+                                text: job.to_string(),
+                                own: false,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+fn r_start(r: &crate::expr::Reference) -> usize {
+    use crate::expr::Reference;
+    match r {
+        Reference::Parameter { span, .. }
+        | Reference::Variable { span, .. }
+        | Reference::Dependency { span, .. }
+        | Reference::StageDependency { span, .. } => span.start,
+    }
+}
+
+/// The parameter name at `offset`: on a declaration or on a `parameters.x` of a template
+/// expression.
+fn parameter(doc: &Document, offset: usize) -> Option<Occurrences> {
+    use crate::expr::{Kind, Reference};
+    let within = |span: &Span| span.start <= offset && offset <= span.end;
+    let declared = super::templates::declared_parameters(doc);
+    let mut at = declared
+        .iter()
+        .find(|p| within(&p.name_span))
+        .map(|p| (p.name_span.clone(), p.name.clone()));
+    if at.is_none() {
+        let found = crate::expr::document::at(doc, offset)?;
+        at = found
+            .expressions
+            .iter()
+            .filter(|e| e.kind == Kind::Template)
+            .flat_map(|e| e.references())
+            .find_map(|r| match r {
+                Reference::Parameter {
+                    name, name_span, ..
+                } if within(&name_span) => Some((name_span, name.to_string())),
+                _ => None,
+            });
+    }
+    let (at, written) = at?;
+    let target = declared
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&written));
+    let name = target.map_or(written, |p| p.name.clone());
+    let mut references = Vec::new();
+    for found in crate::expr::document::all(doc) {
+        for e in found
+            .expressions
+            .iter()
+            .filter(|e| e.kind == Kind::Template)
+        {
+            for r in e.references() {
+                if let Reference::Parameter {
+                    name: n, name_span, ..
+                } = r
+                    && n.eq_ignore_ascii_case(&name)
+                {
+                    references.push(name_span);
+                }
+            }
+        }
+    }
+    Some(Occurrences {
+        at,
+        name,
+        what: Named::Parameter,
+        definition: target.map(|p| p.name_span.clone()),
+        references,
+    })
+}
+
+/// Edits that rename the stage, job or parameter at `offset` to `new_name` everywhere this
+/// document names it, or why not.
 pub fn rename(
     doc: &Document,
     model: &Model,
     offset: usize,
     new_name: &str,
 ) -> Result<Vec<Edit>, String> {
-    let found = occurrences(doc, model, offset).ok_or("no stage or job name here")?;
+    let found = occurrences(doc, model, offset).ok_or("no stage, job or parameter name here")?;
+    let word = match found.what {
+        Named::StageOrJob => "stage or job",
+        Named::Parameter => "parameter",
+    };
     if found.definition.is_none() {
-        return Err(format!("no stage or job is named \"{}\" here", found.name));
+        return Err(format!("no {word} is named \"{}\" here", found.name));
     }
     if !crate::analysis::rules::invalid_name::is_identifier(new_name) {
         return Err(format!(

@@ -23,6 +23,8 @@ pub mod parse_limit;
 pub mod planned_support;
 pub mod status_function;
 pub mod template_outside;
+pub mod undeclared_dependency;
+pub mod undeclared_parameter;
 pub mod unknown_dependency;
 pub mod unknown_function;
 pub mod unknown_input;
