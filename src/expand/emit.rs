@@ -3,7 +3,7 @@
 //! anything that looks like a logging command of a CI agent (`##vso[`, `##[`) is written
 //! escaped, so that printing a pipeline never runs one.
 
-use super::value::{Node, Style, Value, number_text};
+use super::value::{Node, Style, Value, core, number_text};
 use std::fmt::Write as _;
 
 /// How a source line is named in the output: `None` to leave origins out.
@@ -248,36 +248,14 @@ fn plain_safe(s: &str) -> bool {
         && !s.chars().any(special)
 }
 
-/// Text that YAML would read as null, a boolean or a number.
+/// Text that YAML would read as null, a boolean or a number (YAML 1.1's words too, for
+/// the readers that still take them).
 fn ambiguous(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    if matches!(
-        l.as_str(),
-        "~" | "null"
-            | "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | ".nan"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-    ) {
-        return true;
-    }
-    let b = s.as_bytes();
-    (b[0].is_ascii_digit() || matches!(b[0], b'-' | b'+' | b'.'))
-        && s.bytes().all(|c| {
-            c.is_ascii_hexdigit()
-                || matches!(
-                    c,
-                    b'-' | b'+' | b'.' | b'_' | b':' | b'x' | b'o' | b'X' | b'O'
-                )
-        })
+    core(s).is_some()
+        || matches!(
+            s.to_ascii_lowercase().as_str(),
+            "yes" | "no" | "on" | "off" | "y" | "n"
+        )
 }
 
 /// Single quotes when they can hold the text, else double quotes with escapes.
@@ -318,10 +296,10 @@ pub fn json(node: &Node, namer: Namer) -> String {
     out
 }
 
-/// A value as compact JSON (`convertToJson` and tests).
-pub fn json_value(node: &Node, _pretty: bool) -> String {
+/// A value as JSON, indented by two spaces when `pretty` (`convertToJson`).
+pub fn json_value(node: &Node, pretty: bool) -> String {
     let mut out = String::new();
-    json_into(&mut out, node, None, false, 0, false);
+    json_into(&mut out, node, None, false, 0, pretty);
     out
 }
 
@@ -337,6 +315,12 @@ fn json_into(out: &mut String, node: &Node, namer: Namer, item: bool, indent: us
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) if n.is_finite() => out.push_str(&number_text(*n)),
         Value::Number(_) => out.push_str("null"),
+        Value::String(s, Style::Plain) => match core(s) {
+            Some(Value::Null) => out.push_str("null"),
+            Some(Value::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
+            Some(Value::Number(n)) if n.is_finite() => out.push_str(&number_text(n)),
+            _ => json_string(out, s),
+        },
         Value::String(s, _) => json_string(out, s),
         Value::Array(items) => {
             out.push('[');

@@ -80,11 +80,11 @@ impl Eval<'_> {
             NodeKind::Version => Ok(self.node(Value::string(self.literal(&n.span)))),
             NodeKind::Boolean(b) => Ok(self.node(Value::Bool(*b))),
             NodeKind::Null => Ok(self.node(Value::Null)),
-            NodeKind::Name(name) => self.name(name, &n.span),
+            NodeKind::Name(name) => self.name(name, &n.span).map(value::typed),
             NodeKind::Hole => Ok(self.node(Value::Null)),
             NodeKind::Property { object, name, .. } => {
                 let o = self.eval(*object)?;
-                Ok(member(&o.value, name).unwrap_or_else(|| self.node(Value::Null)))
+                Ok(member(&o.value, name).map_or_else(|| self.node(Value::Null), value::typed))
             }
             NodeKind::Wildcard { object } => {
                 let o = self.eval(*object)?;
@@ -107,7 +107,7 @@ impl Eval<'_> {
                     (Value::Object(_), _) => i.value.text().and_then(|k| member(&o.value, &k)),
                     _ => None,
                 };
-                Ok(found.unwrap_or_else(|| self.node(Value::Null)))
+                Ok(found.map_or_else(|| self.node(Value::Null), value::typed))
             }
             NodeKind::Group(inner) => self.eval(*inner),
             NodeKind::Call {
@@ -367,7 +367,7 @@ impl Eval<'_> {
             }
             "converttojson" => {
                 let v = arg(0)?;
-                let json = super::emit::json_value(&v, false);
+                let json = super::emit::json_value(&v, true);
                 self.string(json, span)
             }
             "iif" => {

@@ -915,14 +915,6 @@ impl Expander<'_> {
                 return;
             }
             let value = self.value(v, cx);
-            let value = Node {
-                value: value.value,
-                origin: if matches!(v.kind, SKind::Scalar { .. } | SKind::Null) {
-                    self.origin(cx.file, k)
-                } else {
-                    value.origin
-                },
-            };
             self.put(out, key_text, value);
         }
     }
@@ -944,10 +936,13 @@ impl Expander<'_> {
             if self.halted {
                 return;
             }
-            // An item whose keys are all directives inserts items.
+            // An item whose keys are all directives with sequences under them inserts
+            // items; with mappings under them, it is one mapping (`- ${{ each p in job }}:`
+            // with `${{ p.key }}: ${{ p.value }}` copies a job).
             if let SKind::Map(pairs) = &item.kind
                 && !pairs.is_empty()
                 && pairs.iter().all(|(k, _)| Self::directive(k).is_some())
+                && !pairs.iter().any(|(_, v)| matches!(v.kind, SKind::Map(_)))
             {
                 for (k, v) in pairs {
                     self.directive_step(

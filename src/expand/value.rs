@@ -184,3 +184,72 @@ pub fn compare(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
 pub fn eq_ignore_case(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
 }
+
+/// What a plain YAML scalar is under the core schema the service reads YAML with: null,
+/// a boolean or a number; `None` for a string.
+pub fn core(s: &str) -> Option<Value> {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Some(Value::Number(f64::INFINITY));
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Number(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Value::Number(f64::NAN)),
+        _ => {}
+    }
+    if let Some(h) = s.strip_prefix("0x") {
+        return i64::from_str_radix(h, 16)
+            .ok()
+            .map(|n| Value::Number(n as f64));
+    }
+    if let Some(o) = s.strip_prefix("0o") {
+        return i64::from_str_radix(o, 8)
+            .ok()
+            .map(|n| Value::Number(n as f64));
+    }
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b[0], b'-' | b'+'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    let whole = digits(&mut i);
+    let mut fraction = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        fraction = digits(&mut i);
+    }
+    if whole == 0 && fraction == 0 {
+        return None;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        i += 1;
+        if i < b.len() && matches!(b[i], b'-' | b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse::<f64>().ok().map(Value::Number)
+}
+
+/// A value read from YAML as the service types it: a plain scalar that is null, a boolean
+/// or a number under the core schema becomes one.
+pub fn typed(node: Node) -> Node {
+    match &node.value {
+        Value::String(s, Style::Plain) => match core(s) {
+            Some(v) => Node::new(v, node.origin),
+            None => node,
+        },
+        _ => node,
+    }
+}
