@@ -73,13 +73,11 @@ pub fn read(text: &str) -> SourceFile {
     }
     let tree = doc.tree();
     let root_node = tree.root_node();
-    if root_node.has_error() {
-        if let Some(span) = first_error(root_node) {
-            errors.push((
-                span,
-                "YAML syntax error: the expansion leaves out what cannot be read".to_string(),
-            ));
-        }
+    for e in syntax::errors::errors(doc.rope(), tree) {
+        errors.push((
+            e.span,
+            format!("{} (the expansion leaves this out)", e.message),
+        ));
     }
     let body = first_document(root_node);
     let root = match body {
@@ -91,27 +89,6 @@ pub fn read(text: &str) -> SourceFile {
         },
     };
     SourceFile { root, errors, doc }
-}
-
-fn first_error(root: Node) -> Option<Span> {
-    let mut cursor = root.walk();
-    loop {
-        let n = cursor.node();
-        if n.is_error() || n.is_missing() {
-            return Some(n.byte_range());
-        }
-        if n.has_error() && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return None;
-            }
-        }
-    }
 }
 
 /// The content of the first `---` document that has one.
