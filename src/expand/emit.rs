@@ -175,7 +175,7 @@ fn inline(v: &Value) -> Option<String> {
 }
 
 fn key(k: &str) -> String {
-    if plain_safe(k) && !k.contains('\n') && !k.starts_with("? ") {
+    if plain_safe(k) && !ambiguous(k) {
         k.to_string()
     } else {
         quoted(k)

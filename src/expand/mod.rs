@@ -700,10 +700,13 @@ impl Expander<'_> {
         let mut at = 0;
         for e in exprs.iter().filter(|e| e.kind == Kind::Template) {
             let r = local(&e.span);
-            if r.start < at || r.end > text.len() {
+            let Some(before) = text
+                .get(at..r.start)
+                .filter(|_| text.get(r.clone()).is_some())
+            else {
                 continue;
-            }
-            out.push_str(&text[at..r.start]);
+            };
+            out.push_str(before);
             at = r.end;
             if e.directive.is_some() {
                 self.error_at(

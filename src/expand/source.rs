@@ -211,6 +211,20 @@ fn scalar(text: &str, node: Node) -> Option<(String, bool, Option<usize>)> {
             .take_while(|b| *b == b' ')
             .count();
         let _ = column;
+        let header = raw.split('\n').next().unwrap_or("");
+        if header.contains('+') {
+            // Keep chomping: the empty lines after the content are the block's, whether
+            // or not the tree counts them in the node.
+            let content = raw.trim_end_matches(['\n', ' ', '\r', '\t']);
+            let rest = &text[range.start + content.len()..];
+            let blank_run = rest
+                .find(|c: char| !matches!(c, '\n' | ' ' | '\r' | '\t'))
+                .unwrap_or(rest.len());
+            let newlines = rest[..blank_run].matches('\n').count();
+            let mut whole = content.to_string();
+            whole.extend(std::iter::repeat_n('\n', newlines));
+            return Some((block(&whole, parent_indent), false, None));
+        }
         return Some((block(raw, parent_indent), false, None));
     }
     None
@@ -356,11 +370,10 @@ fn block(raw: &str, parent_indent: usize) -> String {
     let mut content: Vec<&str> = lines
         .iter()
         .map(|l| {
-            if l.len() >= indent {
-                &l[indent.min(l.len())..]
-            } else {
-                l.trim_start_matches(' ')
-            }
+            // At most `indent` spaces go: a less indented line (only blank ones can be)
+            // loses what it has.
+            let spaces = l.bytes().take(indent).take_while(|b| *b == b' ').count();
+            &l[spaces..]
         })
         .collect();
     // Trailing empty lines belong to chomping.

@@ -104,3 +104,210 @@ fn hostile_each_output_is_bounded() {
         x.errors
     );
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of pipelines and expressions, put together at random.
+    const PIECES: &[&str] = &[
+        "steps:\n",
+        "- ",
+        "  ",
+        "\n",
+        "${{ if eq(parameters.a, 'x') }}:",
+        "${{ else }}:",
+        "${{ elseif true }}:",
+        "${{ each x in parameters.l }}:",
+        "${{ insert }}:",
+        "${{ x }}",
+        "${{ parameters.l }}",
+        "${{ format('{0}{1}', x, parameters.a) }}",
+        "${{ split(parameters.a, 'é') }}",
+        "${{ convertToJson(parameters) }}",
+        "${{ length(",
+        "template: /a.yml",
+        "template: a.yml\n",
+        "parameters:\n",
+        "- name: l\n  type: object\n  default: [1, 'é', {k: v}]\n",
+        "- name: a\n  default: x\n",
+        "script: |\n   é\n  b\n",
+        "\"quo\\u00e9ted\"",
+        "'it''s'",
+        "extends:\n  template: a.yml\n",
+        ": ",
+        "é",
+        "{a: [b, ${{ x }}]}",
+        "$[ variables.x ]",
+        "k: 'a: b'\n",
+        "- '#x'\n",
+        "- ' lead'\n",
+        "- 'true'\n",
+        "- '1.0'\n",
+        "- \"\\ttab\"\n",
+        "- \"a\\nb\"\n",
+        "- \"##vso[task.x]\\n\"\n",
+        "- \"a\\n\\n\"\n",
+        "- |+\n  a\n\n",
+        "- >-\n  a\n  b\n",
+        "- \"\\n lead\"\n",
+        "- \" \\nx\"\n",
+        "- '-'\n",
+        "- '? x'\n",
+        "- '@x'\n",
+        "- \"\\u0001\"\n",
+        "- 'a  # b'\n",
+        "- \"x\\r\\ny\"\n",
+        "- \"x  \\ny\"\n",
+        "- \"\\t\\nx\"\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+        #[test]
+        fn random_pipelines_expand_and_print_without_panicking(
+            main in proptest::collection::vec(0..PIECES.len(), 0..40),
+            template in proptest::collection::vec(0..PIECES.len(), 0..20),
+        ) {
+            let main: String = main.into_iter().map(|i| PIECES[i]).collect();
+            let template: &'static str =
+                Box::leak(template.into_iter().map(|i| PIECES[i]).collect::<String>().into_boxed_str());
+            let x = run(&main, vec![("/repo/a.yml", template), ("/repo/ci/a.yml", template)]);
+            let _ = emit::yaml(&x.value, Some(&|n: &Node| format!("{}:{}", n.origin.file, n.origin.line)));
+            let yaml = emit::yaml(&x.value, None);
+            let back = source::read(&yaml);
+            prop_assert!(back.errors.is_empty(), "{:?}\n{}", back.errors, yaml);
+            prop_assert_eq!(normal(&x.value), normal_source(&back.root), "{}", yaml);
+            let json = emit::json(&x.value, None);
+            prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok(), "{}", json);
+        }
+    }
+}
+
+/// A value as YAML reads it back: plain strings typed, numbers as text.
+fn normal(n: &Node) -> String {
+    match &n.value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(x) => value::number_text(*x),
+        Value::String(s, Style::Plain) => match value::core(s) {
+            Some(v) => normal(&Node::new(v, Origin::default())),
+            None => format!("{s:?}"),
+        },
+        Value::String(s, _) => format!("{s:?}"),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(normal).collect::<Vec<_>>().join(",")
+        ),
+        Value::Object(pairs) => format!(
+            "{{{}}}",
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{}", normal(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+fn normal_source(s: &source::SNode) -> String {
+    match &s.kind {
+        source::SKind::Null => "null".into(),
+        source::SKind::Scalar { text, plain, .. } => normal(&Node::new(
+            Value::String(
+                text.clone(),
+                if *plain { Style::Plain } else { Style::Other },
+            ),
+            Origin::default(),
+        )),
+        source::SKind::Seq(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(normal_source)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        source::SKind::Map(pairs) => format!(
+            "{{{}}}",
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{:?}:{}", k.text().unwrap_or("null"), normal_source(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+#[test]
+fn strings_that_need_quotes_or_blocks_read_back_the_same() {
+    let strings = [
+        "a: b",
+        "#x",
+        " lead",
+        "true",
+        "1.0",
+        "\ttab",
+        "a\nb",
+        "##vso[task.x]\n",
+        "a\n\n",
+        "\n lead",
+        " \nx",
+        "-",
+        "? x",
+        "@x",
+        "\u{1}",
+        "a  # b",
+        "x\r\ny",
+        "x  \ny",
+        "\t\nx",
+        "",
+        "null",
+        "0x1F",
+        "1e3",
+        "- a",
+        "key:",
+        "[a]",
+        "{a}",
+        "*x",
+        "&x",
+        "!x",
+        "|",
+        ">",
+        "%x",
+        "`x",
+        "a\n  b\n",
+        "é\nü",
+        "yes",
+        "~",
+        "12:30",
+        ".5",
+        "+1",
+        "a\u{2028}b",
+        "x\n",
+        "x\n\n\n",
+        "\n",
+        "  \n  ",
+    ];
+    for s in strings {
+        let node = Node::new(
+            Value::Array(vec![Node::new(Value::string(s), Origin::default())]),
+            Origin::default(),
+        );
+        let map = Node::new(
+            Value::Object(vec![
+                (
+                    s.to_string(),
+                    Node::new(Value::string(s), Origin::default()),
+                ),
+                ("k".into(), node),
+            ]),
+            Origin::default(),
+        );
+        let yaml = emit::yaml(&map, None);
+        let back = source::read(&yaml);
+        assert!(back.errors.is_empty(), "{s:?}: {:?}\n{yaml}", back.errors);
+        assert_eq!(normal(&map), normal_source(&back.root), "{s:?}\n{yaml}");
+        assert!(!yaml.contains("##vso["), "{yaml}");
+    }
+}
