@@ -34,7 +34,7 @@ pub const MAX_NESTING: usize = 20;
 /// nested `each` loops over untrusted input can build.
 pub const MAX_NODES: usize = 1_000_000;
 /// How deep the expansion may recurse (YAML nesting across every template level).
-const MAX_DEPTH: usize = 2_000;
+const MAX_DEPTH: usize = 500;
 
 /// A problem found while expanding, on its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +62,43 @@ pub struct Expansion {
 
 /// Expands a pipeline whose text is `text`, at `place`, with runtime parameter values
 /// given as text (`name`, `value`), as on the command line or in the run dialog.
+///
+/// Expansion recurses as deep as the YAML and its templates nest (up to a bound), so it
+/// runs on a thread of its own with room for that, whatever the caller's stack.
 pub fn expand(
+    text: &str,
+    place: &Place,
+    files: &(dyn Files + Sync),
+    parameters: &[(String, String)],
+) -> Expansion {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("azpls-expand".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || expand_here(text, place, files, parameters));
+        match worker {
+            Ok(worker) => worker.join().unwrap_or_else(|_| Expansion {
+                value: Node::new(Value::Null, Origin::default()),
+                errors: vec![Problem {
+                    file: 0,
+                    span: 0..0,
+                    line: 0,
+                    column: 0,
+                    message: "internal error: the expansion stopped".to_string(),
+                }],
+                notes: Vec::new(),
+                files: vec![place.file.clone()],
+            }),
+            // No thread to be had: the caller's own stack, then.
+            Err(_) => expand_here(text, place, files, parameters),
+        }
+    })
+}
+
+/// The stack of the expansion's thread: [`MAX_DEPTH`] levels with room to spare.
+const STACK: usize = 256 << 20;
+
+fn expand_here(
     text: &str,
     place: &Place,
     files: &dyn Files,

@@ -311,3 +311,24 @@ fn strings_that_need_quotes_or_blocks_read_back_the_same() {
         assert!(!yaml.contains("##vso["), "{yaml}");
     }
 }
+
+#[test]
+fn yaml_nested_as_deep_as_the_grammar_allows_in_twenty_templates_stops_cleanly() {
+    // Each template nests 150 mappings deep, then calls the next one.
+    let mut files = Vec::new();
+    for i in 0..22 {
+        let mut text = String::from("steps:\n- script: x\n  env:\n");
+        for d in 0..150 {
+            text.push_str(&"  ".repeat(d + 2));
+            text.push_str(&format!("k{d}:\n"));
+        }
+        text.push_str(&"  ".repeat(152));
+        text.push_str("v: ${{ length('abc') }}\n");
+        text.push_str(&format!("- template: t{}.yml\n", i + 1));
+        let path: &'static str = Box::leak(format!("/repo/t{i}.yml").into_boxed_str());
+        files.push((path, &*Box::leak(text.into_boxed_str())));
+    }
+    let x = run("steps:\n- template: /t0.yml\n", files);
+    assert!(!x.errors.is_empty());
+    let _ = emit::yaml(&x.value, None);
+}
