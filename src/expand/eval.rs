@@ -37,6 +37,9 @@ pub struct Eval<'a> {
     pub src: Text<'a>,
     pub scope: &'a Scope<'a>,
     pub origin: &'a Origin,
+    /// The variables read that have no value here (predefined ones, mostly), with the span
+    /// of the reference: worth a note, since they read as empty.
+    pub unknown: std::cell::RefCell<Vec<(Span, String)>>,
 }
 
 type R = Result<Node, EvalError>;
@@ -83,8 +86,21 @@ impl Eval<'_> {
             NodeKind::Name(name) => self.name(name, &n.span).map(value::typed),
             NodeKind::Hole => Ok(self.node(Value::Null)),
             NodeKind::Property { object, name, .. } => {
+                // `parameters.x` and `variables.x` read the member without copying the
+                // whole context (a template's parameters may hold long step lists).
+                if let NodeKind::Name(root) = &self.e.node(*object).kind {
+                    let found = self.member_of_name(root, name, &self.e.node(*object).span)?;
+                    if found.is_none() {
+                        self.note_unknown(*object, name, &n.span);
+                    }
+                    return Ok(found.map_or_else(|| self.node(Value::Null), value::typed));
+                }
                 let o = self.eval(*object)?;
-                Ok(member(&o.value, name).map_or_else(|| self.node(Value::Null), value::typed))
+                let found = member(&o.value, name);
+                if found.is_none() {
+                    self.note_unknown(*object, name, &n.span);
+                }
+                Ok(found.map_or_else(|| self.node(Value::Null), value::typed))
             }
             NodeKind::Wildcard { object } => {
                 let o = self.eval(*object)?;
@@ -96,15 +112,30 @@ impl Eval<'_> {
                 Ok(self.node(Value::Array(items)))
             }
             NodeKind::Index { object, index } => {
-                let o = self.eval(*object)?;
                 let i = self.eval(*index)?;
+                if let NodeKind::Name(root) = &self.e.node(*object).kind
+                    && let Value::String(key, _) = &i.value
+                {
+                    let found = self.member_of_name(root, key, &self.e.node(*object).span)?;
+                    if found.is_none() {
+                        self.note_unknown(*object, key, &n.span);
+                    }
+                    return Ok(found.map_or_else(|| self.node(Value::Null), value::typed));
+                }
+                let o = self.eval(*object)?;
                 let found = match (&o.value, &i.value) {
                     (Value::Array(items), _) => i.value.number().and_then(|k| {
                         (k >= 0.0 && k.fract() == 0.0)
                             .then(|| items.get(k as usize).cloned())
                             .flatten()
                     }),
-                    (Value::Object(_), _) => i.value.text().and_then(|k| member(&o.value, &k)),
+                    (Value::Object(_), _) => i.value.text().and_then(|k| {
+                        let found = member(&o.value, &k);
+                        if found.is_none() {
+                            self.note_unknown(*object, &k, &n.span);
+                        }
+                        found
+                    }),
                     _ => None,
                 };
                 Ok(found.map_or_else(|| self.node(Value::Null), value::typed))
@@ -117,6 +148,40 @@ impl Eval<'_> {
                 ..
             } => self.call(name, name_span, &n.span, args),
             NodeKind::Missing => self.err(&n.span, "the expression is incomplete".to_string()),
+        }
+    }
+
+    /// `root.key` for a named value `root`, without copying `root`.
+    fn member_of_name(
+        &self,
+        root: &str,
+        key: &str,
+        span: &Span,
+    ) -> Result<Option<Node>, EvalError> {
+        if let Some((_, v)) = self.scope.locals.iter().rev().find(|(n, _)| n == root) {
+            return Ok(member(&v.value, key));
+        }
+        if root.eq_ignore_ascii_case("parameters") {
+            return Ok(member(&self.scope.parameters.value, key));
+        }
+        if root.eq_ignore_ascii_case("variables") {
+            let vars = self.scope.variables;
+            return Ok(vars
+                .iter()
+                .find(|(k, _)| k == key)
+                .or_else(|| vars.iter().find(|(k, _)| eq_ignore_case(k, key)))
+                .map(|(_, v)| v.clone()));
+        }
+        self.name(root, span).map(|v| member(&v.value, key))
+    }
+
+    fn note_unknown(&self, object: NodeId, name: &str, span: &Span) {
+        if let NodeKind::Name(o) = &self.e.node(object).kind
+            && o.eq_ignore_ascii_case("variables")
+        {
+            self.unknown
+                .borrow_mut()
+                .push((span.clone(), name.to_string()));
         }
     }
 

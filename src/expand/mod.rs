@@ -689,8 +689,28 @@ impl Expander<'_> {
             src: Text { text, base },
             scope: &scope,
             origin,
+            unknown: Default::default(),
         };
-        match ev.root() {
+        let result = ev.root();
+        for (span, name) in ev.unknown.take() {
+            let (line, column) = position(&self.loaded[origin.file as usize].src, span.start);
+            let message = format!(
+                "variable \"{name}\" has no value when templates are expanded here (only the \
+                 variables the pipeline sets at its root are known; predefined ones are the \
+                 service's): it reads as empty"
+            );
+            let note = Problem {
+                file: origin.file,
+                span,
+                line,
+                column,
+                message,
+            };
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
+        match result {
             Ok(v) => Some(v),
             Err(err) => {
                 let o = Origin {

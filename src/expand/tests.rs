@@ -332,3 +332,20 @@ fn yaml_nested_as_deep_as_the_grammar_allows_in_twenty_templates_stops_cleanly()
     assert!(!x.errors.is_empty());
     let _ = emit::yaml(&x.value, None);
 }
+
+#[test]
+fn a_variable_unknown_at_template_time_reads_as_empty_with_a_note() {
+    let x = run(
+        "variables:\n  mine: yes\nsteps:\n- ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n  - script: pr\n- script: ${{ variables.mine }}\n",
+        vec![],
+    );
+    assert!(x.errors.is_empty(), "{:?}", x.errors);
+    assert_eq!(yaml(&x), "variables:\n  mine: yes\nsteps:\n- script: yes\n");
+    assert_eq!(x.notes.len(), 1, "{:?}", x.notes);
+    assert!(
+        x.notes[0]
+            .message
+            .starts_with("variable \"Build.Reason\" has no value")
+    );
+    assert_eq!((x.notes[0].line, x.notes[0].column), (3, 12));
+}
