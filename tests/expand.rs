@@ -200,3 +200,32 @@ fn bad_input_exits_2_with_a_message() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown --format"), "{err}");
 }
+
+#[test]
+fn hostile_files_neither_crash_nor_print_logging_commands() {
+    let dir = std::env::temp_dir().join(format!("azpls-expand-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Deeper than the grammar's external scanner survives: refused before it is parsed.
+    let mut deep = String::from("steps:\n");
+    for d in 0..400 {
+        deep.push_str(&" ".repeat(d));
+        deep.push_str("- \n");
+    }
+    std::fs::write(dir.join("deep.yml"), &deep).unwrap();
+    let (_, err, code) = azpls(&["expand", "deep.yml"], &dir);
+    assert_eq!(code, 1, "{err}");
+    // A value that a CI agent would run as a logging command if printed as it is.
+    std::fs::write(
+        dir.join("vso.yml"),
+        "parameters:\n- name: p\n  default: '##vso[task.setvariable variable=x]1'\nsteps:\n- script: echo ${{ parameters.p }}\n  displayName: \"##[error]x\"\n",
+    )
+    .unwrap();
+    for format in ["yaml", "json"] {
+        let (out, err, code) = azpls(&["expand", "vso.yml", "--format", format], &dir);
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.to_ascii_lowercase().contains("##vso["), "{out}");
+        assert!(!out.contains("##[error"), "{out}");
+        assert!(out.contains("task.setvariable"), "{out}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
