@@ -349,3 +349,24 @@ fn a_variable_unknown_at_template_time_reads_as_empty_with_a_note() {
     );
     assert_eq!((x.notes[0].line, x.notes[0].column), (3, 12));
 }
+
+#[test]
+fn more_than_a_hundred_files_is_an_error() {
+    let mut files = Vec::new();
+    let mut main = String::from("steps:\n");
+    for i in 0..105 {
+        let path: &'static str = Box::leak(format!("/repo/t{i}.yml").into_boxed_str());
+        files.push((path, "steps:\n- script: x\n"));
+        main.push_str(&format!("- template: /t{i}.yml\n"));
+    }
+    let x = run(&main, files);
+    let over: Vec<_> = x
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("more than 100 files"))
+        .collect();
+    assert!(!over.is_empty(), "{:?}", x.errors);
+    // The pipeline is a file too: the 100th file is the 99th template.
+    assert_eq!(over[0].line, 100);
+    assert_eq!(x.files.len(), 100);
+}
