@@ -33,6 +33,10 @@ pub const MAX_NESTING: usize = 20;
 /// The most items an expansion may produce: far beyond real pipelines, and a bound on what
 /// nested `each` loops over untrusted input can build.
 pub const MAX_NODES: usize = 1_000_000;
+/// The most errors (and notes) kept: the first ones say what is wrong, and hostile input
+/// could otherwise make one per item produced.
+const MAX_PROBLEMS: usize = 1_000;
+
 /// How deep the expansion may recurse (YAML nesting across every template level).
 const MAX_DEPTH: usize = 500;
 
@@ -116,6 +120,7 @@ fn expand_here(
         halted: false,
         depth: 0,
         variables: Vec::new(),
+        said: Default::default(),
     };
     let main = x.add(place.file.clone(), text);
     let value = x.pipeline(main, parameters);
@@ -146,6 +151,16 @@ struct Expander<'f> {
     depth: usize,
     /// Template-time variables: those the pipeline defines at its root.
     variables: Vec<(String, Node)>,
+    /// The problems said so far, to say each once (an `each` repeats them).
+    said: std::collections::HashSet<(u32, Span, String)>,
+}
+
+/// A mapping being produced, with its keys (lowercased) to find one produced twice
+/// without a scan per key: `each` may produce many.
+#[derive(Default)]
+struct Keys {
+    list: Vec<(String, Node)>,
+    seen: std::collections::HashSet<String>,
 }
 
 /// What expressions in one file see.
@@ -184,18 +199,25 @@ impl Expander<'_> {
     }
 
     fn error(&mut self, file: u32, span: Span, message: String) {
+        if self.errors.len() > MAX_PROBLEMS {
+            return;
+        }
+        if self.errors.len() == MAX_PROBLEMS {
+            message_cap(&mut self.errors, file);
+            return;
+        }
         let src = &self.loaded[file as usize].src;
         let (line, column) = position(src, span.start);
-        let p = Problem {
+        if !self.said.insert((file, span.clone(), message.clone())) {
+            return;
+        }
+        self.errors.push(Problem {
             file,
             span,
             line,
             column,
             message,
-        };
-        if !self.errors.contains(&p) {
-            self.errors.push(p);
-        }
+        });
     }
 
     fn error_at(&mut self, origin: &Origin, message: String) {
@@ -571,12 +593,13 @@ impl Expander<'_> {
         let SKind::Map(pairs) = &root.kind else {
             return self.value(root, cx);
         };
-        let mut out = Vec::new();
+        let mut keys = Keys::default();
         let pairs: Vec<&(SNode, SNode)> = pairs
             .iter()
             .filter(|(k, _)| k.text() != Some("parameters"))
             .collect();
-        self.mapping(pairs.into_iter(), cx, &mut out);
+        self.mapping(pairs.into_iter(), cx, &mut keys);
+        let mut out = keys.list;
         if let Some(i) = out.iter().position(|(k, _)| k == "extends") {
             let (_, ext) = out.remove(i);
             if let Some((template, reference, passed)) = call_of(&ext) {
@@ -649,9 +672,9 @@ impl Expander<'_> {
                 exprs,
             } => self.scalar(text, *plain, *base, exprs.as_deref(), origin, cx),
             SKind::Map(pairs) => {
-                let mut out = Vec::new();
-                self.mapping(pairs.iter(), cx, &mut out);
-                obj(out, origin)
+                let mut keys = Keys::default();
+                self.mapping(pairs.iter(), cx, &mut keys);
+                obj(keys.list, origin)
             }
             SKind::Seq(items) => {
                 let mut out = Vec::new();
@@ -706,7 +729,11 @@ impl Expander<'_> {
                 column,
                 message,
             };
-            if !self.notes.contains(&note) {
+            if self.notes.len() < MAX_PROBLEMS
+                && self
+                    .said
+                    .insert((note.file, note.span.clone(), note.message.clone()))
+            {
                 self.notes.push(note);
             }
         }
@@ -915,7 +942,7 @@ impl Expander<'_> {
         &mut self,
         pairs: impl Iterator<Item = &'s (SNode, SNode)>,
         cx: &mut Cx,
-        out: &mut Vec<(String, Node)>,
+        out: &mut Keys,
     ) {
         let mut chain: Chain = None;
         for (k, v) in pairs {
@@ -978,15 +1005,15 @@ impl Expander<'_> {
         }
     }
 
-    fn put(&mut self, out: &mut Vec<(String, Node)>, key: String, value: Node) {
-        if out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+    fn put(&mut self, out: &mut Keys, key: String, value: Node) {
+        if !out.seen.insert(key.to_lowercase()) {
             self.error_at(
                 &value.origin,
                 format!("key \"{key}\" is produced twice in this mapping"),
             );
             return;
         }
-        out.push((key, value));
+        out.list.push((key, value));
     }
 
     fn sequence(&mut self, items: &[SNode], cx: &mut Cx, out: &mut Vec<Node>) {
@@ -1155,6 +1182,17 @@ fn plain(s: &SNode, origin: &Origin) -> Node {
         ),
     };
     Node::new(value, origin.clone())
+}
+
+/// The last error kept, saying that more were left out.
+fn message_cap(errors: &mut Vec<Problem>, file: u32) {
+    errors.push(Problem {
+        file,
+        span: 0..0,
+        line: 0,
+        column: 0,
+        message: format!("more than {MAX_PROBLEMS} errors; the rest are left out"),
+    });
 }
 
 fn position(src: &SourceFile, offset: usize) -> (u32, u32) {

@@ -370,3 +370,27 @@ fn more_than_a_hundred_files_is_an_error() {
     assert_eq!(over[0].line, 100);
     assert_eq!(x.files.len(), 100);
 }
+
+#[test]
+fn many_keys_and_many_errors_stay_fast() {
+    // 100,000 keys from one `each`, every one an error too: linear, and errors capped.
+    let main = "parameters:\n- name: n\n  type: object\n  default: []\nvariables:\n  ${{ each i in parameters.n }}:\n    ${{ i }}: ${{ length(i) }}\n    ${{ i }}x: ${{ each }}\n";
+    let place = Place {
+        file: Some(PathBuf::from("/repo/ci/azure-pipelines.yml")),
+        workspace: None,
+    };
+    let list: Vec<String> = (0..50_000).map(|i| format!("k{i}")).collect();
+    let started = std::time::Instant::now();
+    let x = expand(
+        main,
+        &place,
+        &Memory(vec![]),
+        &[("n".to_string(), format!("[{}]", list.join(",")))],
+    );
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    let Value::Object(vars) = &eval::member(&x.value.value, "variables").unwrap().value else {
+        panic!()
+    };
+    assert_eq!(vars.len(), 100_000);
+    assert!(x.errors.len() <= MAX_PROBLEMS + 1);
+}
