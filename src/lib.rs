@@ -13,6 +13,8 @@
 //!   completion and hover).
 //! - [`expr`] parses the expression language (`${{ }}`, `$[ ]`, conditions) to trees with
 //!   spans, and knows its functions.
+//! - [`expand`] evaluates template expressions and includes templates, as the service does
+//!   when it compiles a pipeline: the pipeline it will run, with errors on their source.
 //! - [`knowledge`] is the embedded data: the workload identity federation tables of each
 //!   dated version of Microsoft's document, its error messages and the messages tasks print,
 //!   the issuer and subject formats with the Azure DevOps issuer's retirement, and the task
@@ -35,6 +37,7 @@ pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod document;
+pub mod expand;
 pub mod expr;
 pub mod ide;
 pub mod knowledge;

@@ -53,6 +53,22 @@ enum Command {
     ///
     /// Exit code: 0 healthy, 1 problems at or above --severity (errors by default), 2 bad input.
     Doctor(DoctorArgs),
+    /// Print the pipeline the service will run: templates included, template expressions
+    /// evaluated, with the source file and line of every item; runtime expressions stay.
+    ///
+    /// Exit code: 0 expanded, 1 the expansion reported errors (what could be expanded is
+    /// still printed), 2 bad input.
+    Expand {
+        /// The pipeline file.
+        file: PathBuf,
+        /// A runtime parameter's value, as name=value (repeatable); a list or a mapping is
+        /// written as YAML ([a, b]).
+        #[arg(long = "parameter", value_name = "NAME=VALUE")]
+        parameters: Vec<String>,
+        /// Output format: yaml, json.
+        #[arg(long, default_value = "yaml", value_name = "FORMAT")]
+        format: String,
+    },
     /// List the rules and the doctor checks, or explain one.
     Rules {
         /// A rule or check id, such as wif-deprecated-version or subject-mismatch.
@@ -139,6 +155,49 @@ fn main() -> ExitCode {
         Command::Explain { what, wif_table } => explain(what, wif_table),
         Command::Doctor(args) => doctor(args),
         Command::Rules { id } => rules(id.as_deref()),
+        Command::Expand {
+            file,
+            parameters,
+            format,
+        } => expand(file, parameters, format),
+    }
+}
+
+fn expand(file: PathBuf, parameters: Vec<String>, format: String) -> ExitCode {
+    use azpls::cli::escape;
+    use azpls::cli::expand::{self, Format};
+    let Some(format) = Format::parse(&format) else {
+        eprintln!(
+            "error: unknown --format {}; use yaml or json",
+            escape::quote(&format, 40)
+        );
+        return ExitCode::from(2);
+    };
+    let mut given = Vec::new();
+    for p in &parameters {
+        match expand::parameter(p) {
+            Ok(p) => given.push(p),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    match expand::run(
+        &file,
+        &given,
+        format,
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+    ) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

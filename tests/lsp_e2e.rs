@@ -439,3 +439,28 @@ fn editing_a_template_rechecks_its_callers() {
     assert!(caller_codes(&mut client, &[]).is_empty());
     client.shutdown();
 }
+
+#[test]
+fn the_expand_command_returns_the_pipeline_with_templates_included() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspace");
+    let uri = format!("file://{}", root.join("azure-pipelines.yml").display());
+    let text = std::fs::read_to_string(root.join("azure-pipelines.yml")).unwrap();
+    let mut client = Client::start();
+    let init = client.initialize(json!({}), Value::Null);
+    assert_eq!(
+        init["capabilities"]["executeCommandProvider"]["commands"],
+        json!(["azpls.expand"])
+    );
+    client.open(&uri, &text, 1);
+    let result = client.request(
+        "workspace/executeCommand",
+        json!({"command": "azpls.expand", "arguments": [uri]}),
+    );
+    let expanded = result.as_str().unwrap_or_else(|| panic!("{result}"));
+    assert!(
+        expanded.contains("- job: Compile  # templates/build-job.yml:10\n"),
+        "{expanded}"
+    );
+    assert!(expanded.contains("- script: echo shipped  # templates/legacy-steps.yml:6\n"));
+    client.shutdown();
+}

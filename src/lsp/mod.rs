@@ -141,6 +141,38 @@ struct Backend {
 }
 
 /// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
+/// The command that returns the pipeline the service will run (`azpls expand`'s YAML).
+pub const EXPAND_COMMAND: &str = "azpls.expand";
+
+/// An expansion as the editor shows it: its errors and notes as comments first, then the
+/// YAML with the source of every item, files named relative to the document's folder.
+fn expanded_text(x: &crate::expand::Expansion, place: &templates::Place) -> String {
+    use crate::expand::emit;
+    let base = place.file.as_deref().and_then(std::path::Path::parent);
+    let names: Vec<String> = x
+        .files
+        .iter()
+        .map(|p| match (p, base) {
+            (Some(p), Some(base)) => p.strip_prefix(base).unwrap_or(p).display().to_string(),
+            (Some(p), None) => p.display().to_string(),
+            (None, _) => "this document".to_string(),
+        })
+        .collect();
+    let name = |file: u32| names.get(file as usize).map_or("?", String::as_str);
+    let mut out = String::new();
+    for (kind, list) in [("error", &x.errors), ("note", &x.notes)] {
+        for p in list {
+            let message = format!("{kind}: {}:{}: {}", name(p.file), p.line + 1, p.message);
+            out.push_str("# ");
+            out.push_str(&message.replace(['\n', '\r'], " "));
+            out.push('\n');
+        }
+    }
+    let namer = |n: &crate::expand::Node| format!("{}:{}", name(n.origin.file), n.origin.line + 1);
+    out.push_str(&emit::yaml(&x.value, Some(&namer)));
+    out
+}
+
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(value) => Some(value),
@@ -601,6 +633,10 @@ impl LanguageServer for Backend {
                         workspace_diagnostics: false,
                         work_done_progress_options: Default::default(),
                     })
+                }),
+                execute_command_provider: Some(lsp::ExecuteCommandOptions {
+                    commands: vec![EXPAND_COMMAND.to_string()],
+                    work_done_progress_options: Default::default(),
                 }),
                 code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                     lsp::CodeActionOptions {
@@ -1154,6 +1190,48 @@ impl LanguageServer for Backend {
                 .collect::<Vec<_>>()
         });
         Ok(actions.filter(|a| !a.is_empty()))
+    }
+
+    async fn execute_command(
+        &self,
+        params: lsp::ExecuteCommandParams,
+    ) -> Result<Option<lsp::LSPAny>> {
+        use tower_lsp_server::jsonrpc::Error;
+        if params.command != EXPAND_COMMAND {
+            return Err(Error::invalid_params(format!(
+                "unknown command {:?}; azpls has {EXPAND_COMMAND:?}",
+                params.command
+            )));
+        }
+        // The document's URI, as a string or as `{ "uri": … }`.
+        let uri = params.arguments.first().and_then(|a| {
+            a.as_str()
+                .or_else(|| a.get("uri").and_then(|u| u.as_str()))
+                .and_then(|u| <lsp::Uri as std::str::FromStr>::from_str(u).ok())
+        });
+        let Some(uri) = uri else {
+            return Err(Error::invalid_params(format!(
+                "{EXPAND_COMMAND} takes the URI of an open document"
+            )));
+        };
+        let Some(open) = self.snapshot(&uri) else {
+            return Err(Error::invalid_params(format!(
+                "{} is not open",
+                uri.as_str()
+            )));
+        };
+        let place = self.place(&uri);
+        let text = open.doc.text();
+        let expanded = guarded("expand", || {
+            let files = files::OpenFiles {
+                documents: &self.documents,
+            };
+            expanded_text(&crate::expand::expand(&text, &place, &files, &[]), &place)
+        });
+        match expanded {
+            Some(text) => Ok(Some(lsp::LSPAny::String(text))),
+            None => Err(Error::internal_error()),
+        }
     }
 
     async fn diagnostic(
