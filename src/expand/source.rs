@@ -235,8 +235,16 @@ fn scalar(text: &str, node: Node) -> Option<(String, bool, Option<usize>)> {
 fn fold_lines(raw: &str) -> String {
     let mut out = String::new();
     let mut empties = 0;
+    let last = raw.matches('\n').count();
     for (i, line) in raw.split('\n').enumerate() {
-        let t = line.trim_matches([' ', '\t', '\r']);
+        // Spaces around a line break fold away; the first line's lead and the last
+        // line's tail are content (they only occur in quoted scalars).
+        let t = match (i == 0, i == last) {
+            (true, true) => line,
+            (true, false) => line.trim_end_matches([' ', '\t', '\r']),
+            (false, true) => line.trim_start_matches([' ', '\t']),
+            (false, false) => line.trim_matches([' ', '\t', '\r']),
+        };
         if i > 0 && t.is_empty() {
             empties += 1;
             continue;
@@ -249,7 +257,7 @@ fn fold_lines(raw: &str) -> String {
             }
         }
         empties = 0;
-        out.push_str(if i == 0 { line.trim_end() } else { t });
+        out.push_str(t);
     }
     out.extend(std::iter::repeat_n('\n', empties));
     out
