@@ -897,3 +897,64 @@ fn check_reads_the_templates_a_pipeline_calls() {
     assert!(text.contains("missing-template-parameter"), "{text}");
     assert!(text.contains("azure-pipelines.yml"), "{text}");
 }
+
+/// A workload identity finding on a template's task names the connections its callers run
+/// it with, through nested templates and job variables, and `--connection` follows them:
+/// "what breaks if I convert prod-sc?" covers templated pipelines.
+#[test]
+fn check_traces_template_tasks_to_their_callers_connections() {
+    let workspace = Path::new(ROOT).join("tests/fixtures/traced");
+    let out = azpls(&["check", "--format", "concise", "."], &workspace);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "./steps/copy.yml:6:9: warning: \"AzureFileCopy@4\" is deprecated for workload identity federation; use \"AzureFileCopy@6\" (run with service connections \"prod-sc\" passed by azure-pipelines.yml:8 via jobs/deploy.yml:16; \"nightly-sc\" passed by nightly.yml:15) [wif-deprecated-version]"
+        ),
+        "{text}"
+    );
+    // The template called on its own (jobs/deploy.yml, with no value for its required
+    // parameter) is not a pipeline: it adds no connection of its own.
+    assert_eq!(text.matches("service connection \"").count(), 2, "{text}");
+
+    for (asked, calls) in [
+        (
+            "PROD-SC",
+            vec!["azure-pipelines.yml:8", "jobs/deploy.yml:16"],
+        ),
+        ("nightly-sc", vec!["nightly.yml:15"]),
+    ] {
+        let out = azpls(
+            &["check", "--connection", asked, "--format", "json", "."],
+            &workspace,
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let findings: Vec<&Value> = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["findings"].as_array().unwrap())
+            .collect();
+        assert_eq!(findings.len(), 1, "{report}");
+        let through = findings[0]["through"].as_array().unwrap();
+        assert_eq!(through.len(), 1, "only the connection asked for: {report}");
+        assert!(
+            through[0]["connection"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(asked)
+        );
+        assert_eq!(through[0]["calls"], serde_json::json!(calls), "{report}");
+    }
+
+    // A connection no caller passes is a typo, said with the nearest one.
+    let out = azpls(&["check", "--connection", "nighty-sc", "."], &workspace);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean \"nightly-sc\"?"), "{err}");
+    assert!(
+        !err.contains("${{"),
+        "a template's expression is no connection: {err}"
+    );
+}

@@ -4,7 +4,7 @@
 //! not the run's); applies fixes (`--fix`, `--unsafe-fixes`) or shows them (`--diff`).
 
 use super::report::Printer;
-use super::{connections, discover, fix};
+use super::{connections, discover, fix, traced};
 use crate::analysis::suppress::Suppression;
 use crate::analysis::{self, Config, Finding, Parallel, Severity};
 use crate::config::{self, Settings};
@@ -220,6 +220,9 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     /// The Azure Resource Manager connection of each finding's step, when it has one.
     pub connections: Vec<Option<String>>,
+    /// For each finding on a template's task whose connection comes from its caller: the
+    /// connections the checked callers run it with, and where (see [`traced`]).
+    pub through: Vec<Vec<crate::expand::tasks::Through>>,
     /// Every connection the file's steps use, when `--connection` asks (see
     /// [`connections::used`]).
     pub used_connections: Vec<String>,
@@ -261,7 +264,17 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
     let mut skipped = Vec::new();
     // Lowercased, as `--connection` matches, to the first spelling seen.
     let mut used_connections = BTreeMap::new();
-    in_order(&walk.files, options, |work| match work {
+    // What the templates' tasks are run with, from their callers: before any file is
+    // reported, since a template may come before its callers.
+    let traced = traced::collect(&walk.files);
+    if !options.connections.is_empty() {
+        for c in traced.connections() {
+            used_connections
+                .entry(c.to_ascii_lowercase())
+                .or_insert_with(|| c.to_string());
+        }
+    }
+    in_order(&walk.files, options, &traced, |work| match work {
         Work::Checked(mut checked) => {
             if options.verbose {
                 printer.verbose(&checked.path, "checked", None)?;
@@ -278,7 +291,7 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
                         printer.unapplicable(&checked.path);
                     }
                 } else if options.fix {
-                    match write_fix(&mut checked, &fixed, options) {
+                    match write_fix(&mut checked, &fixed, options, &traced) {
                         Ok(()) => printer.applied(&checked.applied)?,
                         Err(e) => errors.push(e),
                     }
@@ -322,6 +335,7 @@ pub fn run(options: &Options, out: &mut impl Write, log: &mut impl Write) -> std
 fn in_order(
     files: &[discover::Found],
     options: &Options,
+    traced: &traced::Traced,
     mut deliver: impl FnMut(Work) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let bar = progress_bar(options, files.len());
@@ -347,7 +361,7 @@ fn in_order(
                     }
                     drop(count);
                     let work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        check_one(found, options)
+                        check_one(found, options, traced)
                     }))
                     .unwrap_or_else(|_| {
                         Work::Failed(format!(
@@ -415,7 +429,7 @@ fn progress_bar(options: &Options, files: usize) -> indicatif::ProgressBar {
     bar
 }
 
-fn check_one(found: &discover::Found, options: &Options) -> Work {
+fn check_one(found: &discover::Found, options: &Options, traced: &traced::Traced) -> Work {
     let path = &found.path;
     let scope_index = options.scope_of[found.root];
     let scope = &options.scopes[scope_index];
@@ -440,7 +454,7 @@ fn check_one(found: &discover::Found, options: &Options) -> Work {
             return Work::Skipped(path.clone(), decision.reason);
         }
     }
-    let mut checked = analyse_model(path, scope_index, doc, &model, options);
+    let mut checked = analyse_model(path, scope_index, doc, &model, options, traced);
     checked.identity = identity;
     if options.fix || options.diff {
         let edits = analysis::fix_all(&checked.findings, options.unsafe_fixes);
@@ -486,14 +500,11 @@ fn analyse_model(
     doc: Document,
     model: &model::Model,
     options: &Options,
+    traced: &traced::Traced,
 ) -> Checked {
     // Template references are checked against the repository that holds the file (its
     // `.git`), else against the folder `check` runs in.
-    let real = |p: &Path| std::fs::canonicalize(p).ok();
-    let place = templates::Place {
-        file: real(path),
-        workspace: std::env::current_dir().ok().as_deref().and_then(real),
-    };
+    let place = traced::place(path);
     let env = analysis::Environment {
         place: &place,
         files: &templates::DiskFiles,
@@ -504,34 +515,38 @@ fn analyse_model(
     let report = analysis::report_with(&doc, model, config, Some(&env), Parallel::BySize);
     let mut findings = report.findings;
     let mut conns = connections::of_findings(&doc, model, &findings);
+    let mut through = traced::through(path, &findings, &conns, traced);
     let mut used_connections = Vec::new();
     if !options.connections.is_empty() {
         used_connections = connections::used(&doc, model);
+        // A template's `${{ parameters.x }}` is no name to ask for: its callers' values are.
+        used_connections.retain(|c| !c.contains("${{"));
         // "What breaks if this connection moves to WIF": the catalog's rules don't answer it.
-        let keep: Vec<bool> = conns
+        let asked = |c: &str| {
+            options
+                .connections
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(c))
+        };
+        for t in &mut through {
+            t.retain(|t| asked(&t.connection));
+        }
+        let keep: Vec<bool> = findings
             .iter()
-            .zip(&findings)
-            .map(|(c, f)| {
-                f.rule.about_wif()
-                    && c.as_ref().is_some_and(|c| {
-                        options
-                            .connections
-                            .iter()
-                            .any(|w| w.eq_ignore_ascii_case(c))
-                    })
+            .zip(&conns)
+            .zip(&through)
+            .map(|((f, c), t)| {
+                f.rule.about_wif() && (!t.is_empty() || c.as_deref().is_some_and(asked))
             })
             .collect();
-        let mut i = 0;
-        findings.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        conns = conns
-            .into_iter()
-            .zip(keep)
-            .filter(|(_, k)| *k)
-            .map(|(c, _)| c)
-            .collect();
+        findings = kept(findings, &keep);
+        conns = kept(conns, &keep);
+        through = kept(through, &keep);
+    }
+    // The message says what the callers run the step with, in every format.
+    let cwd = std::env::current_dir().ok();
+    for (f, t) in findings.iter_mut().zip(&through) {
+        f.message.push_str(&traced::describe(t, cwd.as_deref()));
     }
     Checked {
         path: path.to_path_buf(),
@@ -540,6 +555,7 @@ fn analyse_model(
         identity: None,
         findings,
         connections: conns,
+        through,
         used_connections,
         unused: report.unused_suppressions,
         fixed: 0,
@@ -548,9 +564,23 @@ fn analyse_model(
     }
 }
 
+/// The items of `list` whose `keep` is true.
+fn kept<T>(list: Vec<T>, keep: &[bool]) -> Vec<T> {
+    list.into_iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| c)
+        .collect()
+}
+
 /// Writes a file's fixes (see [`fix::replace`]) and re-analyses the fixed text, so the
 /// report shows what remains. On failure the file is reported as it was, unfixed.
-fn write_fix(checked: &mut Checked, fixed: &str, options: &Options) -> Result<(), String> {
+fn write_fix(
+    checked: &mut Checked,
+    fixed: &str,
+    options: &Options,
+    traced: &traced::Traced,
+) -> Result<(), String> {
     let result = match checked.identity {
         Some(identity) => fix::replace(
             &checked.path,
@@ -569,9 +599,21 @@ fn write_fix(checked: &mut Checked, fixed: &str, options: &Options) -> Result<()
         checked.applied.clear();
         return Err(e);
     }
+    // The traces name steps by their place in the text as it was: they still apply when
+    // the fixes kept every length (version rewrites do).
+    let same_places = fixed.len() == checked.rope.len_bytes();
+    let none = traced::Traced::default();
+    let traced = if same_places { traced } else { &none };
     let model_doc = Document::new(fixed, 0);
     let model = model::build(&model_doc);
-    let mut after = analyse_model(&checked.path, checked.scope, model_doc, &model, options);
+    let mut after = analyse_model(
+        &checked.path,
+        checked.scope,
+        model_doc,
+        &model,
+        options,
+        traced,
+    );
     after.fixed = checked.fixed;
     after.applied = std::mem::take(&mut checked.applied);
     *checked = after;

@@ -15,3 +15,4 @@ pub mod fix;
 pub mod log;
 pub mod render;
 pub mod report;
+pub mod traced;

@@ -260,21 +260,30 @@ impl<'a> Printer<'a> {
     }
 
     fn remember_connections(&mut self, c: &Checked) {
-        for (f, conn) in c.findings.iter().zip(&c.connections) {
-            let Some(conn) = conn.as_ref().filter(|_| f.rule.about_wif()) else {
+        for (i, f) in c.findings.iter().enumerate() {
+            if !f.rule.about_wif() {
                 continue;
-            };
+            }
+            // A template's step is listed under each connection its callers give it.
+            let through = c.through.get(i).map_or(&[][..], Vec::as_slice);
+            let mut conns: Vec<&str> = through.iter().map(|t| t.connection.as_str()).collect();
+            if conns.is_empty() {
+                conns.extend(c.connections.get(i).and_then(Option::as_deref));
+            }
+            conns.dedup();
             let line = text::position(&c.rope, f.span.start, Encoding::Utf32).line + 1;
             let step = f.related.first().map(|r| r.label.as_str()).unwrap_or("");
-            self.by_connection
-                .entry(escape::text(conn).into_owned())
-                .or_default()
-                .push(format!(
-                    "{}:{line} {} [{}]",
-                    shown(&c.path),
-                    escape::text(step),
-                    f.rule.id
-                ));
+            for conn in conns {
+                self.by_connection
+                    .entry(escape::text(conn).into_owned())
+                    .or_default()
+                    .push(format!(
+                        "{}:{line} {} [{}]",
+                        shown(&c.path),
+                        escape::text(step),
+                        f.rule.id
+                    ));
+            }
         }
     }
 
@@ -288,6 +297,17 @@ impl<'a> Printer<'a> {
         out.write_all(b"[")?;
         for (i, (f, connection)) in c.findings.iter().zip(&c.connections).enumerate() {
             let (start, end) = check::lines_and_columns(&c.rope, f);
+            let cwd = std::env::current_dir().ok();
+            let through: Vec<serde_json::Value> = c.through.get(i).map_or(Vec::new(), |list| {
+                list.iter()
+                    .map(|t| {
+                        json!({
+                            "connection": t.connection,
+                            "calls": t.sites.iter().map(|s| super::traced::shown(s, cwd.as_deref())).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect()
+            });
             item(out, 4, i == 0)?;
             JsonFormatter::write(
                 out,
@@ -295,6 +315,7 @@ impl<'a> Printer<'a> {
                 &json!({
                     "rule": f.rule.id,
                     "connection": connection,
+                    "through": through,
                     "severity": f.severity.as_str(),
                     "message": f.message,
                     "line": start.0, "column": start.1,

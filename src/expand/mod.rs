@@ -14,6 +14,7 @@
 pub mod emit;
 pub mod eval;
 pub mod source;
+pub mod tasks;
 pub mod value;
 
 use crate::expr::{Directive, Expression, Kind};
@@ -62,6 +63,36 @@ pub struct Expansion {
     pub notes: Vec<Problem>,
     /// The files read: the pipeline first (`None` without a path), then each template.
     pub files: Vec<Option<PathBuf>>,
+    /// Every template call expanded, in order: the pipeline itself first, as call 0.
+    pub calls: Vec<Call>,
+}
+
+/// A template expanded at one place: which file, called from where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// An index in [`Expansion::files`].
+    pub file: u32,
+    /// The `template:` value that called it (in the caller's file, under the caller's
+    /// call); the pipeline's own call has none.
+    pub at: Option<Origin>,
+}
+
+impl Expansion {
+    /// The places that called the template `call` is in, outermost first: the call in the
+    /// pipeline, then each nested one.
+    pub fn call_sites(&self, mut call: u32) -> Vec<&Origin> {
+        let mut sites = Vec::new();
+        while let Some(at) = self.calls.get(call as usize).and_then(|c| c.at.as_ref()) {
+            sites.push(at);
+            // A call's site is in its caller's call, always an earlier one.
+            if at.call >= call {
+                break;
+            }
+            call = at.call;
+        }
+        sites.reverse();
+        sites
+    }
 }
 
 /// Expands a pipeline whose text is `text`, at `place`, with runtime parameter values
@@ -92,6 +123,7 @@ pub fn expand(
                 }],
                 notes: Vec::new(),
                 files: vec![place.file.clone()],
+                calls: Vec::new(),
             }),
             // No thread to be had: the caller's own stack, then.
             Err(_) => expand_here(text, place, files, parameters),
@@ -121,14 +153,21 @@ fn expand_here(
         depth: 0,
         variables: Vec::new(),
         said: Default::default(),
+        calls: Vec::new(),
+        current: 0,
     };
     let main = x.add(place.file.clone(), text);
+    x.calls.push(Call {
+        file: main,
+        at: None,
+    });
     let value = x.pipeline(main, parameters);
     Expansion {
         value,
         errors: x.errors,
         notes: x.notes,
         files: x.loaded.into_iter().map(|l| l.path).collect(),
+        calls: x.calls,
     }
 }
 
@@ -153,6 +192,9 @@ struct Expander<'f> {
     variables: Vec<(String, Node)>,
     /// The problems said so far, to say each once (an `each` repeats them).
     said: std::collections::HashSet<(u32, Span, String)>,
+    /// The template calls expanded so far, and the one being expanded.
+    calls: Vec<Call>,
+    current: u32,
 }
 
 /// A mapping being produced, with its keys (lowercased) to find one produced twice
@@ -229,6 +271,7 @@ impl Expander<'_> {
             file,
             span: s.span.clone(),
             line: s.line,
+            call: self.current,
         }
     }
 
@@ -642,6 +685,12 @@ impl Expander<'_> {
         if !self.enter(id, &template.origin, reference) {
             return None;
         }
+        let caller = self.current;
+        self.current = self.calls.len() as u32;
+        self.calls.push(Call {
+            file: id,
+            at: Some(template.origin.clone()),
+        });
         let src = self.loaded[id as usize].src.clone();
         let parameters = self.bind(id, &src.root, passed, &template.origin, false);
         let mut cx = Cx {
@@ -651,6 +700,7 @@ impl Expander<'_> {
         };
         let root = self.file_root(&src.root, &mut cx);
         self.stack.pop();
+        self.current = caller;
         Some(root)
     }
 

@@ -394,3 +394,57 @@ fn many_keys_and_many_errors_stay_fast() {
     assert_eq!(vars.len(), 100_000);
     assert!(x.errors.len() <= MAX_PROBLEMS + 1);
 }
+
+#[test]
+fn each_call_of_a_template_is_its_own_call_with_its_site() {
+    let x = run(
+        "steps:\n- template: /a.yml\n  parameters:\n    sc: one\n- template: /a.yml\n  parameters:\n    sc: two\n",
+        vec![
+            (
+                "/repo/a.yml",
+                "parameters:\n- name: sc\nsteps:\n- template: b.yml\n  parameters:\n    sc: ${{ parameters.sc }}\n",
+            ),
+            (
+                "/repo/b.yml",
+                "parameters:\n- name: sc\nsteps:\n- task: AzureFileCopy@4\n  inputs:\n    azureSubscription: ${{ parameters.sc }}\n",
+            ),
+        ],
+    );
+    assert!(x.errors.is_empty(), "{:?}", x.errors);
+    // The pipeline, then a.yml and b.yml once per call.
+    assert_eq!(x.calls.len(), 5, "{:?}", x.calls);
+    let traced = tasks::traced_tasks(&x);
+    let seen: Vec<(&str, Vec<u32>)> = traced
+        .iter()
+        .map(|t| {
+            assert_eq!(t.file, Path::new("/repo/b.yml"));
+            (
+                t.connection.as_str(),
+                t.sites.iter().map(|s| s.line).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("one", vec![1, 3]), ("two", vec![4, 3])]);
+    assert_eq!(
+        traced[0].sites[0].file.as_deref(),
+        Some(Path::new("/repo/ci/azure-pipelines.yml"))
+    );
+}
+
+#[test]
+fn a_template_task_takes_its_connection_from_the_innermost_variables() {
+    let x = run(
+        "variables:\n  sc: root-sc\njobs:\n- job: a\n  variables:\n  - name: sc\n    value: job-sc\n  steps:\n  - template: /s.yml\n- job: b\n  steps:\n  - template: /s.yml\n- job: c\n  steps:\n  - task: AzureCLI@2\n    inputs:\n      azureSubscription: $(sc)\n",
+        vec![(
+            "/repo/s.yml",
+            "steps:\n- task: AzureCLI@2\n  inputs:\n    connectedServiceNameARM: $(sc)\n- task: AzureCLI@2\n  inputs:\n    azureSubscription: $(unset)\n- task: PowerShell@2\n  inputs:\n    targetType: inline\n",
+        )],
+    );
+    assert!(x.errors.is_empty(), "{:?}", x.errors);
+    let got: Vec<String> = tasks::traced_tasks(&x)
+        .into_iter()
+        .map(|t| t.connection)
+        .collect();
+    // The pipeline's own step (job c) is not a template's; an alias names the input too.
+    assert_eq!(got, ["job-sc", "$(unset)", "root-sc", "$(unset)"]);
+}

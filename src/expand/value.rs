@@ -12,6 +12,9 @@ pub struct Origin {
     pub file: u32,
     pub span: Span,
     pub line: u32,
+    /// The template call that produced it, an index in `Expansion::calls`: 0 for the
+    /// pipeline itself. A template called twice gives its items two different calls.
+    pub call: u32,
 }
 
 /// How a string was written, which decides how it is printed back.

@@ -1,0 +1,162 @@
+//! Findings in templates seen through their callers: before the files are checked, every
+//! checked file that calls templates is expanded, and each task a template brings in is
+//! remembered with the service connection its caller gives it. A workload identity finding
+//! on such a task then names those connections and the calls, and `--connection` matches
+//! them: "what breaks if I convert prod-sc?" covers templated pipelines.
+
+use super::{check, discover, fix};
+use crate::expand::tasks::{self, Site, Through, TracedTask};
+use crate::ide::templates::{self, Place};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The traced tasks of every checked caller, by the template file that holds them.
+#[derive(Default)]
+pub struct Traced {
+    by_template: HashMap<PathBuf, Vec<TracedTask>>,
+}
+
+impl Traced {
+    /// What callers bring in from the template at `path` (a real path).
+    pub fn of(&self, path: &Path) -> &[TracedTask] {
+        self.by_template.get(path).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every connection a template's task is given by a caller.
+    pub fn connections(&self) -> impl Iterator<Item = &str> {
+        self.by_template
+            .values()
+            .flatten()
+            .map(|t| t.connection.as_str())
+    }
+}
+
+/// Where a checked file is: its real path, and the repository (its `.git`) or else the
+/// folder `check` runs in, which `/path` templates are found from.
+pub fn place(path: &Path) -> Place {
+    let real = |p: &Path| std::fs::canonicalize(p).ok();
+    Place {
+        file: real(path),
+        workspace: std::env::current_dir().ok().as_deref().and_then(real),
+    }
+}
+
+/// Expands every file of `files` that calls a template, on every core, and collects what
+/// their templates' tasks are run with. A file that another checked file calls is a
+/// template, not a pipeline: what its own expansion gives (its defaults, or nothing for a
+/// required parameter) is not what runs. Files that cannot be read are left to the check
+/// itself, which reports them.
+pub fn collect(files: &[discover::Found]) -> Traced {
+    let next = AtomicUsize::new(0);
+    let found = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    // A panic in one file's expansion costs only its traces.
+                    if let Ok(traced) =
+                        std::panic::catch_unwind(|| traced_of(&f.path)).map_err(|_| ())
+                    {
+                        mine.extend(traced);
+                    }
+                }
+                found.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+            });
+        }
+    });
+    let found: Vec<Expanded> = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let called: HashSet<&PathBuf> = found.iter().flat_map(|e| &e.called).collect();
+    let mut traced = Traced::default();
+    for e in &found {
+        if e.root.as_ref().is_some_and(|r| called.contains(r)) {
+            continue;
+        }
+        for t in &e.tasks {
+            traced
+                .by_template
+                .entry(t.file.clone())
+                .or_default()
+                .push(t.clone());
+        }
+    }
+    traced
+}
+
+/// What one file's expansion tells.
+struct Expanded {
+    /// Its real path.
+    root: Option<PathBuf>,
+    /// The templates it calls, at any depth.
+    called: Vec<PathBuf>,
+    tasks: Vec<TracedTask>,
+}
+
+fn traced_of(path: &Path) -> Option<Expanded> {
+    if path.as_os_str() == discover::STDIN {
+        return None;
+    }
+    let (text, _) = fix::read(path).ok()?;
+    // Most files call no template: their expansion would bring in nothing.
+    if !text.contains("template") {
+        return None;
+    }
+    let place = place(path);
+    let x = crate::expand::expand(&text, &place, &templates::DiskFiles, &[]);
+    let called = x
+        .calls
+        .iter()
+        .skip(1)
+        .filter_map(|c| x.files.get(c.file as usize).cloned().flatten());
+    Some(Expanded {
+        root: place.file.clone(),
+        called: called.collect(),
+        tasks: tasks::traced_tasks(&x)
+            .into_iter()
+            // A required parameter with no value, or one the service fills in at run time.
+            .filter(|t| !t.connection.is_empty() && !t.connection.contains("${{"))
+            .collect(),
+    })
+}
+
+/// Each finding's connections through its callers, for the findings on a template's tasks
+/// whose connection depends on the caller (see [`tasks::depends_on_caller`]).
+pub fn through(
+    path: &Path,
+    findings: &[crate::analysis::Finding],
+    direct: &[Option<String>],
+    traced: &Traced,
+) -> Vec<Vec<Through>> {
+    let Some(real) = std::fs::canonicalize(path).ok() else {
+        return vec![Vec::new(); findings.len()];
+    };
+    let mine = traced.of(&real);
+    let mut through = tasks::through(&real, findings, mine);
+    for (t, d) in through.iter_mut().zip(direct) {
+        if !tasks::depends_on_caller(d.as_deref()) {
+            t.clear();
+        }
+    }
+    through
+}
+
+/// A site as the report shows it: the path relative to the folder `check` runs in, and the
+/// 1-based line.
+pub fn shown(site: &Site, cwd: Option<&Path>) -> String {
+    let file = site.file.as_deref().map_or_else(
+        || "?".to_string(),
+        |p| String::from_utf8_lossy(&check::diff_path(p, cwd)).into_owned(),
+    );
+    format!("{file}:{}", site.line + 1)
+}
+
+/// The words added to a finding's message: the connections its step runs with, and where
+/// each comes from (the outermost call).
+pub fn describe(through: &[Through], cwd: Option<&Path>) -> String {
+    tasks::describe(through, |s| shown(s, cwd))
+}
