@@ -464,3 +464,75 @@ fn the_expand_command_returns_the_pipeline_with_templates_included() {
     assert!(expanded.contains("- script: echo shipped  # templates/legacy-steps.yml:6\n"));
     client.shutdown();
 }
+
+/// A template's workload identity finding seen through its open callers: opening a caller
+/// adds the connection it passes (through a nested template) to the template's diagnostic,
+/// with the calls as related information; editing the caller's value changes it, and
+/// closing the caller takes it away.
+#[test]
+fn a_template_finding_names_the_connection_its_open_caller_passes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traced");
+    let uri_of = |rel: &str| format!("file://{}", root.join(rel).display());
+    let (template_uri, caller_uri) = (uri_of("steps/copy.yml"), uri_of("azure-pipelines.yml"));
+    let template = std::fs::read_to_string(root.join("steps/copy.yml")).unwrap();
+    let caller = std::fs::read_to_string(root.join("azure-pipelines.yml")).unwrap();
+    let message = |d: &[Value]| -> String {
+        assert_eq!(codes(d), ["wif-deprecated-version"], "{d:?}");
+        d[0]["message"].as_str().unwrap().to_string()
+    };
+
+    let mut client = Client::start();
+    client.initialize(
+        json!({"textDocument": {"publishDiagnostics": {"relatedInformation": true}}}),
+        Value::Null,
+    );
+    client.open(&template_uri, &template, 1);
+    let alone = message(&client.diagnostics(&template_uri, 1));
+    assert!(!alone.contains("run with"), "{alone}");
+
+    // Until the template's diagnostic says `expected`.
+    let template_says = |client: &mut Client, expected: &str| -> Value {
+        loop {
+            let d = client.diagnostics(&template_uri, 1);
+            if message(&d).contains(expected) {
+                return d[0].clone();
+            }
+        }
+    };
+    client.open(&caller_uri, &caller, 1);
+    let d = template_says(
+        &mut client,
+        "(run with service connection \"prod-sc\" passed by tests/fixtures/traced/azure-pipelines.yml:8 via tests/fixtures/traced/jobs/deploy.yml:16)",
+    );
+    let related = d["relatedInformation"].as_array().unwrap();
+    let passed = related
+        .iter()
+        .find(|r| r["message"] == "service connection \"prod-sc\" is passed here")
+        .unwrap_or_else(|| panic!("{related:?}"));
+    assert_eq!(passed["location"]["uri"], caller_uri.as_str());
+    assert_eq!(passed["location"]["range"]["start"]["line"], 7);
+    assert!(
+        related
+            .iter()
+            .any(|r| r["location"]["uri"] == uri_of("jobs/deploy.yml").as_str())
+    );
+
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": caller_uri, "version": 2},
+               "contentChanges": [{"text": caller.replace("prod-sc", "staging-sc")}]}),
+    );
+    template_says(&mut client, "\"staging-sc\" passed by");
+
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": caller_uri}}),
+    );
+    loop {
+        let d = client.diagnostics(&template_uri, 1);
+        if !message(&d).contains("run with") {
+            break;
+        }
+    }
+    client.shutdown();
+}

@@ -4,6 +4,7 @@
 //!
 //! Each rule lives in its own file under `rules/` and is listed once in [`RULES`].
 
+pub mod connections;
 mod expressions;
 pub(crate) mod memo;
 pub mod rules;

@@ -224,7 +224,7 @@ pub struct Checked {
     /// connections the checked callers run it with, and where (see [`traced`]).
     pub through: Vec<Vec<crate::expand::tasks::Through>>,
     /// Every connection the file's steps use, when `--connection` asks (see
-    /// [`connections::used`]).
+    /// [`analysis::connections::used`]).
     pub used_connections: Vec<String>,
     pub unused: Vec<Suppression>,
     /// Fix edits applied (or, with `--diff`, that would be).
@@ -514,11 +514,11 @@ fn analyse_model(
     let config = &options.scopes[scope].config;
     let report = analysis::report_with(&doc, model, config, Some(&env), Parallel::BySize);
     let mut findings = report.findings;
-    let mut conns = connections::of_findings(&doc, model, &findings);
+    let mut conns = analysis::connections::of_findings(&doc, model, &findings);
     let mut through = traced::through(path, &findings, &conns, traced);
     let mut used_connections = Vec::new();
     if !options.connections.is_empty() {
-        used_connections = connections::used(&doc, model);
+        used_connections = analysis::connections::used(&doc, model);
         // A template's `${{ parameters.x }}` is no name to ask for: its callers' values are.
         used_connections.retain(|c| !c.contains("${{"));
         // "What breaks if this connection moves to WIF": the catalog's rules don't answer it.

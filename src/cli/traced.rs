@@ -5,9 +5,9 @@
 //! them: "what breaks if I convert prod-sc?" covers templated pipelines.
 
 use super::{check, discover, fix};
-use crate::expand::tasks::{self, Site, Through, TracedTask};
+use crate::expand::tasks::{self, Callers, Site, Through, TracedTask};
 use crate::ide::templates::{self, Place};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,84 +44,57 @@ pub fn place(path: &Path) -> Place {
 }
 
 /// Expands every file of `files` that calls a template, on every core, and collects what
-/// their templates' tasks are run with. A file that another checked file calls is a
-/// template, not a pipeline: what its own expansion gives (its defaults, or nothing for a
-/// required parameter) is not what runs. Files that cannot be read are left to the check
-/// itself, which reports them.
+/// their templates' tasks are run with (see [`Callers`]). Files that cannot be read are
+/// left to the check itself, which reports them.
 pub fn collect(files: &[discover::Found]) -> Traced {
     let next = AtomicUsize::new(0);
-    let found = Mutex::new(Vec::new());
+    let all = Mutex::new(Callers::default());
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(files.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                let mut mine = Vec::new();
+                let mut mine = Callers::default();
                 while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
                     // A panic in one file's expansion costs only its traces.
-                    if let Ok(traced) =
-                        std::panic::catch_unwind(|| traced_of(&f.path)).map_err(|_| ())
-                    {
-                        mine.extend(traced);
-                    }
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        expand_caller(&f.path, &mut mine)
+                    }));
                 }
-                found.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+                all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
             });
         }
     });
-    let found: Vec<Expanded> = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    let called: HashSet<&PathBuf> = found.iter().flat_map(|e| &e.called).collect();
     let mut traced = Traced::default();
-    for e in &found {
-        if e.root.as_ref().is_some_and(|r| called.contains(r)) {
-            continue;
-        }
-        for t in &e.tasks {
-            traced
-                .by_template
-                .entry(t.file.clone())
-                .or_default()
-                .push(t.clone());
-        }
+    for t in all.into_inner().unwrap_or_else(|p| p.into_inner()).finish() {
+        traced
+            .by_template
+            .entry(t.file.clone())
+            .or_default()
+            .push(t);
     }
     traced
 }
 
-/// What one file's expansion tells.
-struct Expanded {
-    /// Its real path.
-    root: Option<PathBuf>,
-    /// The templates it calls, at any depth.
-    called: Vec<PathBuf>,
-    tasks: Vec<TracedTask>,
-}
-
-fn traced_of(path: &Path) -> Option<Expanded> {
+fn expand_caller(path: &Path, callers: &mut Callers) {
     if path.as_os_str() == discover::STDIN {
-        return None;
+        return;
     }
-    let (text, _) = fix::read(path).ok()?;
+    let Ok((text, _)) = fix::read(path) else {
+        return;
+    };
     // Most files call no template: their expansion would bring in nothing.
     if !text.contains("template") {
-        return None;
+        return;
     }
     let place = place(path);
-    let x = crate::expand::expand(&text, &place, &templates::DiskFiles, &[]);
-    let called = x
-        .calls
-        .iter()
-        .skip(1)
-        .filter_map(|c| x.files.get(c.file as usize).cloned().flatten());
-    Some(Expanded {
-        root: place.file.clone(),
-        called: called.collect(),
-        tasks: tasks::traced_tasks(&x)
-            .into_iter()
-            // A required parameter with no value, or one the service fills in at run time.
-            .filter(|t| !t.connection.is_empty() && !t.connection.contains("${{"))
-            .collect(),
-    })
+    callers.add(&crate::expand::expand(
+        &text,
+        &place,
+        &templates::DiskFiles,
+        &[],
+    ));
 }
 
 /// Each finding's connections through its callers, for the findings on a template's tasks
@@ -135,14 +108,7 @@ pub fn through(
     let Some(real) = std::fs::canonicalize(path).ok() else {
         return vec![Vec::new(); findings.len()];
     };
-    let mine = traced.of(&real);
-    let mut through = tasks::through(&real, findings, mine);
-    for (t, d) in through.iter_mut().zip(direct) {
-        if !tasks::depends_on_caller(d.as_deref()) {
-            t.clear();
-        }
-    }
-    through
+    tasks::through(&real, findings, direct, traced.of(&real))
 }
 
 /// A site as the report shows it: the path relative to the folder `check` runs in, and the

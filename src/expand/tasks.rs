@@ -55,6 +55,54 @@ pub fn traced_tasks(x: &Expansion) -> Vec<TracedTask> {
     out
 }
 
+/// What the expansions of several files tell about the templates they call. A file that
+/// another of them calls is a template, not a pipeline: what its own expansion gives (its
+/// defaults, or nothing for a required parameter) is not what runs, so it adds nothing.
+#[derive(Default)]
+pub struct Callers {
+    expanded: Vec<Expanded>,
+}
+
+struct Expanded {
+    root: Option<PathBuf>,
+    /// The templates it calls, at any depth.
+    called: Vec<PathBuf>,
+    tasks: Vec<TracedTask>,
+}
+
+impl Callers {
+    /// Adds the expansion of one file (its path is `x.files[0]`).
+    pub fn add(&mut self, x: &Expansion) {
+        let called = x
+            .calls
+            .iter()
+            .skip(1)
+            .filter_map(|c| x.files.get(c.file as usize).cloned().flatten());
+        self.expanded.push(Expanded {
+            root: x.files.first().cloned().flatten(),
+            called: called.collect(),
+            tasks: traced_tasks(x),
+        });
+    }
+
+    pub fn extend(&mut self, other: Callers) {
+        self.expanded.extend(other.expanded);
+    }
+
+    /// The traced tasks of the files no other file calls.
+    pub fn finish(self) -> Vec<TracedTask> {
+        let called: std::collections::HashSet<&PathBuf> =
+            self.expanded.iter().flat_map(|e| &e.called).collect();
+        let mut out = Vec::new();
+        for e in &self.expanded {
+            if !e.root.as_ref().is_some_and(|r| called.contains(r)) {
+                out.extend(e.tasks.iter().cloned());
+            }
+        }
+        out
+    }
+}
+
 /// How deep the walk looks for steps: expanded pipelines nest a dozen levels; the bound
 /// keeps hostile input from taking the stack.
 const MAX_WALK: usize = 200;
@@ -141,6 +189,10 @@ fn task_of(
         value.value.text()
     })?;
     let connection = resolve(connection.trim(), scope);
+    // A required parameter with no value, or a value only the service knows.
+    if connection.is_empty() || connection.contains("${{") {
+        return None;
+    }
     let file = x.files.get(node.origin.file as usize)?.clone()?;
     Some(TracedTask {
         file,
@@ -183,16 +235,24 @@ pub fn depends_on_caller(connection: Option<&str>) -> bool {
     connection.is_none_or(|c| c.contains("${{") || c.contains("$("))
 }
 
-/// For each finding of the template at `path` about workload identity federation, the
-/// connections its step is run with by the callers `traced` (from [`traced_tasks`] of
-/// their expansions): one per connection and call chain, at most [`MAX_THROUGH`]. Other
-/// findings get none.
-pub fn through(path: &Path, findings: &[Finding], traced: &[TracedTask]) -> Vec<Vec<Through>> {
+/// For each finding of the template at `path` about workload identity federation whose
+/// step's connection depends on its caller (`direct`, each finding's connection as the
+/// file alone tells, see [`depends_on_caller`]): the connections its step is run with by
+/// the callers `traced` (from [`traced_tasks`] of their expansions), one per connection and
+/// call chain, at most [`MAX_THROUGH`]. Other findings get none.
+pub fn through(
+    path: &Path,
+    findings: &[Finding],
+    direct: &[Option<String>],
+    traced: &[TracedTask],
+) -> Vec<Vec<Through>> {
     let mine: Vec<&TracedTask> = traced.iter().filter(|t| t.file == path).collect();
     findings
         .iter()
-        .map(|f| {
-            if !f.rule.about_wif() || mine.is_empty() {
+        .enumerate()
+        .map(|(i, f)| {
+            let from_caller = depends_on_caller(direct.get(i).and_then(Option::as_deref));
+            if !f.rule.about_wif() || mine.is_empty() || !from_caller {
                 return Vec::new();
             }
             let mut list: Vec<Through> = Vec::new();

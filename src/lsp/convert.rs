@@ -74,6 +74,17 @@ pub fn text_edit(doc: &Document, edit: &Edit, encoding: Encoding) -> lsp::TextEd
     }
 }
 
+/// A whole line (0-based) of a file that is not open, whose text is not at hand.
+pub fn line_range(line: u32) -> lsp::Range {
+    lsp::Range {
+        start: lsp::Position { line, character: 0 },
+        end: lsp::Position {
+            line: line.saturating_add(1),
+            character: 0,
+        },
+    }
+}
+
 /// What diagnostics carry besides range, severity, code, source, message and tags: only
 /// what the client says it reads. Fixes never travel with them (`codeAction` analyses
 /// again and finds each diagnostic's finding by range and code), so a diagnostic stays

@@ -14,6 +14,7 @@ mod framing;
 mod logging;
 mod memory;
 mod stdio;
+mod traced;
 
 use crate::analysis::{self, Config};
 use crate::config::{self, Settings};
@@ -138,9 +139,11 @@ struct Backend {
     shut_down: Arc<AtomicBool>,
     /// The last document generation handed out.
     generations: AtomicU64,
+    /// Open templates with a workload identity finding whose connection their caller
+    /// passes: checked again when a document that names them changes.
+    awaiting_callers: dashmap::DashSet<lsp::Uri>,
 }
 
-/// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
 /// The command that returns the pipeline the service will run (`azpls expand`'s YAML).
 pub const EXPAND_COMMAND: &str = "azpls.expand";
 
@@ -173,6 +176,7 @@ fn expanded_text(x: &crate::expand::Expansion, place: &templates::Place) -> Stri
     out
 }
 
+/// Runs `f`, turning a panic into a logged error so one bad request never kills the server.
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(value) => Some(value),
@@ -195,6 +199,7 @@ impl Backend {
             outbox,
             shut_down,
             generations: AtomicU64::new(0),
+            awaiting_callers: dashmap::DashSet::new(),
             documents: DashMap::new(),
             pulled: DashMap::new(),
             state: RwLock::new(State {
@@ -338,7 +343,8 @@ impl Backend {
             analysis::Parallel::Never
         };
         let diagnostics = self.analysed(uri, &open.doc, |config, env| {
-            analysis::report_with(&open.doc, &open.model, config, Some(env), parallel)
+            let report = analysis::report_with(&open.doc, &open.model, config, Some(env), parallel);
+            (report, open.model.clone())
         });
         // Later analyses of this text, or of its edits, find the walks' memory warm.
         if open.unanalysed
@@ -356,7 +362,10 @@ impl Backend {
         &self,
         uri: &lsp::Uri,
         doc: &Document,
-        analyse: impl FnOnce(&analysis::Config, &analysis::Environment) -> analysis::Report,
+        analyse: impl FnOnce(
+            &analysis::Config,
+            &analysis::Environment,
+        ) -> (analysis::Report, Arc<Model>),
     ) -> Option<Vec<lsp::Diagnostic>> {
         let config = self.config();
         let encoding = self.encoding();
@@ -371,10 +380,19 @@ impl Backend {
                 place: &place,
                 files: &files,
             };
-            let findings = analyse(&config, &env).findings;
+            let (report, model) = analyse(&config, &env);
+            let findings = report.findings;
             let analysed = started.elapsed();
-            let diagnostics =
+            let mut diagnostics =
                 convert::diagnostics(doc, uri, &findings, config.table, extras, encoding);
+            self.trace_callers(
+                uri,
+                doc,
+                &model,
+                &findings,
+                extras.related,
+                &mut diagnostics,
+            );
             debug_log!(
                 "{} findings: analysed in {analysed:?}, converted in {:?}",
                 findings.len(),
@@ -468,6 +486,25 @@ impl Backend {
         }
         for caller in callers {
             self.publish(caller).await;
+        }
+    }
+
+    /// The diagnostics of the open templates that wait for `uri`'s connections (see
+    /// [`traced`]), unless it is one of them.
+    async fn publish_waiting(&self, uri: &lsp::Uri) {
+        if self.awaiting_callers.is_empty() {
+            return;
+        }
+        let waiting = self.templates_waiting_for(uri);
+        if waiting.is_empty() {
+            return;
+        }
+        if self.pulls() {
+            self.refresh().await;
+            return;
+        }
+        for template in waiting {
+            self.publish(template).await;
         }
     }
 
@@ -715,18 +752,20 @@ impl LanguageServer for Backend {
             self.analysed(&doc.uri, &parsed, |config, env| {
                 let (built, report) =
                     analysis::open(&parsed, config, Some(env), analysis::Parallel::BySize);
-                model = Some(built);
-                report
+                let built = Arc::new(built);
+                model = Some(built.clone());
+                (report, built)
             })
         };
         let analysed = model.is_some();
-        let Some(model) = model.or_else(|| guarded("didOpen", || model::build(&parsed))) else {
+        let Some(model) = model.or_else(|| guarded("didOpen", || Arc::new(model::build(&parsed))))
+        else {
             return;
         };
         let version = parsed.version();
         let open = Open {
             doc: parsed,
-            model: Arc::new(model),
+            model,
             generation: self.next_generation(),
             unanalysed: !analysed,
         };
@@ -739,6 +778,7 @@ impl LanguageServer for Backend {
                 .await;
         }
         self.publish_callers(&doc.uri).await;
+        self.publish_waiting(&doc.uri).await;
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
@@ -786,6 +826,7 @@ impl LanguageServer for Backend {
         debug_log!("didChange v{version} applied in {:?}", started.elapsed());
         self.publish(uri.clone()).await;
         self.publish_callers(&uri).await;
+        self.publish_waiting(&uri).await;
         debug_log!("didChange v{version} published in {:?}", started.elapsed());
     }
 
@@ -794,8 +835,10 @@ impl LanguageServer for Backend {
         self.documents.remove(&uri);
         self.pulled.remove(&uri);
         self.withdraw(uri.clone(), true).await;
-        // Its callers now read the file on disk.
+        // Its callers now read the file on disk, and the templates it called lose it.
+        self.awaiting_callers.remove(&uri);
         self.publish_callers(&uri).await;
+        self.publish_waiting(&uri).await;
         memory::after_close(self.documents.is_empty());
     }
 
