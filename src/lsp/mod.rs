@@ -477,15 +477,21 @@ impl Backend {
             .filter(|e| !crate::model::lines::find_all(e.doc.rope(), &name).is_empty())
             .map(|e| e.key().clone())
             .collect();
-        if callers.is_empty() {
+        self.publish_these(callers).await;
+    }
+
+    /// The diagnostics of some documents may have changed: published again, or pulled
+    /// again by a client that pulls.
+    async fn publish_these(&self, uris: Vec<lsp::Uri>) {
+        if uris.is_empty() {
             return;
         }
         if self.pulls() {
             self.refresh().await;
             return;
         }
-        for caller in callers {
-            self.publish(caller).await;
+        for uri in uris {
+            self.publish(uri).await;
         }
     }
 
@@ -495,17 +501,7 @@ impl Backend {
         if self.awaiting_callers.is_empty() {
             return;
         }
-        let waiting = self.templates_waiting_for(uri);
-        if waiting.is_empty() {
-            return;
-        }
-        if self.pulls() {
-            self.refresh().await;
-            return;
-        }
-        for template in waiting {
-            self.publish(template).await;
-        }
+        self.publish_these(self.templates_waiting_for(uri)).await;
     }
 
     /// Every document's diagnostics may have changed (the configuration did).
