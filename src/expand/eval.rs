@@ -166,10 +166,12 @@ impl Eval<'_> {
         }
         if root.eq_ignore_ascii_case("variables") {
             let vars = self.scope.variables;
+            // The innermost definition wins: a job's over its stage's over the pipeline's.
             return Ok(vars
                 .iter()
+                .rev()
                 .find(|(k, _)| k == key)
-                .or_else(|| vars.iter().find(|(k, _)| eq_ignore_case(k, key)))
+                .or_else(|| vars.iter().rev().find(|(k, _)| eq_ignore_case(k, key)))
                 .map(|(_, v)| v.clone()));
         }
         self.name(root, span).map(|v| member(&v.value, key))

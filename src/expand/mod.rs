@@ -188,7 +188,8 @@ struct Expander<'f> {
     produced: usize,
     halted: bool,
     depth: usize,
-    /// Template-time variables: those the pipeline defines at its root.
+    /// Template-time variables: those the pipeline defines at its root, then those of the
+    /// stage and job being expanded (innermost last).
     variables: Vec<(String, Node)>,
     /// The problems said so far, to say each once (an `each` repeats them).
     said: std::collections::HashSet<(u32, Span, String)>,
@@ -769,8 +770,8 @@ impl Expander<'_> {
             let (line, column) = position(&self.loaded[origin.file as usize].src, span.start);
             let message = format!(
                 "variable \"{name}\" has no value when templates are expanded here (only the \
-                 variables the pipeline sets at its root are known; predefined ones are the \
-                 service's): it reads as empty"
+                 variables the pipeline, its stages and jobs set are known; predefined ones \
+                 are the service's): it reads as empty"
             );
             let note = Problem {
                 file: origin.file,
@@ -988,7 +989,31 @@ impl Expander<'_> {
         }
     }
 
+    /// A mapping's pairs, expanded into `out`. A stage, job or deployment's own
+    /// `variables` are known to the template expressions inside it, over those of the
+    /// pipeline (as the service allows).
     fn mapping<'s>(
+        &mut self,
+        pairs: impl Iterator<Item = &'s (SNode, SNode)>,
+        cx: &mut Cx,
+        out: &mut Keys,
+    ) {
+        let pairs: Vec<&(SNode, SNode)> = pairs.collect();
+        let key_is = |k: &SNode, names: &[&str]| k.text().is_some_and(|t| names.contains(&t));
+        let scoped = pairs
+            .iter()
+            .any(|(k, _)| key_is(k, &["stage", "job", "deployment"]));
+        let outer = self.variables.len();
+        if scoped && let Some((_, vars)) = pairs.iter().find(|(k, _)| key_is(k, &["variables"])) {
+            let v = self.value(vars, cx);
+            let own = variable_pairs(&v);
+            self.variables.extend(own);
+        }
+        self.mapping_pairs(pairs.into_iter(), cx, out);
+        self.variables.truncate(outer);
+    }
+
+    fn mapping_pairs<'s>(
         &mut self,
         pairs: impl Iterator<Item = &'s (SNode, SNode)>,
         cx: &mut Cx,
