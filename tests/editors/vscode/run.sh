@@ -72,7 +72,7 @@ build_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 echo "ok: extension built and packaged in ${build_ms} ms"
 
 mkdir -p "$work/ws" "$work/user/User" "$work/home" "$work/shots"
-cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/ws/azure-pipelines.yml"
+e2e_project "$work/ws"
 # User settings: the server binary under test, and nothing that pops up over the editor or
 # reaches for the network. The protocol trace lands in the azpls output channel's log file.
 cat >"$work/user/User/settings.json" <<JSON
