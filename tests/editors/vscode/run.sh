@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test in VS Code (code-server 4.100.3 = VS Code 1.100, in headless Chromium) with
 # the extension in editors/vscode, packaged as a .vsix and installed as a user would. e2e.js
-# does the steps in the browser (diagnostics, hover, quick fix, save, then a settings change
-# and "azpls: Restart Server"); this script builds, sets up and compares the saved file.
+# does the steps in the browser (diagnostics, hover, quick fix, save, then a settings change,
+# "azpls: Restart Server" and "azpls: Show Expanded Pipeline"); this script builds, sets up
+# and compares the saved file.
 # usage: run.sh AZPLS_BINARY     exit 0 pass, 77 code-server/Chromium not installed, else fail
 #
 # What is installed comes from install.sh, under $AZPLS_EDITORS_PREFIX/vscode (default
