@@ -103,8 +103,17 @@ e2e_init() {
   azpls="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 }
 
+# e2e_project DIR: copies the test pipeline into DIR, with the template it calls
+# (steps/smoke-test.yml, which the expanded pipeline shows inlined).
+e2e_project() {
+  mkdir -p "$1/steps"
+  cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$1/azure-pipelines.yml"
+  cp "$repo/tests/fixtures/editors/steps/smoke-test.yml" "$1/steps/smoke-test.yml"
+}
+
 # e2e_workspace: a temporary project (with .git, which marks the root for the editors)
-# holding the test pipeline, private HOME and XDG folders, and an empty report file.
+# holding the test pipeline and its template, private HOME and XDG folders, and an empty
+# report file.
 # Sets work and report; the folder is kept for a look when the test fails (keep=1) and
 # removed when the script sets keep=0.
 e2e_workspace() {
@@ -112,7 +121,7 @@ e2e_workspace() {
   keep=1
   trap '[ "$keep" = 1 ] && echo "artifacts kept in $work" || rm -rf "$work"' EXIT
   mkdir -p "$work/project/.git" "$work/home" "$work/config" "$work/data" "$work/state" "$work/cache"
-  cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/project/azure-pipelines.yml"
+  e2e_project "$work/project"
   report="$work/report.txt"
   : >"$report"
 }

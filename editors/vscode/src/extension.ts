@@ -5,10 +5,19 @@ import * as path from "path";
 import * as vscode from "vscode";
 import {
   DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
 } from "vscode-languageclient/node";
+
+/** The server's command that returns the expanded pipeline of an open document. */
+const EXPAND_COMMAND = "azpls.expand";
+/**
+ * The scheme of the read-only documents that show an expanded pipeline. Their path is the
+ * source's with " (expanded)" appended (the tab's title), their query the source's URI.
+ */
+const EXPANDED_SCHEME = "azpls-expanded";
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
@@ -21,7 +30,13 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("azpls");
   context.subscriptions.push(output);
 
+  const expanded = new ExpandedPipelines();
   context.subscriptions.push(
+    expanded,
+    vscode.workspace.registerTextDocumentContentProvider(EXPANDED_SCHEME, expanded),
+    // Not the server's own command id: the language client registers a command named
+    // "azpls.expand" for it, which only returns the text.
+    vscode.commands.registerCommand("azpls.showExpandedPipeline", () => showExpandedPipeline(expanded)),
     vscode.commands.registerCommand("azpls.restartServer", () => queue(() => restart(context))),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("azpls.server.path")) {
@@ -105,6 +120,124 @@ async function stop(): Promise<void> {
 async function restart(context: vscode.ExtensionContext): Promise<void> {
   await stop();
   await start(context);
+}
+
+/**
+ * The texts of the expanded pipelines, as read-only documents: a document of a content
+ * provider cannot be edited. Each run of the command replaces a text and fires
+ * onDidChange, so an open document shows the new one.
+ */
+class ExpandedPipelines implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly texts = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    // Nothing stored: a tab restored after a reload, before the command ran again.
+    return (
+      this.texts.get(uri.toString()) ??
+      `# Run "azpls: Show Expanded Pipeline" on ${sourceOf(uri).toString(true)} to see it here.\n`
+    );
+  }
+
+  set(uri: vscode.Uri, text: string): void {
+    this.texts.set(uri.toString(), text);
+    this.changed.fire(uri);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+function expandedUri(source: vscode.Uri): vscode.Uri {
+  const path = source.path.startsWith("/") ? source.path : `/${source.path}`;
+  return vscode.Uri.from({ scheme: EXPANDED_SCHEME, path: `${path} (expanded)`, query: source.toString() });
+}
+
+function sourceOf(expanded: vscode.Uri): vscode.Uri {
+  return vscode.Uri.parse(expanded.query);
+}
+
+/**
+ * "azpls: Show Expanded Pipeline": asks the server for the active YAML file's expanded
+ * pipeline (workspace/executeCommand azpls.expand) and shows it read-only beside it, the
+ * focus staying in the source. Run again (from the source or from the expanded document),
+ * it refreshes the document it opened.
+ */
+async function showExpandedPipeline(expanded: ExpandedPipelines): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showErrorMessage("azpls: open an Azure Pipelines YAML file to see it expanded.");
+    return;
+  }
+  let source = editor.document;
+  if (source.uri.scheme === EXPANDED_SCHEME) {
+    const uri = sourceOf(source.uri);
+    const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri.toString());
+    if (!open) {
+      void vscode.window.showErrorMessage(`azpls: ${uri.toString(true)} is no longer open; open it to expand it again.`);
+      return;
+    }
+    source = open;
+  }
+  if (source.languageId !== "yaml") {
+    void vscode.window.showErrorMessage(
+      `azpls: "Show Expanded Pipeline" works on YAML files; ${path.basename(source.uri.path)} is ${source.languageId}.`,
+    );
+    return;
+  }
+  if (source.uri.scheme !== "file" && source.uri.scheme !== "untitled") {
+    void vscode.window.showErrorMessage(
+      `azpls: the server only sees files on disk and untitled files, not ${source.uri.scheme}: documents.`,
+    );
+    return;
+  }
+  const current = client;
+  if (!current || !current.isRunning()) {
+    const choice = await vscode.window.showErrorMessage(
+      'azpls: the language server is not running. Run "azpls: Restart Server", or see the log.',
+      "Restart Server",
+      "Show Log",
+    );
+    if (choice === "Restart Server") {
+      void vscode.commands.executeCommand("azpls.restartServer");
+    } else if (choice === "Show Log") {
+      output.show(true);
+    }
+    return;
+  }
+  let text: unknown;
+  try {
+    text = await current.sendRequest(ExecuteCommandRequest.type, {
+      command: EXPAND_COMMAND,
+      // The URI exactly as the client sent it in didOpen, which is how the server knows it.
+      arguments: [current.code2ProtocolConverter.asUri(source.uri)],
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    output.appendLine(`[azpls] ${EXPAND_COMMAND} ${source.uri.toString()}: ${message}`);
+    void vscode.window.showErrorMessage(`azpls: the server could not expand this pipeline: ${message}`);
+    return;
+  }
+  if (typeof text !== "string") {
+    void vscode.window.showErrorMessage(`azpls: the server answered ${EXPAND_COMMAND} without the expanded text.`);
+    return;
+  }
+  const uri = expandedUri(source.uri);
+  expanded.set(uri, text);
+  let document = await vscode.workspace.openTextDocument(uri);
+  if (document.languageId !== "yaml") {
+    // The path ends in " (expanded)", which names no language.
+    document = await vscode.languages.setTextDocumentLanguage(document, "yaml");
+  }
+  // Where it is already shown, refresh it in place; else in the group beside the source.
+  const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+  await vscode.window.showTextDocument(document, {
+    viewColumn: shown?.viewColumn ?? vscode.ViewColumn.Beside,
+    preserveFocus: true,
+    preview: false,
+  });
 }
 
 async function sendSettings(): Promise<void> {

@@ -31,7 +31,7 @@ trap cleanup EXIT
 # .git marks the project root, as in a real checkout.
 mkdir -p "$work/project/.git" "$work/home" "$work/config/helix" "$work/data" "$work/state" \
   "$work/cache" "$work/bin"
-cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/project/azure-pipelines.yml"
+e2e_project "$work/project"
 cp "$repo/editors/helix/languages.toml" "$work/config/helix/languages.toml"
 ln -s "$azpls" "$work/bin/azpls"
 

@@ -4,9 +4,9 @@
 --   nvim --headless -u init.lua azure-pipelines.yml -c 'luafile e2e.lua'
 --
 -- Uses the editor's own commands as a user would: vim.lsp.buf.hover() and reads the float,
--- vim.lsp.buf.code_action() to apply the preferred quick fix, :write. Appends one line per
--- check to $E2E_REPORT; exits 0 when all passed, 1 otherwise (with the reason in the report).
--- tests/editors/neovim-0.7/run.sh uses it too.
+-- vim.lsp.buf.code_action() to apply the preferred quick fix, :AzplsExpand before and after
+-- the fix, :write. Appends one line per check to $E2E_REPORT; exits 0 when all passed, 1
+-- otherwise (with the reason in the report). tests/editors/neovim-0.7/run.sh uses it too.
 local report = assert(io.open(assert(os.getenv('E2E_REPORT'), 'E2E_REPORT unset'), 'a'))
 local function say(fmt, ...)
   report:write(string.format(fmt, ...) .. '\n')
@@ -62,6 +62,104 @@ local function floating_windows()
   return wins
 end
 
+-- :AzplsExpand shows the expanded pipeline in this buffer, in a window of its own.
+local EXPANDED = 'azpls://expanded/azure-pipelines.yml'
+
+local function windows()
+  local wins = {}
+  for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_config(w).relative == '' then
+      table.insert(wins, w)
+    end
+  end
+  return wins
+end
+
+local function expanded_window()
+  for _, w in ipairs(windows()) do
+    if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(w)) == EXPANDED then
+      return w
+    end
+  end
+  return nil
+end
+
+local function text_of(win)
+  return table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), '\n')
+end
+
+-- Runs :AzplsExpand in the source buffer `buf` and waits until the expanded buffer, beside
+-- it, shows `task` (the first step) and the template's step; checks that the focus stayed
+-- and the buffer is a read-only scratch buffer no server attaches to. Returns its window.
+local function expand(buf, task)
+  if vim.fn.exists(':AzplsExpand') ~= 2 then
+    error('there is no :AzplsExpand command (editors/neovim/plugin/azpls.lua, lua/azpls.lua)', 0)
+  end
+  local source_win = vim.api.nvim_get_current_win()
+  local started = vim.loop.hrtime()
+  vim.cmd('AzplsExpand')
+  local step = 'task: ' .. task .. '  # azure-pipelines.yml:11'
+  wait(10000, string.format('%s to show "%s"', EXPANDED, step), function()
+    local w = expanded_window()
+    return w ~= nil and text_of(w):find(step, 1, true) ~= nil
+  end)
+  local ms = (vim.loop.hrtime() - started) / 1e6
+  local win = expanded_window()
+  local exp = vim.api.nvim_win_get_buf(win)
+  local text = text_of(win)
+  -- The template call is replaced by the template's step, its parameter filled in, with
+  -- the template's file and line.
+  local inlined = '- script: curl --fail --silent https://example.org/site  # steps/smoke-test.yml:8'
+  if not text:find(inlined, 1, true) then
+    error('the expanded pipeline lacks the template\'s step:\n' .. text, 0)
+  end
+  if text:find('${{', 1, true) or text:find('template:', 1, true) then
+    error('the expanded pipeline still has a template expression or call:\n' .. text, 0)
+  end
+  if vim.api.nvim_get_current_win() ~= source_win then
+    error(':AzplsExpand moved the cursor out of the source window', 0)
+  end
+  local src_pos = vim.api.nvim_win_get_position(source_win)
+  local exp_pos = vim.api.nvim_win_get_position(win)
+  if src_pos[1] ~= exp_pos[1] or exp_pos[2] <= src_pos[2] then
+    local where = 'the expanded window (row %d, col %d) is not right of the source (row %d, col %d)'
+    error(string.format(where, exp_pos[1], exp_pos[2], src_pos[1], src_pos[2]), 0)
+  end
+  local bo = vim.bo[exp]
+  local want = {
+    buftype = 'nofile',
+    bufhidden = 'wipe',
+    swapfile = false,
+    modifiable = false,
+    readonly = true,
+    filetype = 'yaml',
+  }
+  for option, value in pairs(want) do
+    if bo[option] ~= value then
+      local wrong = "the expanded buffer has '%s' %s, not %s"
+      error(string.format(wrong, option, tostring(bo[option]), tostring(value)), 0)
+    end
+  end
+  -- Typing in it, as a user would, and through the API: both refused.
+  local typed, typed_err = pcall(vim.api.nvim_win_call, win, function()
+    vim.cmd('normal! ggiedited')
+  end)
+  local set = pcall(vim.api.nvim_buf_set_lines, exp, 0, 0, false, { 'edited' })
+  if typed or set or text_of(win) ~= text or not tostring(typed_err):find('E21', 1, true) then
+    error('the expanded buffer took an edit: ' .. tostring(typed_err), 0)
+  end
+  if #clients(exp) > 0 then
+    error('azpls attached to the expanded buffer', 0)
+  end
+  say(
+    "ok: :AzplsExpand shows %s beside the source in %.0f ms, read-only (%d lines, the template's step inlined)",
+    task,
+    ms,
+    #vim.split(text, '\n')
+  )
+  return win
+end
+
 local ok, err = pcall(function()
   local buf = vim.api.nvim_get_current_buf()
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
@@ -82,6 +180,23 @@ local ok, err = pcall(function()
     local d = c[code]
     say('ok: diagnostic %s at %d:%d: %s', code, d.lnum + 1, d.col + 1, d.message or '(no message stored)')
   end
+
+  -- Without an azpls client there is nothing to ask: an error, no window.
+  local notified = {}
+  local orig_notify = vim.notify
+  vim.notify = function(message, level)
+    table.insert(notified, { message = message, level = level })
+  end
+  require('azpls').expand(vim.api.nvim_create_buf(false, true))
+  vim.notify = orig_notify
+  local said = notified[1]
+  if #notified ~= 1 or said.level ~= vim.log.levels.ERROR or not said.message:find('no azpls', 1, true) then
+    error('expanding a buffer without azpls did not notify an error: ' .. vim.inspect(notified), 0)
+  end
+  say('ok: without azpls attached, :AzplsExpand says: %s', notified[1].message)
+
+  local expanded_win = expand(buf, 'AzureFileCopy@4')
+  local expanded_buf = vim.api.nvim_win_get_buf(expanded_win)
 
   -- The task reference to hover and fix.
   local row, col
@@ -162,6 +277,14 @@ local ok, err = pcall(function()
   end)
   assert(codes(buf)['wif-unsupported-task'], 'wif-unsupported-task vanished after the fix')
   say('ok: after the edit the server dropped wif-deprecated-version and kept wif-unsupported-task')
+
+  -- Run again on the edited (unsaved) text: the same buffer and window, refreshed.
+  local count = #windows()
+  local again = expand(buf, 'AzureFileCopy@6')
+  if again ~= expanded_win or vim.api.nvim_win_get_buf(again) ~= expanded_buf or #windows() ~= count then
+    error(':AzplsExpand again opened another window or buffer instead of refreshing its own', 0)
+  end
+  say('ok: :AzplsExpand again refreshed the same buffer in the same window')
 
   vim.cmd('write')
   say('ok: saved %s', vim.api.nvim_buf_get_name(buf))

@@ -1,7 +1,8 @@
 // Drives VS Code (code-server in headless Chromium, through playwright-core) as a person would:
 // open the pipeline, wait for the two diagnostics, hover the deprecated task, apply the quick
-// fix from VS Code's code action menu, save; then turn a rule off in the settings and run
-// "azpls: Restart Server". run.sh prepares everything and compares the saved file.
+// fix from VS Code's code action menu, save; then turn a rule off in the settings, run
+// "azpls: Restart Server", and "azpls: Show Expanded Pipeline" before and after an unsaved
+// edit. run.sh prepares everything and compares the saved file.
 //
 // env: CODE_SERVER (code-server executable), PLAYWRIGHT_CORE (its package folder), CHROMIUM,
 //      VSIX (the packaged extension), WORK (a fresh folder holding ws/, user/, ext/, home/),
@@ -121,10 +122,17 @@ async function startCodeServer() {
   });
 }
 
-/** The screen rectangle of `text` on the first editor line that has it. */
-async function textBox(page, text) {
-  return page.evaluate((text) => {
-    for (const line of document.querySelectorAll(".monaco-editor .view-lines .view-line")) {
+/**
+ * The screen rectangle of `text` on the first editor line that has it; with `title`, only
+ * in the editor group whose active tab's title ends with it.
+ */
+async function textBox(page, text, title) {
+  return page.evaluate(([text, title]) => {
+    const groups = [...document.querySelectorAll(".editor-group-container")].filter(
+      (group) => !title || (group.querySelector(".tab.active .label-name")?.innerText || "").endsWith(title),
+    );
+    const lines = groups.flatMap((group) => [...group.querySelectorAll(".monaco-editor .view-lines .view-line")]);
+    for (const line of lines) {
       const content = line.textContent.replace(/\u00a0/g, " ");
       const at = content.indexOf(text);
       if (at < 0) continue;
@@ -145,7 +153,7 @@ async function textBox(page, text) {
       }
     }
     return null;
-  }, text);
+  }, [text, title]);
 }
 
 const editorText = (page) =>
@@ -361,6 +369,104 @@ async function main() {
   }
   step("server restarted", "with the rule off in initializationOptions");
   if (/AzureNLBManagement@1/.test(await problemsText(page))) throw new Error("the restarted server reports the rule that is off");
+
+  // 7. "azpls: Show Expanded Pipeline" opens the expanded pipeline read-only beside the
+  // source, the focus staying in the source; run again after an edit, it refreshes it.
+  const inlined = "- script: curl --fail --silent https://example.org/site  # steps/smoke-test.yml:8";
+  let shown = await showExpanded(page, inlined);
+  step("expanded pipeline shown", `${shown.lines} lines beside the source, the template's step inlined`);
+  for (const want of ["task: AzureFileCopy@6  # azure-pipelines.yml:11", "displayName: Smoke test https://example.org/site"]) {
+    if (!shown.text.includes(want)) throw new Error(`the expanded pipeline lacks "${want}":\n${shown.text}`);
+  }
+  if (/\$\{\{|template:/.test(shown.text)) throw new Error(`the expanded pipeline still has a template:\n${shown.text}`);
+  await page.screenshot({ path: path.join(shots, "expanded.png") });
+
+  // Typing into it changes nothing, and VS Code says why.
+  const expandedLine = await textBox(page, "vmImage: windows-latest", "(expanded)");
+  if (!expandedLine) throw new Error("the expanded pipeline has no vmImage line on screen");
+  await page.mouse.click(expandedLine.x + expandedLine.width + 2, expandedLine.y + expandedLine.height / 2);
+  await page.keyboard.type("edited");
+  const refused = await page
+    .waitForFunction(() => document.querySelector(".monaco-editor-overlaymessage")?.innerText || "", null, { timeout: 5000 })
+    .then((message) => message.jsonValue(), () => "");
+  const after = await groupText(page, "(expanded)");
+  if (after !== shown.text || /edited/.test(after)) throw new Error(`the expanded pipeline took an edit:\n${after}`);
+  if (!/read-only/i.test(refused)) throw new Error(`typing into the expanded pipeline did not say it is read-only (${refused})`);
+  step("expanded pipeline is read-only", JSON.stringify(refused.replace(/\s+/g, " ")));
+
+  // An unsaved edit of the source, then the command again: the same editor shows the new text.
+  // Back in the source; its last line is the template's url (the file ends with a newline).
+  const sourceLine = await textBox(page, "vmImage: 'windows-latest'", "azure-pipelines.yml");
+  await page.mouse.click(sourceLine.x + sourceLine.width + 2, sourceLine.y + sourceLine.height / 2);
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("End");
+  await page.keyboard.type("/v2");
+  await page.waitForFunction(
+    () => [...document.querySelectorAll(".monaco-editor .view-lines")].some((e) => /site\/v2/.test(e.innerText)),
+    null,
+    { timeout: 10000 },
+  );
+  shown = await showExpanded(page, "- script: curl --fail --silent https://example.org/site/v2  # steps/smoke-test.yml:8");
+  step("expanded pipeline refreshed", "the unsaved edit shows, in the same editor");
+}
+
+/**
+ * The text of the active editor of the editor group whose active tab's title ends with
+ * `title` ("" when there is none), as the editor shows it.
+ */
+const groupText = (page, title) =>
+  page.evaluate((title) => {
+    for (const group of document.querySelectorAll(".editor-group-container")) {
+      const tab = group.querySelector(".tab.active .label-name")?.innerText || "";
+      if (tab.endsWith(title)) return (group.querySelector(".monaco-editor .view-lines")?.innerText || "").replace(/\u00a0/g, " ");
+    }
+    return "";
+  }, title);
+
+/**
+ * Runs "azpls: Show Expanded Pipeline" from the command palette while the source has the
+ * focus and waits for the expanded pipeline to show `want`. Checks that it is in one tab
+ * of its own, in a group to the right of the source's, and that the focus stayed in the source.
+ */
+async function showExpanded(page, want) {
+  await page.keyboard.press("F1");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 15000 });
+  await page.keyboard.type("azpls: Show Expanded Pipeline");
+  await page
+    .waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Show Expanded Pipeline"]', { timeout: 15000 })
+    .catch(() => {
+      throw new Error('the command palette has no "azpls: Show Expanded Pipeline"');
+    });
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(
+    (want) =>
+      [...document.querySelectorAll(".editor-group-container")].some(
+        (group) =>
+          (group.querySelector(".tab.active .label-name")?.innerText || "").endsWith("(expanded)") &&
+          (group.querySelector(".monaco-editor .view-lines")?.innerText || "").replace(/\u00a0/g, " ").includes(want),
+      ),
+    want,
+    { timeout: 20000 },
+  );
+  const layout = await page.evaluate(() => {
+    const groups = [...document.querySelectorAll(".editor-group-container")].map((group) => ({
+      tabs: [...group.querySelectorAll(".tab .label-name")].map((tab) => tab.innerText),
+      active: group.querySelector(".tab.active .label-name")?.innerText || "",
+      x: group.getBoundingClientRect().x,
+      focused: group.contains(document.activeElement),
+    }));
+    return groups;
+  });
+  const source = layout.find((group) => group.active === "azure-pipelines.yml");
+  const expanded = layout.find((group) => group.active.endsWith("(expanded)"));
+  const tabs = layout.flatMap((group) => group.tabs).filter((tab) => tab.endsWith("(expanded)"));
+  if (!source || tabs.length !== 1 || !(expanded.x > source.x)) {
+    throw new Error(`the expanded pipeline is not in one tab to the right of the source: ${JSON.stringify(layout)}`);
+  }
+  if (!source.focused) throw new Error(`the focus left the source: ${JSON.stringify(layout)}`);
+  const text = await groupText(page, "(expanded)");
+  return { text, lines: text.split("\n").filter((line) => line.trim()).length };
 }
 
 /** What the extension wrote to its "azpls" output channel (VS Code keeps it in a log file). */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test in VS Code (code-server 4.100.3 = VS Code 1.100, in headless Chromium) with
 # the extension in editors/vscode, packaged as a .vsix and installed as a user would. e2e.js
-# does the steps in the browser (diagnostics, hover, quick fix, save, then a settings change
-# and "azpls: Restart Server"); this script builds, sets up and compares the saved file.
+# does the steps in the browser (diagnostics, hover, quick fix, save, then a settings change,
+# "azpls: Restart Server" and "azpls: Show Expanded Pipeline"); this script builds, sets up
+# and compares the saved file.
 # usage: run.sh AZPLS_BINARY     exit 0 pass, 77 code-server/Chromium not installed, else fail
 #
 # What is installed comes from install.sh, under $AZPLS_EDITORS_PREFIX/vscode (default
@@ -72,7 +73,7 @@ build_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 echo "ok: extension built and packaged in ${build_ms} ms"
 
 mkdir -p "$work/ws" "$work/user/User" "$work/home" "$work/shots"
-cp "$repo/tests/fixtures/editors/azure-pipelines.yml" "$work/ws/azure-pipelines.yml"
+e2e_project "$work/ws"
 # User settings: the server binary under test, and nothing that pops up over the editor or
 # reaches for the network. The protocol trace lands in the azpls output channel's log file.
 cat >"$work/user/User/settings.json" <<JSON
