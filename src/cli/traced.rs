@@ -78,7 +78,9 @@ pub fn collect(files: &[discover::Found]) -> Traced {
 }
 
 fn expand_caller(path: &Path, callers: &mut Callers) {
-    if path.as_os_str() == discover::STDIN {
+    // Standard input, pipes and devices can be read once only: the check reads them.
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if path.as_os_str() == discover::STDIN || !regular {
         return;
     }
     let Ok((text, _)) = fix::read(path) else {
