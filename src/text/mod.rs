@@ -115,21 +115,34 @@ pub fn position(rope: &Rope, offset: usize, encoding: Encoding) -> Position {
     if rel > 0 && bytes[rel - 1] == b'\r' && bytes.get(rel) == Some(&b'\n') {
         rel -= 1;
     }
+    // The usual case: the line starts in this chunk. The rope's index gives the lines
+    // before the chunk, SIMD counts those in it before the offset, and the column is read
+    // back to the line break: thousands of these per keystroke stay cheap. (`rel` is never inside a `\r\n`,
+    // so a `\r` found is a lone one or ends the line as a pair's first half would not.)
+    if let Some(i) = bytes[..rel].iter().rposition(|&b| b == b'\n' || b == b'\r') {
+        return Position {
+            line: (chunk_line + str_indices::lines_crlf::count_breaks(&chunk[..rel])) as u32,
+            column: columns(&chunk[i + 1..rel], encoding) as u32,
+        };
+    }
     let (line_start, breaks) = last_line_start(bytes, rel);
     // The chunk starts the line only if it is the first chunk or follows a line break,
     // which the line index of its start tells apart from a chunk mid-line.
     if breaks == 0 && chunk_start != 0 {
         return position_walking(rope, offset, encoding);
     }
-    let text = &chunk[line_start..rel];
-    let column = match encoding {
+    Position {
+        line: (chunk_line + breaks) as u32,
+        column: columns(&chunk[line_start..rel], encoding) as u32,
+    }
+}
+
+/// The width of `text` in `encoding`'s units.
+fn columns(text: &str, encoding: Encoding) -> usize {
+    match encoding {
         Encoding::Utf8 => text.len(),
         _ if text.is_ascii() => text.len(),
         _ => text.chars().map(|c| units(c, encoding)).sum(),
-    };
-    Position {
-        line: (chunk_line + breaks) as u32,
-        column: column as u32,
     }
 }
 
