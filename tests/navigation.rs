@@ -550,6 +550,82 @@ fn references_survive_a_broken_tree() {
 
 // ---- Over stdio ----
 
+/// A template's parameter across files: from a key a caller passes (inside `${{ if }}`
+/// branches too, in either spelling) or from the template's declaration, the same
+/// parameter; each caller's keys for it, and none passed to another template.
+#[test]
+fn a_template_parameter_is_found_in_every_caller() {
+    use ide::across;
+    let files = repo();
+    let build = fixtures().join("repo/templates/steps/build.yml");
+    let nightly = open("pipelines/nightly.yml");
+    let nightly_model = model::build(&nightly.doc);
+    let passed = |o: &Opened, at: usize| {
+        across::parameter_at(&o.doc, &model::build(&o.doc), &o.place(), &files, at)
+    };
+
+    let found = passed(&nightly, nightly.at("\"Configuration\"", 0, 3)).unwrap();
+    assert_eq!(found.template, build);
+    assert_eq!(found.name, "configuration", "the declaration's spelling");
+    assert!(found.declared);
+    assert_eq!(
+        &nightly.text[found.at], "Configuration",
+        "inside the quotes"
+    );
+    let template = open("templates/steps/build.yml");
+    let from_declaration = passed(&template, template.at("configuration", 0, 2)).unwrap();
+    assert_eq!(from_declaration.template, build);
+    assert_eq!(from_declaration.name, "configuration");
+    // A key passed to a template that does not declare it is still that template's.
+    let ci = open("pipelines/ci.yml");
+    let unknown = passed(&ci, ci.at("unknown: 1", 0, 1)).unwrap();
+    assert_eq!(
+        (unknown.name.as_str(), unknown.declared),
+        ("unknown", false)
+    );
+    // Not a parameter: a step's own keys, a template path.
+    assert_eq!(passed(&nightly, nightly.at("template:", 0, 2)), None);
+    assert_eq!(passed(&nightly, nightly.at("parameters:", 0, 2)), None);
+    assert_eq!(passed(&nightly, nightly.at("steps/build.yml", 0, 0)), None);
+    assert!(
+        across::parameter_at(&nightly.doc, &nightly_model, &nightly.place(), &files, 0).is_none()
+    );
+
+    let texts = |o: &Opened, spans: Vec<std::ops::Range<usize>>| -> Vec<(usize, String)> {
+        spans
+            .into_iter()
+            .map(|s| {
+                let line = o.text[..s.start].lines().count();
+                (line, o.text[s].to_string())
+            })
+            .collect()
+    };
+    let keys = |o: &Opened, template: &Path| {
+        texts(
+            o,
+            across::passing_keys(&o.doc, &o.place(), &files, template, "configuration"),
+        )
+    };
+    assert_eq!(
+        keys(&nightly, &build),
+        [(13, "configuration".into()), (15, "Configuration".into())]
+    );
+    assert_eq!(
+        keys(&nightly, &fixtures().join("repo/templates/steps/test.yml")),
+        [(18, "configuration".into())]
+    );
+    assert_eq!(keys(&ci, &build), [(24, "configuration".into())]);
+    assert!(keys(&template, &build).is_empty());
+    assert_eq!(
+        texts(
+            &template,
+            across::in_template(&template.doc, "Configuration")
+        ),
+        [(2, "configuration".into()), (18, "configuration".into())]
+    );
+    assert!(across::in_template(&template.doc, "nothing").is_empty());
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
@@ -727,6 +803,132 @@ fn navigation_over_stdio() {
     assert_eq!(compile["location"]["uri"], uri);
     assert_eq!(flat_client.shutdown(), Some(0));
 
+    assert_eq!(client.shutdown(), Some(0));
+    let _ = fs::remove_dir_all(&workspace);
+}
+
+/// Rename and references of a template parameter over stdio, on a copy of the fixture
+/// repository: from a caller's key or from the template, every open document and every
+/// file of the repository that passes it is edited, and nothing passed to another template.
+#[test]
+fn a_template_parameter_is_renamed_in_every_caller() {
+    let workspace = std::env::temp_dir().join(format!("azpls-rename-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&workspace);
+    copy_tree(&fixtures().join("repo"), &workspace);
+    fs::create_dir_all(workspace.join(".git")).unwrap();
+    let read = |rel: &str| fs::read_to_string(workspace.join(rel)).unwrap();
+    let uri = |rel: &str| file_uri(&workspace.join(rel));
+    let (ci, build) = ("pipelines/ci.yml", "templates/steps/build.yml");
+
+    let mut client = common::Client::start_in(&workspace);
+    client.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(&workspace), "capabilities": {}}),
+    );
+    client.notify("initialized", json!({}));
+    client.open(&uri(ci), &read(ci), 1);
+    // The template's open buffer, not the disk, is what is renamed in.
+    let edited = read(build).replace("- script: echo ${{ parameters.undeclared }}\n", "");
+    client.open(&uri(build), &edited, 1);
+    let at = |rel: &str, needle: &str| {
+        let text = if rel == build {
+            edited.clone()
+        } else {
+            read(rel)
+        };
+        let offset = text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        let line = text[..offset].matches('\n').count();
+        let character = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 2;
+        json!({"textDocument": {"uri": uri(rel)}, "position": {"line": line, "character": character}})
+    };
+    let ci_key = at(ci, "configuration: Debug");
+
+    let prepared = client.request("textDocument/prepareRename", ci_key.clone());
+    assert_eq!(prepared["placeholder"], "configuration", "{prepared}");
+    let mut params = ci_key.clone();
+    params["context"] = json!({"includeDeclaration": false});
+    let references = client.request("textDocument/references", params);
+    let mut places: Vec<(String, u64)> = references
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let rel = l["uri"].as_str().unwrap()[uri("").len()..].to_string();
+            (rel, l["range"]["start"]["line"].as_u64().unwrap())
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("pipelines/ci.yml".to_string(), 23),
+            ("pipelines/nightly.yml".to_string(), 12),
+            ("pipelines/nightly.yml".to_string(), 14),
+            ("templates/steps/build.yml".to_string(), 17),
+        ],
+        "{references}"
+    );
+
+    let rename = |client: &mut common::Client, from: Value, to: &str| {
+        let mut params = from;
+        params["newName"] = json!(to);
+        client.request("textDocument/rename", params)
+    };
+    let renamed = rename(&mut client, ci_key.clone(), "buildConfiguration");
+    let changes = renamed["changes"].as_object().unwrap();
+    let mut files: Vec<&str> = changes.keys().map(|k| &k[uri("").len()..]).collect();
+    files.sort();
+    assert_eq!(files, [ci, "pipelines/nightly.yml", build], "{renamed}");
+    let after = |rel: &str, text: &str| {
+        common::apply_lsp_edits(text, changes[&uri(rel)].as_array().unwrap(), false)
+    };
+    assert_eq!(
+        after(ci, &read(ci)),
+        read(ci).replace("configuration: Debug", "buildConfiguration: Debug")
+    );
+    assert_eq!(
+        after(build, &edited),
+        edited
+            .replace("- name: configuration", "- name: buildConfiguration")
+            .replace("parameters.configuration", "parameters.buildConfiguration")
+    );
+    let nightly = read("pipelines/nightly.yml");
+    assert_eq!(
+        after("pipelines/nightly.yml", &nightly),
+        nightly
+            .replace(
+                "      configuration: Release",
+                "      buildConfiguration: Release"
+            )
+            .replace("\"Configuration\"", "\"buildConfiguration\"")
+    );
+
+    // From the template's declaration: the same edits.
+    let from_template = rename(
+        &mut client,
+        at(build, "configuration\n  displayName"),
+        "buildConfiguration",
+    );
+    assert_eq!(from_template, renamed);
+    // A name the service refuses, and a key the template does not declare.
+    let refusal = |client: &mut common::Client, mut from: Value, to: &str| -> String {
+        from["newName"] = json!(to);
+        let response = client.request_raw("textDocument/rename", from);
+        response["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let refused = refusal(&mut client, ci_key, "2nd");
+    assert!(refused.contains("not a valid name"), "{refused}");
+    let unknown = at(ci, "unknown: 1");
+    let prepared = client.request("textDocument/prepareRename", unknown.clone());
+    assert!(prepared.is_null(), "{prepared}");
+    let refused = refusal(&mut client, unknown, "known");
+    assert!(
+        refused.contains("declares no parameter \"unknown\""),
+        "{refused}"
+    );
     assert_eq!(client.shutdown(), Some(0));
     let _ = fs::remove_dir_all(&workspace);
 }

@@ -2,6 +2,7 @@
 //! hovers, completion, code actions, the outline, folding, template navigation, and help
 //! inside expressions. The LSP layer only converts.
 
+pub mod across;
 pub mod actions;
 pub mod completion;
 mod expressions;

@@ -440,9 +440,7 @@ pub fn rename(
         return Err(format!("no {word} is named \"{}\" here", found.name));
     }
     if !crate::analysis::rules::invalid_name::is_identifier(new_name) {
-        return Err(format!(
-            "\"{new_name}\" is not a valid name: use letters, digits and \"_\", not starting with a digit"
-        ));
+        return Err(not_a_name(new_name));
     }
     Ok(found
         .definition
@@ -453,4 +451,11 @@ pub fn rename(
             text: new_name.to_string(),
         })
         .collect())
+}
+
+/// Why `new_name` can't name a stage, job or parameter.
+pub(super) fn not_a_name(new_name: &str) -> String {
+    format!(
+        "\"{new_name}\" is not a valid name: use letters, digits and \"_\", not starting with a digit"
+    )
 }

@@ -200,8 +200,9 @@ pub struct Parameter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
     pub reference: TemplateRef,
-    /// The parameters passed, in order; `None` when `parameters:` is not a mapping
-    /// azpls can read (`parameters: ${{ parameters }}`).
+    /// The parameters passed, in order, those of its `${{ if }}` / `${{ else }}` branches
+    /// included; `None` when `parameters:` is not a mapping azpls can read
+    /// (`parameters: ${{ parameters }}`).
     pub passed: Option<Vec<Argument>>,
     /// Some passed keys are `${{ }}` insertions: what is passed depends on them.
     pub conditional: bool,
@@ -331,24 +332,11 @@ pub fn calls(doc: &Document) -> Vec<Call> {
         let passed = match yaml::get(rope, mapping, "parameters") {
             None | Some((_, None)) => Some(Vec::new()),
             Some((_, Some(value))) => match yaml::content(value) {
-                Some(m) if yaml::is_mapping(m) => Some(
-                    yaml::pairs(m)
-                        .filter_map(|(k, v)| {
-                            let name = yaml::key_text(rope, k)?;
-                            if yaml::is_expression(&name) {
-                                conditional = true;
-                                return None;
-                            }
-                            Some(Argument {
-                                name_span: yaml::scalar(rope, k)
-                                    .filter(|s| s.exact)
-                                    .map_or_else(|| k.byte_range(), |s| s.span),
-                                name,
-                                value: argument(rope, v),
-                            })
-                        })
-                        .collect(),
-                ),
+                Some(m) if yaml::is_mapping(m) => {
+                    let mut passed = Vec::new();
+                    conditional = !arguments(rope, m, &mut passed, 0);
+                    Some(passed)
+                }
                 _ => None,
             },
         };
@@ -359,6 +347,40 @@ pub fn calls(doc: &Document) -> Vec<Call> {
         });
     }
     out
+}
+
+/// Conditionals nested under a call's `parameters:` deeper than this are not read.
+const MAX_ARGUMENT_CONDITIONALS: usize = 32;
+
+/// The `name: value` pairs of a call's `parameters:` mapping, with those inside its
+/// `${{ if }}` / `${{ else }}` branches (each branch's, in document order). False when
+/// what is passed depends on the run: a key that is an expression, which a branch is.
+fn arguments(rope: &Rope, map: Node, out: &mut Vec<Argument>, depth: usize) -> bool {
+    let mut certain = true;
+    for (k, v) in yaml::pairs(map) {
+        let Some(name) = yaml::key_text(rope, k) else {
+            continue;
+        };
+        if yaml::is_expression(&name) {
+            certain = false;
+            let body = v.and_then(yaml::content).filter(|n| yaml::is_mapping(*n));
+            if let Some(body) = body
+                && yaml::is_conditional(&name)
+                && depth < MAX_ARGUMENT_CONDITIONALS
+            {
+                arguments(rope, body, out, depth + 1);
+            }
+            continue;
+        }
+        out.push(Argument {
+            name_span: yaml::scalar(rope, k)
+                .filter(|s| s.exact)
+                .map_or_else(|| k.byte_range(), |s| s.span),
+            name,
+            value: argument(rope, v),
+        });
+    }
+    certain
 }
 
 impl Parameter {
@@ -1102,14 +1124,16 @@ fn reference_in(expr: &str, at: usize) -> Option<(String, Span)> {
     None
 }
 
-/// A key under a template reference's `parameters:`.
-struct Passed {
-    name: String,
-    span: Span,
-    template: String,
+/// A key under a template reference's `parameters:` (or under one of its `${{ if }}` /
+/// `${{ else }}` branches).
+pub(crate) struct Passed {
+    pub name: String,
+    pub span: Span,
+    /// The template's path, as written.
+    pub template: String,
 }
 
-fn passed_parameter_at(doc: &Document, offset: usize) -> Option<Passed> {
+pub(crate) fn passed_parameter_at(doc: &Document, offset: usize) -> Option<Passed> {
     let rope = doc.rope();
     let path = syntax::path_to(doc.tree().root_node(), offset, offset);
     // The pair whose key is under the offset.
@@ -1122,15 +1146,29 @@ fn passed_parameter_at(doc: &Document, offset: usize) -> Option<Passed> {
         return None;
     }
     let name = yaml::key_text(rope, key)?;
-    // pair < mapping < block_node < `parameters:` pair < the reference's mapping.
-    let params_at = at.checked_sub(3)?;
-    let params_pair = path[params_at];
-    let is_params = matches!(params_pair.kind(), "block_mapping_pair" | "flow_pair")
-        && params_pair
-            .child_by_field_name("key")
+    if yaml::is_expression(&name) {
+        return None;
+    }
+    // pair < mapping < block_node < `parameters:` pair < the reference's mapping, with a
+    // conditional's pair < mapping < block_node between for each branch it is in.
+    let key_of = |n: Node| {
+        matches!(n.kind(), "block_mapping_pair" | "flow_pair")
+            .then(|| n.child_by_field_name("key"))
+            .flatten()
             .and_then(|k| yaml::key_text(rope, k))
-            .is_some_and(|k| k == "parameters");
-    if !is_params || params_at == 0 || !is_reference_mapping(rope, &path, params_at - 1) {
+    };
+    let mut params_at = at.checked_sub(3)?;
+    loop {
+        let key = key_of(path[params_at])?;
+        if key == "parameters" {
+            break;
+        }
+        if !yaml::is_conditional(&key) {
+            return None;
+        }
+        params_at = params_at.checked_sub(3)?;
+    }
+    if params_at == 0 || !is_reference_mapping(rope, &path, params_at - 1) {
         return None;
     }
     let holder = path[params_at - 1];
@@ -1138,7 +1176,9 @@ fn passed_parameter_at(doc: &Document, offset: usize) -> Option<Passed> {
     let template = yaml::scalar(rope, value?)?.text;
     Some(Passed {
         name,
-        span: key.byte_range(),
+        span: yaml::scalar(rope, key)
+            .filter(|s| s.exact)
+            .map_or_else(|| key.byte_range(), |s| s.span),
         template,
     })
 }

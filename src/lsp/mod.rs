@@ -8,6 +8,7 @@
 //! Nothing here prints to stdout (it is the protocol channel): logs go to stderr and,
 //! for what the user should see, `window/logMessage` and `window/showMessage`.
 
+mod across;
 mod convert;
 mod files;
 mod framing;
@@ -1018,6 +1019,21 @@ impl LanguageServer for Backend {
         let with_declaration = params.context.include_declaration;
         Ok(guarded("references", || {
             let offset = convert::offset(&doc, position.position, encoding);
+            if let Some(sites) = self.parameter_sites(&uri, &doc, &model, offset) {
+                let declaration = sites.declaration().map(|(p, s)| (&p.uri, s.start));
+                return Some(
+                    sites
+                        .places
+                        .iter()
+                        .flat_map(|p| p.spans.iter().map(move |s| (p, s)))
+                        .filter(|(p, s)| with_declaration || declaration != Some((&p.uri, s.start)))
+                        .map(|(p, s)| lsp::Location {
+                            uri: p.uri.clone(),
+                            range: convert::range(&p.doc, s, encoding),
+                        })
+                        .collect(),
+                );
+            }
             let found = ide::occurrences(&doc, &model, offset)?;
             let declaration = found.definition.filter(|_| with_declaration);
             Some(
@@ -1075,13 +1091,25 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let encoding = self.encoding();
+        let place = self.place(&params.text_document.uri);
         Ok(guarded("prepareRename", || {
             let offset = convert::offset(&doc, params.position, encoding);
-            let found = ide::occurrences(&doc, &model, offset)?;
-            found.definition.as_ref()?;
+            let (at, name) = match ide::occurrences(&doc, &model, offset) {
+                Some(found) => {
+                    found.definition.as_ref()?;
+                    (found.at, found.name)
+                }
+                None => {
+                    let files = files::OpenFiles {
+                        documents: &self.documents,
+                    };
+                    let found = ide::across::parameter_at(&doc, &model, &place, &files, offset)?;
+                    found.declared.then_some((found.at, found.name))?
+                }
+            };
             Some(lsp::PrepareRenameResponse::RangeWithPlaceholder {
-                range: convert::range(&doc, &found.at, encoding),
-                placeholder: found.name,
+                range: convert::range(&doc, &at, encoding),
+                placeholder: name,
             })
         })
         .flatten())
@@ -1096,21 +1124,30 @@ impl LanguageServer for Backend {
         let encoding = self.encoding();
         let renamed = guarded("rename", || {
             let offset = convert::offset(&doc, position.position, encoding);
+            let text_edits = |doc: &Document, edits: Vec<crate::document::Edit>| -> Vec<_> {
+                edits
+                    .iter()
+                    .map(|e| convert::text_edit(doc, e, encoding))
+                    .collect()
+            };
+            // A template's parameter is renamed in its callers too.
+            if let Some(sites) = self.parameter_sites(&uri, &doc, &model, offset) {
+                return sites.renamed(&params.new_name).map(|all| {
+                    all.into_iter()
+                        .map(|(p, edits)| (p.uri.clone(), text_edits(&p.doc, edits)))
+                        .collect()
+                });
+            }
             ide::rename(&doc, &model, offset, &params.new_name)
+                .map(|edits| vec![(uri.clone(), text_edits(&doc, edits))])
         });
         match renamed {
             None => Ok(None),
             Some(Err(why)) => Err(tower_lsp_server::jsonrpc::Error::invalid_params(why)),
-            Some(Ok(edits)) => {
-                let edits = edits
-                    .iter()
-                    .map(|e| convert::text_edit(&doc, e, encoding))
-                    .collect();
-                Ok(Some(lsp::WorkspaceEdit {
-                    changes: Some([(uri, edits)].into_iter().collect()),
-                    ..Default::default()
-                }))
-            }
+            Some(Ok(changes)) => Ok(Some(lsp::WorkspaceEdit {
+                changes: Some(changes.into_iter().collect()),
+                ..Default::default()
+            })),
         }
     }
 
