@@ -42,6 +42,7 @@ pub mod expr;
 pub mod ide;
 pub mod knowledge;
 pub mod model;
+pub mod parallel;
 pub mod syntax;
 pub mod text;
 

@@ -339,9 +339,7 @@ fn in_order(
     mut deliver: impl FnMut(Work) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let bar = progress_bar(options, files.len());
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len().max(1));
+    let workers = crate::parallel::cores().min(files.len().max(1));
     let window = 4 * workers;
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);

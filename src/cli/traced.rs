@@ -9,8 +9,6 @@ use crate::expand::tasks::{self, Callers, Site, Through, TracedTask};
 use crate::ide::templates::{self, Place};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The traced tasks of every checked caller, by the template file that holds them.
 #[derive(Default)]
@@ -47,27 +45,19 @@ pub fn place(path: &Path) -> Place {
 /// their templates' tasks are run with (see [`Callers`]). Files that cannot be read are
 /// left to the check itself, which reports them.
 pub fn collect(files: &[discover::Found]) -> Traced {
-    let next = AtomicUsize::new(0);
-    let all = Mutex::new(Callers::default());
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let mut mine = Callers::default();
-                while let Some(f) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    // A panic in one file's expansion costs only its traces.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        expand_caller(&f.path, &mut mine)
-                    }));
-                }
-                all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
-            });
-        }
-    });
+    let mut all = Callers::default();
+    for mine in crate::parallel::map(files, |f| {
+        let mut mine = Callers::default();
+        // A panic in one file's expansion costs only its traces.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            expand_caller(&f.path, &mut mine)
+        }));
+        mine
+    }) {
+        all.extend(mine);
+    }
     let mut traced = Traced::default();
-    for t in all.into_inner().unwrap_or_else(|p| p.into_inner()).finish() {
+    for t in all.finish() {
         traced
             .by_template
             .entry(t.file.clone())

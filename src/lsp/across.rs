@@ -13,6 +13,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tower_lsp_server::ls_types as lsp;
 
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
 /// The most YAML files of the repository read to find a template's callers.
 const MAX_WORKSPACE_FILES: usize = 20_000;
 
@@ -86,17 +90,28 @@ impl Backend {
             spans: across::in_template(&template_doc, &found.name),
             doc: template_doc,
         }];
-        for (caller, doc) in self.possible_callers(&template_uri, &found.template, &files) {
+        let keys = |caller: lsp::Uri, doc: Document| {
             let place = self.place(&caller);
             let spans = across::passing_keys(&doc, &place, &files, &found.template, &found.name);
-            if !spans.is_empty() {
-                places.push(Places {
-                    uri: caller,
-                    doc,
-                    spans,
-                });
-            }
-        }
+            (!spans.is_empty()).then_some(Places {
+                uri: caller,
+                doc,
+                spans,
+            })
+        };
+        let open = self.other_open_documents(&template_uri);
+        places.extend(open.into_iter().filter_map(|(uri, doc)| keys(uri, doc)));
+        // The others from the disk, on every core: reading and parsing them is most of
+        // the time. Only a file that names the template's file can call it.
+        let on_disk = self.files_on_disk(&template_uri, &found.template, &files);
+        let name = file_name(&found.template);
+        let from_disk = crate::parallel::map(&on_disk, |path| {
+            let text = templates::DiskFiles
+                .read(path)
+                .filter(|text| text.contains(name))?;
+            keys(lsp::Uri::from_file_path(path)?, Document::new(&text, 0))
+        });
+        places.extend(from_disk.into_iter().flatten());
         places.retain(|p| !p.spans.is_empty());
         Some(Sites {
             name: found.name,
@@ -106,20 +121,22 @@ impl Backend {
         })
     }
 
-    /// The documents that may call `template`: the other open ones, then the repository's
-    /// YAML files that are not open, read from the disk.
-    fn possible_callers(
+    /// The open documents other than the template.
+    fn other_open_documents(&self, template_uri: &lsp::Uri) -> Vec<(lsp::Uri, Document)> {
+        self.documents
+            .iter()
+            .filter(|e| e.key() != template_uri)
+            .map(|e| (e.key().clone(), e.doc.clone()))
+            .collect()
+    }
+
+    /// The YAML files of the template's repository that are not open (nor the template).
+    fn files_on_disk(
         &self,
         template_uri: &lsp::Uri,
         template: &Path,
         files: &OpenFiles,
-    ) -> Vec<(lsp::Uri, Document)> {
-        let mut out: Vec<(lsp::Uri, Document)> = self
-            .documents
-            .iter()
-            .filter(|e| e.key() != template_uri)
-            .map(|e| (e.key().clone(), e.doc.clone()))
-            .collect();
+    ) -> Vec<PathBuf> {
         let open: HashSet<PathBuf> = self
             .documents
             .iter()
@@ -132,25 +149,14 @@ impl Backend {
         let Some(root) = templates::repository_root(&place, files)
             .or_else(|| template.parent().map(Path::to_path_buf))
         else {
-            return out;
+            return Vec::new();
         };
-        let name = template.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let walk = crate::cli::discover::yaml_files(&[root]);
-        for found in walk.files.into_iter().take(MAX_WORKSPACE_FILES) {
-            if found.path == template || open.contains(&found.path) {
-                continue;
-            }
-            let Some(text) = templates::DiskFiles.read(&found.path) else {
-                continue;
-            };
-            if !text.contains(name) {
-                continue;
-            }
-            let Some(uri) = lsp::Uri::from_file_path(&found.path) else {
-                continue;
-            };
-            out.push((uri, Document::new(&text, 0)));
-        }
-        out
+        crate::cli::discover::yaml_files(&[root])
+            .files
+            .into_iter()
+            .take(MAX_WORKSPACE_FILES)
+            .map(|found| found.path)
+            .filter(|path| path != template && !open.contains(path))
+            .collect()
     }
 }
