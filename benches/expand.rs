@@ -5,8 +5,12 @@
 //! the language server with the pipeline open, as an editor sends them.
 //! `cargo bench --bench expand`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use azpls::expand;
 use azpls::ide::templates::{DiskFiles, Place};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const CALLS: usize = 50;
@@ -91,75 +95,26 @@ fn main() {
 /// build's binary, over stdio) with the pipeline open, timed from request to response, 30
 /// times.
 fn editor_command(place: &Place, text: &str) -> Vec<Duration> {
-    use serde_json::{Value, json};
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
-    let mut server = Command::new(env!("CARGO_BIN_EXE_azpls"))
-        .arg("server")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start azpls server");
-    let mut input = server.stdin.take().unwrap();
-    let mut output = BufReader::new(server.stdout.take().unwrap());
-    let mut send = |message: Value| {
-        let body = message.to_string();
-        write!(input, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        input.flush().unwrap();
-    };
-    // Reads messages until the response to `id`.
-    let mut answer = |id: u64| -> Value {
-        loop {
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                output.read_line(&mut line).unwrap();
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some(n) = line.strip_prefix("Content-Length: ") {
-                    length = n.parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            output.read_exact(&mut body).unwrap();
-            let message: Value = serde_json::from_slice(&body).unwrap();
-            if message["id"] == id && message.get("method").is_none() {
-                return message;
-            }
-        }
-    };
+    let mut server = common::Client::start();
+    server.initialize(json!({}), Value::Null);
     let uri = format!("file://{}", place.file.as_ref().unwrap().display());
-    send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                "params": {"processId": null, "rootUri": null, "capabilities": {}}}));
-    answer(1);
-    send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
-    send(
-        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
-        {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}}),
-    );
+    server.open(&uri, text, 1);
     let mut times = Vec::new();
-    for id in 2..32 {
+    for _ in 0..30 {
         let started = Instant::now();
-        send(
-            json!({"jsonrpc": "2.0", "id": id, "method": "workspace/executeCommand",
-                    "params": {"command": "azpls.expand", "arguments": [uri]}}),
+        let result = server.request(
+            "workspace/executeCommand",
+            json!({"command": "azpls.expand", "arguments": [uri]}),
         );
-        let response = answer(id);
         times.push(started.elapsed());
         assert!(
-            response["result"]
+            result
                 .as_str()
                 .is_some_and(|t| t.contains("install node for job0")),
-            "{response}"
+            "{result}"
         );
     }
-    send(json!({"jsonrpc": "2.0", "id": 99, "method": "shutdown", "params": null}));
-    answer(99);
-    send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
-    let _ = server.wait();
+    server.shutdown();
     times.sort();
     times
 }

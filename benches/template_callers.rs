@@ -2,12 +2,19 @@
 //! call one template; after the template changes, every caller is analysed again, as the
 //! server does for the open documents that name it. Prints the median time for all 100,
 //! with the template read again once (its stamp changed) and the callers' own analyses
-//! remembered from before. `cargo bench --bench template_callers`.
+//! remembered from before. Then renames one of the template's parameters over the language
+//! server, which rewrites it in every caller: with 100 callers and with 1,000.
+//! `cargo bench --bench template_callers`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use azpls::analysis::{self, Config};
 use azpls::document::Document;
 use azpls::ide::templates::{DiskFiles, Place};
 use azpls::model;
+use serde_json::{Value, json};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const CALLERS: usize = 100;
@@ -26,12 +33,7 @@ fn main() {
     let callers: Vec<(Place, Document, model::Model)> = (0..CALLERS)
         .map(|i| {
             let file = root.join(format!("pipeline-{i}.yml"));
-            let mut text = String::from("trigger:\n- main\nstages:\n");
-            for s in 0..3 {
-                text.push_str(&format!(
-                    "- stage: S{s}\n  jobs:\n  - job: J\n    steps:\n    - script: echo {i}\n    - template: templates/deploy.yml\n      parameters:\n        environment: dev\n        connection: sc-{i}\n"
-                ));
-            }
+            let text = caller(i);
             std::fs::write(&file, &text).unwrap();
             let doc = Document::new(&text, 0);
             let model = model::build(&doc);
@@ -75,5 +77,55 @@ fn main() {
         samples[samples.len() / 2].as_secs_f64() * 1000.0,
         samples.len()
     );
+    rename_across(&root, &path, CALLERS);
+    // Ten times as many callers, on the disk only (the server reads them as it finds them).
+    for i in CALLERS..10 * CALLERS {
+        std::fs::write(root.join(format!("pipeline-{i}.yml")), caller(i)).unwrap();
+    }
+    rename_across(&root, &path, 10 * CALLERS);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A pipeline of three stages, each calling the template once.
+fn caller(i: usize) -> String {
+    let mut text = String::from("trigger:\n- main\nstages:\n");
+    for s in 0..3 {
+        text.push_str(&format!(
+            "- stage: S{s}\n  jobs:\n  - job: J\n    steps:\n    - script: echo {i}\n    - template: templates/deploy.yml\n      parameters:\n        environment: dev\n        connection: sc-{i}\n"
+        ));
+    }
+    text
+}
+
+/// Renames the template's parameter over the language server (this build's binary, over
+/// stdio), with the template open and its callers on the disk: every caller's keys are
+/// found and rewritten. Prints the median of 15 renames, request to response.
+fn rename_across(root: &Path, template: &Path, callers: usize) {
+    let mut server = common::Client::start_in(root);
+    server.initialize(json!({}), Value::Null);
+    let uri = format!("file://{}", template.display());
+    server.open(&uri, &std::fs::read_to_string(template).unwrap(), 1);
+    let mut samples = Vec::new();
+    let mut edits = 0;
+    for round in 0..15 {
+        let started = Instant::now();
+        let result = server.request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 10},
+                   "newName": format!("environment{round}")}),
+        );
+        samples.push(started.elapsed());
+        edits = result["changes"].as_object().map_or(0, |c| {
+            c.values().map(|e| e.as_array().map_or(0, Vec::len)).sum()
+        });
+    }
+    server.shutdown();
+    // The declaration, its use in the template, and three calls in each caller.
+    assert_eq!(edits, 2 + 3 * callers, "every place renamed");
+    samples.sort();
+    println!(
+        "rename of a template parameter passed by {callers} callers ({edits} edits): {:.1} ms (median of {})",
+        samples[samples.len() / 2].as_secs_f64() * 1000.0,
+        samples.len()
+    );
 }
