@@ -383,7 +383,7 @@ fn parameter_names_navigate_and_rename() {
 /// Templates across files over stdio, on the fixture workspace: a pipeline that calls its
 /// templates correctly is clean; editing a template's open buffer (not the disk) so that
 /// it declares other parameters changes the caller's diagnostics, and undoing the edit
-/// clears them again.
+/// clears them again, as does closing the edited buffer unsaved.
 #[test]
 fn editing_a_template_rechecks_its_callers() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspace");
@@ -436,6 +436,26 @@ fn editing_a_template_rechecks_its_callers() {
                "contentChanges": [{"text": template}]}),
     );
     assert!(client.diagnostics(&template_uri, 3).is_empty());
+    assert!(caller_codes(&mut client, &[]).is_empty());
+
+    // Closed unsaved, the template is the file on the disk again for its callers.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": template_uri, "version": 4},
+               "contentChanges": [{"text": renamed}]}),
+    );
+    assert_eq!(
+        caller_codes(
+            &mut client,
+            &["missing-template-parameter", "unknown-template-parameter"]
+        )
+        .len(),
+        2
+    );
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": template_uri}}),
+    );
     assert!(caller_codes(&mut client, &[]).is_empty());
     client.shutdown();
 }

@@ -9,7 +9,7 @@
 use super::names::{Named, occurrences};
 use super::templates::{self, Files, Place, Target};
 use crate::document::{Document, Edit};
-use crate::model::{self, Model, lines};
+use crate::model::{self, Model};
 use crate::text::Span;
 use std::path::{Path, PathBuf};
 
@@ -89,11 +89,7 @@ pub fn passing_keys(
     template: &Path,
     name: &str,
 ) -> Vec<Span> {
-    let Some(file_name) = template.file_name().and_then(|n| n.to_str()) else {
-        return Vec::new();
-    };
-    // Most documents of a workspace call other templates, or none.
-    if lines::find_all(caller.rope(), file_name).is_empty() {
+    if !templates::may_call(caller.rope(), template) {
         return Vec::new();
     }
     let Some(wanted) = files.canonical(template) else {

@@ -309,6 +309,24 @@ pub fn tried_paths(place: &Place, files: &dyn Files, tried: &[PathBuf]) -> Vec<S
         .collect()
 }
 
+/// Whether `caller` may call the template file `template`: every call that reaches a file
+/// names the file, so a text that does not can be passed over before it is parsed (most
+/// documents of a repository call other templates, or none).
+pub fn may_call(caller: &Rope, template: &Path) -> bool {
+    called_name(template).is_some_and(|name| !lines::find_all(caller, name).is_empty())
+}
+
+/// [`may_call`] on a text not yet read into a document.
+pub fn text_may_call(caller: &str, template: &Path) -> bool {
+    called_name(template).is_some_and(|name| caller.contains(name))
+}
+
+/// The name a call of `template` writes (a YAML text can't name a file whose name is not
+/// UTF-8).
+fn called_name(template: &Path) -> Option<&str> {
+    template.file_name()?.to_str()
+}
+
 /// Every template call of an intact document (none when its tree has errors: what a
 /// broken call passes can't be told), in document order.
 pub fn calls(doc: &Document) -> Vec<Call> {
@@ -1293,6 +1311,23 @@ mod tests {
         assert_eq!(parameter_at(&rope, at("['a b']", 3)).unwrap().0, "a b");
         assert!(parameter_at(&rope, at("eq(", 0)).is_none());
         assert!(parameter_at(&rope, at("and", 0)).is_none());
+    }
+
+    /// A document, or a text not yet read, may call a template only if it names its file.
+    #[test]
+    fn only_a_text_naming_the_file_may_call_it() {
+        let template = Path::new("/repo/templates/deploy.yml");
+        for (text, may) in [
+            ("steps:\n- template: ../templates/deploy.yml\n", true),
+            ("extends:\n  template: /templates/deploy.yml@self\n", true),
+            ("steps:\n- template: templates/build.yml\n", false),
+            ("steps:\n- script: echo deploy\n", false),
+        ] {
+            assert_eq!(text_may_call(text, template), may, "{text}");
+            assert_eq!(may_call(&Rope::from_str(text), template), may, "{text}");
+        }
+        // A file without a name (a folder's root) is called by nothing.
+        assert!(!text_may_call("template: /\n", Path::new("/")));
     }
 
     /// Looking references up word by word finds what one walk over the tree finds.

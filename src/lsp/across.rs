@@ -9,13 +9,8 @@ use crate::ide::across;
 use crate::ide::templates::{self, Files};
 use crate::model::Model;
 use crate::text::Span;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tower_lsp_server::ls_types as lsp;
-
-fn file_name(path: &Path) -> &str {
-    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
-}
 
 /// The most YAML files of the repository read to find a template's callers.
 const MAX_WORKSPACE_FILES: usize = 20_000;
@@ -71,9 +66,7 @@ impl Backend {
         model: &Model,
         offset: usize,
     ) -> Option<Sites> {
-        let files = OpenFiles {
-            documents: &self.documents,
-        };
+        let files = self.files();
         let place = self.place(uri);
         let found = across::parameter_at(doc, model, &place, &files, offset)?;
         let template_uri = if place.file.as_deref() == Some(&*found.template) {
@@ -85,11 +78,15 @@ impl Backend {
             Some(Open { doc, .. }) => doc,
             None => Document::new(&files.read(&found.template)?, 0),
         };
-        let mut places = vec![Places {
-            uri: template_uri.clone(),
-            spans: across::in_template(&template_doc, &found.name),
-            doc: template_doc,
-        }];
+        let template_spans = across::in_template(&template_doc, &found.name);
+        let mut places: Vec<Places> = (!template_spans.is_empty())
+            .then_some(Places {
+                uri: template_uri.clone(),
+                spans: template_spans,
+                doc: template_doc,
+            })
+            .into_iter()
+            .collect();
         let keys = |caller: lsp::Uri, doc: Document| {
             let place = self.place(&caller);
             let spans = across::passing_keys(&doc, &place, &files, &found.template, &found.name);
@@ -99,20 +96,24 @@ impl Backend {
                 spans,
             })
         };
-        let open = self.other_open_documents(&template_uri);
-        places.extend(open.into_iter().filter_map(|(uri, doc)| keys(uri, doc)));
+        // The open documents as the editor has them.
+        let open: Vec<(lsp::Uri, Document)> = self
+            .documents
+            .iter()
+            .map(|e| (e.key().clone(), e.doc.clone()))
+            .collect();
+        let open_callers = open.into_iter().filter(|(uri, _)| *uri != template_uri);
+        places.extend(open_callers.filter_map(|(uri, doc)| keys(uri, doc)));
         // The others from the disk, on every core: reading and parsing them is most of
-        // the time. Only a file that names the template's file can call it.
+        // the time, so a file whose text can't call the template is not parsed.
         let on_disk = self.files_on_disk(&template_uri, &found.template, &files);
-        let name = file_name(&found.template);
         let from_disk = crate::parallel::map(&on_disk, |path| {
             let text = templates::DiskFiles
                 .read(path)
-                .filter(|text| text.contains(name))?;
+                .filter(|text| templates::text_may_call(text, &found.template))?;
             keys(lsp::Uri::from_file_path(path)?, Document::new(&text, 0))
         });
         places.extend(from_disk.into_iter().flatten());
-        places.retain(|p| !p.spans.is_empty());
         Some(Sites {
             name: found.name,
             declared: found.declared,
@@ -121,27 +122,14 @@ impl Backend {
         })
     }
 
-    /// The open documents other than the template.
-    fn other_open_documents(&self, template_uri: &lsp::Uri) -> Vec<(lsp::Uri, Document)> {
-        self.documents
-            .iter()
-            .filter(|e| e.key() != template_uri)
-            .map(|e| (e.key().clone(), e.doc.clone()))
-            .collect()
-    }
-
-    /// The YAML files of the template's repository that are not open (nor the template).
+    /// The YAML files of the template's repository, at most [`MAX_WORKSPACE_FILES`], but
+    /// the template and the files open in the editor.
     fn files_on_disk(
         &self,
         template_uri: &lsp::Uri,
         template: &Path,
         files: &OpenFiles,
     ) -> Vec<PathBuf> {
-        let open: HashSet<PathBuf> = self
-            .documents
-            .iter()
-            .filter_map(|e| e.key().to_file_path().map(|p| p.into_owned()))
-            .collect();
         let place = templates::Place {
             file: Some(template.to_path_buf()),
             workspace: self.place(template_uri).workspace,
@@ -156,7 +144,7 @@ impl Backend {
             .into_iter()
             .take(MAX_WORKSPACE_FILES)
             .map(|found| found.path)
-            .filter(|path| path != template && !open.contains(path))
+            .filter(|path| path != template && !self.open_paths.contains_key(path))
             .collect()
     }
 }

@@ -2,7 +2,8 @@
 //! the file on disk (its unsaved text is what the user is looking at), everything else
 //! comes from the disk.
 
-use super::Open;
+use super::{Backend, Open};
+use crate::document::Document;
 use crate::ide::templates::{DiskFiles, Files, MAX_TEMPLATE_BYTES, Stamp};
 use dashmap::DashMap;
 use std::path::{Path, PathBuf};
@@ -10,34 +11,67 @@ use tower_lsp_server::ls_types as lsp;
 
 pub struct OpenFiles<'a> {
     pub documents: &'a DashMap<lsp::Uri, Open>,
+    /// The path of every open `file:` document (see [`Backend::keep_open`]).
+    pub paths: &'a DashMap<PathBuf, lsp::Uri>,
 }
 
 impl OpenFiles<'_> {
-    /// The version and text of the open buffer of `path`, if there is one.
-    fn open(&self, path: &Path) -> Option<(i32, String)> {
-        self.documents.iter().find_map(|entry| {
-            let uri = entry.key();
-            if !uri.as_str().starts_with("file:") {
-                return None;
-            }
-            let file = uri.to_file_path()?;
-            (file.as_ref() == path).then(|| (entry.doc.version(), entry.doc.text()))
-        })
+    /// Calls `f` with the open buffer of `path`, if there is one.
+    fn open<T>(&self, path: &Path, f: impl FnOnce(&Document) -> T) -> Option<T> {
+        let uri = self.paths.get(path)?;
+        self.documents.get(uri.value()).map(|open| f(&open.doc))
     }
+}
+
+impl Backend {
+    /// The files as the editor sees them.
+    pub(super) fn files(&self) -> OpenFiles<'_> {
+        OpenFiles {
+            documents: &self.documents,
+            paths: &self.open_paths,
+        }
+    }
+
+    /// Keeps a document opened (or read anew) by the editor.
+    pub(super) fn keep_open(&self, uri: lsp::Uri, open: Open) {
+        if let Some(path) = file_path(&uri) {
+            self.open_paths.insert(path, uri.clone());
+        }
+        self.documents.insert(uri, open);
+    }
+
+    /// Forgets a document the editor closed (or that can't be kept).
+    pub(super) fn forget_open(&self, uri: &lsp::Uri) {
+        self.documents.remove(uri);
+        if let Some(path) = file_path(uri) {
+            // Another URI may name the same file: the newest open one keeps it.
+            self.open_paths.remove_if(&path, |_, kept| kept == uri);
+        }
+    }
+}
+
+fn file_path(uri: &lsp::Uri) -> Option<PathBuf> {
+    if !uri.as_str().starts_with("file:") {
+        return None;
+    }
+    uri.to_file_path().map(|p| p.into_owned())
 }
 
 impl Files for OpenFiles<'_> {
     fn is_file(&self, path: &Path) -> bool {
-        self.open(path).is_some() || DiskFiles.is_file(path)
+        self.open(path, |_| ()).is_some() || DiskFiles.is_file(path)
     }
 
     fn exists(&self, path: &Path) -> bool {
-        self.open(path).is_some() || DiskFiles.exists(path)
+        self.open(path, |_| ()).is_some() || DiskFiles.exists(path)
     }
 
     fn read(&self, path: &Path) -> Option<String> {
-        match self.open(path) {
-            Some((_, text)) => (text.len() as u64 <= MAX_TEMPLATE_BYTES).then_some(text),
+        let size = |doc: &Document| doc.rope().len_bytes() as u64;
+        match self.open(path, |doc| {
+            (size(doc) <= MAX_TEMPLATE_BYTES).then(|| doc.text())
+        }) {
+            Some(text) => text,
             None => DiskFiles.read(path),
         }
     }
@@ -46,7 +80,7 @@ impl Files for OpenFiles<'_> {
         // An unsaved buffer has no file to resolve links of: it is where it says.
         DiskFiles
             .canonical(path)
-            .or_else(|| self.open(path).map(|_| path.to_path_buf()))
+            .or_else(|| self.open(path, |_| path.to_path_buf()))
     }
 
     fn list(&self, dir: &Path) -> Vec<(String, bool)> {
@@ -54,9 +88,13 @@ impl Files for OpenFiles<'_> {
     }
 
     fn stamp(&self, path: &Path) -> Option<Stamp> {
-        match self.open(path) {
-            // Apart from any disk stamp (which counts nanoseconds since 1970).
-            Some((version, text)) => Some((u128::MAX - version as u32 as u128, text.len() as u64)),
+        // Apart from any disk stamp (which counts nanoseconds since 1970).
+        let stamp = |doc: &Document| {
+            let version = u128::MAX - doc.version() as u32 as u128;
+            (version, doc.rope().len_bytes() as u64)
+        };
+        match self.open(path, stamp) {
+            Some(stamp) => Some(stamp),
             None => DiskFiles.stamp(path),
         }
     }

@@ -132,7 +132,12 @@ struct Backend {
     client: Client,
     /// Where `publishDiagnostics` goes (see [`stdio::Outbox`]).
     outbox: stdio::Outbox,
+    /// Changed only through [`Backend::keep_open`] and [`Backend::forget_open`], which
+    /// keep `open_paths` in step.
     documents: DashMap<lsp::Uri, Open>,
+    /// The file path of every open `file:` document: templates are looked up by path, as
+    /// often as a few times per call on every analysis.
+    open_paths: DashMap<std::path::PathBuf, lsp::Uri>,
     /// The diagnostics last pulled for each document.
     pulled: DashMap<lsp::Uri, Pulled>,
     state: RwLock<State>,
@@ -202,6 +207,7 @@ impl Backend {
             generations: AtomicU64::new(0),
             awaiting_callers: dashmap::DashSet::new(),
             documents: DashMap::new(),
+            open_paths: DashMap::new(),
             pulled: DashMap::new(),
             state: RwLock::new(State {
                 encoding: Encoding::Utf16,
@@ -374,9 +380,7 @@ impl Backend {
         let started = std::time::Instant::now();
         let place = self.place(uri);
         guarded("diagnostics", || {
-            let files = files::OpenFiles {
-                documents: &self.documents,
-            };
+            let files = self.files();
             let env = analysis::Environment {
                 place: &place,
                 files: &files,
@@ -465,17 +469,14 @@ impl Backend {
     /// The diagnostics of the other open documents that may call `uri` as a template
     /// (their text names its file), whose calls are checked against what it declares.
     async fn publish_callers(&self, uri: &lsp::Uri) {
-        let Some(name) = uri
-            .to_file_path()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        else {
+        let Some(path) = uri.to_file_path() else {
             return;
         };
         let callers: Vec<lsp::Uri> = self
             .documents
             .iter()
             .filter(|e| e.key() != uri)
-            .filter(|e| !crate::model::lines::find_all(e.doc.rope(), &name).is_empty())
+            .filter(|e| templates::may_call(e.doc.rope(), &path))
             .map(|e| e.key().clone())
             .collect();
         self.publish_these(callers).await;
@@ -768,7 +769,7 @@ impl LanguageServer for Backend {
         };
         // A reopened file may reuse a version number with other text.
         self.pulled.remove(&doc.uri);
-        self.documents.insert(doc.uri.clone(), open);
+        self.keep_open(doc.uri.clone(), open);
         memory::after_open(doc.text.len());
         if let Some(diagnostics) = diagnostics {
             self.send_diagnostics(doc.uri.clone(), diagnostics, Some(version))
@@ -810,7 +811,7 @@ impl LanguageServer for Backend {
         if applied.is_none() {
             // The document may be half-edited: drop it rather than serve wrong results,
             // and clear what was published for it.
-            self.documents.remove(&uri);
+            self.forget_open(&uri);
             self.pulled.remove(&uri);
             self.withdraw(uri.clone(), false).await;
             self.warn(format!(
@@ -829,7 +830,7 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.documents.remove(&uri);
+        self.forget_open(&uri);
         self.pulled.remove(&uri);
         self.withdraw(uri.clone(), true).await;
         // Its callers now read the file on disk, and the templates it called lose it.
@@ -912,9 +913,7 @@ impl LanguageServer for Backend {
             let offset = convert::offset(&doc, position.position, encoding);
             let mut items = ide::completions(&doc, &model, &config, offset, options);
             if items.is_empty() {
-                let files = files::OpenFiles {
-                    documents: &self.documents,
-                };
+                let files = self.files();
                 items = ide::template_completion::completions(&doc, &place, &files, offset);
             }
             (!items.is_empty()).then(|| {
@@ -1100,9 +1099,7 @@ impl LanguageServer for Backend {
                     (found.at, found.name)
                 }
                 None => {
-                    let files = files::OpenFiles {
-                        documents: &self.documents,
-                    };
+                    let files = self.files();
                     let found = ide::across::parameter_at(&doc, &model, &place, &files, offset)?;
                     found.declared.then_some((found.at, found.name))?
                 }
@@ -1299,9 +1296,7 @@ impl LanguageServer for Backend {
         let place = self.place(&uri);
         let text = open.doc.text();
         let expanded = guarded("expand", || {
-            let files = files::OpenFiles {
-                documents: &self.documents,
-            };
+            let files = self.files();
             expanded_text(&crate::expand::expand(&text, &place, &files, &[]), &place)
         });
         match expanded {

@@ -41,9 +41,7 @@ impl Backend {
         let Some(path) = place.file.clone() else {
             return;
         };
-        let open = files::OpenFiles {
-            documents: &self.documents,
-        };
+        let open = self.files();
         let path = templates_canonical(&open, &path);
         let mut callers = Callers::default();
         for caller in self.open_callers(uri).into_iter().take(MAX_CALLERS) {
