@@ -239,6 +239,13 @@ impl Client {
         self.backlog.iter().any(pred)
     }
 
+    /// Forgets every message that arrived and was not waited for (make a request first to
+    /// be sure earlier output is in).
+    pub fn forget_unclaimed(&mut self) {
+        while self.incoming.try_recv().is_ok() {}
+        self.backlog.clear();
+    }
+
     /// Waits for diagnostics of `uri` at `version`.
     pub fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         let message = self.wait_for(|m| {
