@@ -329,3 +329,57 @@ fn keystroke_to_diagnostics_probe() {
         assert_eq!(client.shutdown(), Some(0));
     }
 }
+
+/// A caller's diagnostics depend on the templates it calls: after an edit of what an open
+/// template declares, a pulling client is asked to pull again and gets the caller's new
+/// diagnostics, not the ones remembered for its unchanged text; an edit that leaves the
+/// declarations alone asks for nothing.
+#[test]
+fn a_pulled_caller_sees_the_edits_of_its_template() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workspace");
+    let uri_of = |rel: &str| format!("file://{}", root.join(rel).display());
+    let (caller_uri, template_uri) = (
+        uri_of("azure-pipelines.yml"),
+        uri_of("templates/deploy-steps.yml"),
+    );
+    let template = std::fs::read_to_string(root.join("templates/deploy-steps.yml")).unwrap();
+    let mut client = Client::start();
+    client.initialize(pulling(), Value::Null);
+    let caller = std::fs::read_to_string(root.join("azure-pipelines.yml")).unwrap();
+    client.open(&caller_uri, &caller, 1);
+    client.open(&template_uri, &template, 1);
+    let pull_caller = |client: &mut Client, previous: Option<&str>| {
+        client.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": caller_uri}, "previousResultId": previous}),
+        )
+    };
+    let first = pull_caller(&mut client, None);
+    assert_eq!(codes(&first["items"]), Vec::<&str>::new());
+    let id = first["resultId"].as_str().unwrap().to_string();
+
+    // A comment at the end of the template: what it declares is the same.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": template_uri, "version": 2},
+               "contentChanges": [{"text": format!("{template}# reviewed\n")}]}),
+    );
+    assert_eq!(pull_caller(&mut client, Some(&id))["kind"], "unchanged");
+    let refresh = |m: &Value| m["method"] == "workspace/diagnostic/refresh";
+    assert!(!client.arrives_within(std::time::Duration::from_millis(300), refresh));
+
+    let renamed = template.replace("- name: serviceConnection", "- name: connection");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": template_uri, "version": 3},
+               "contentChanges": [{"text": renamed}]}),
+    );
+    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+    let after = pull_caller(&mut client, Some(&id));
+    assert_eq!(after["kind"], "full");
+    assert_eq!(
+        codes(&after["items"]),
+        ["missing-template-parameter", "unknown-template-parameter"]
+    );
+    assert_eq!(client.shutdown(), Some(0));
+}

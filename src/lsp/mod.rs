@@ -145,6 +145,10 @@ struct Backend {
     shut_down: Arc<AtomicBool>,
     /// The last document generation handed out.
     generations: AtomicU64,
+    /// Counts the times that documents' diagnostics may have changed through other files
+    /// (a template's declarations, a caller's connections, files on the disk): it is part
+    /// of every result id, so that a pull after it looks again.
+    others_changed: AtomicU64,
     /// Open templates with a workload identity finding whose connection their caller
     /// passes: checked again when a document that names them changes.
     awaiting_callers: dashmap::DashSet<lsp::Uri>,
@@ -205,6 +209,7 @@ impl Backend {
             outbox,
             shut_down,
             generations: AtomicU64::new(0),
+            others_changed: AtomicU64::new(0),
             awaiting_callers: dashmap::DashSet::new(),
             documents: DashMap::new(),
             open_paths: DashMap::new(),
@@ -290,10 +295,11 @@ impl Backend {
     }
 
     /// Identifies what a pull of the document's diagnostics returns: it changes with the
-    /// text and with the configuration, and with nothing else.
+    /// text, with the configuration, and with the other files it reads.
     fn result_id(&self, open: &Open) -> String {
         let config = self.state.read().map(|s| s.config_generation).unwrap_or(0);
-        format!("{}.{config}", open.generation)
+        let others = self.others_changed.load(Ordering::Relaxed);
+        format!("{}.{config}.{others}", open.generation)
     }
 
     /// The answer to a pull: `unchanged` when the client has these diagnostics already,
@@ -489,6 +495,7 @@ impl Backend {
             return;
         }
         if self.pulls() {
+            self.others_changed.fetch_add(1, Ordering::Relaxed);
             self.refresh().await;
             return;
         }
@@ -509,6 +516,7 @@ impl Backend {
     /// Every document's diagnostics may have changed (the configuration did).
     async fn publish_all(&self) {
         if self.pulls() {
+            self.others_changed.fetch_add(1, Ordering::Relaxed);
             self.refresh().await;
             return;
         }
@@ -797,6 +805,8 @@ impl LanguageServer for Backend {
             let open = entry.value_mut();
             guarded("didChange", || {
                 let doc = &mut open.doc;
+                // All that a caller reads of a template: what it declares.
+                let declared = templates::declared_parameters(doc);
                 for change in &params.content_changes {
                     match convert::edit(doc, change, encoding) {
                         Some(edit) => doc.edit(edit),
@@ -806,9 +816,10 @@ impl LanguageServer for Backend {
                 let changes = doc.reparse(version);
                 Arc::make_mut(&mut open.model).update(doc, &changes);
                 open.generation = self.next_generation();
+                templates::declared_parameters(doc) != declared
             })
         };
-        if applied.is_none() {
+        let Some(declares_other) = applied else {
             // The document may be half-edited: drop it rather than serve wrong results,
             // and clear what was published for it.
             self.forget_open(&uri);
@@ -820,10 +831,13 @@ impl LanguageServer for Backend {
             ))
             .await;
             return;
-        }
+        };
         debug_log!("didChange v{version} applied in {:?}", started.elapsed());
         self.publish(uri.clone()).await;
-        self.publish_callers(&uri).await;
+        // Callers are checked against what a template declares, and nothing else of it.
+        if declares_other {
+            self.publish_callers(&uri).await;
+        }
         self.publish_waiting(&uri).await;
         debug_log!("didChange v{version} published in {:?}", started.elapsed());
     }

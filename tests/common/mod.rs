@@ -239,6 +239,22 @@ impl Client {
         self.backlog.iter().any(pred)
     }
 
+    /// Whether a message matching `pred` arrives (or has arrived, not waited for yet)
+    /// within `window`: for what must not come, where waiting for it would time out.
+    pub fn arrives_within(&mut self, window: Duration, pred: impl Fn(&Value) -> bool) -> bool {
+        let deadline = Instant::now() + window;
+        loop {
+            if self.backlog.iter().any(&pred) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.incoming.recv_timeout(left) {
+                Ok(message) => self.backlog.push(message),
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Forgets every message that arrived and was not waited for (make a request first to
     /// be sure earlier output is in).
     pub fn forget_unclaimed(&mut self) {
