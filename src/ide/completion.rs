@@ -162,12 +162,42 @@ pub(super) struct Line<'a> {
 
 pub(super) fn line_at(rope: &Rope, row: usize) -> Line<'_> {
     let start = rope.line_to_byte(row);
-    let text = syntax::slice_text(rope.line(row));
-    let text = match text {
+    Line {
+        text: without_break(rope.line(row)),
+        start,
+    }
+}
+
+/// The text of the lines after `row`, going down, each with its number and without its
+/// line break. Walks around the cursor read lines one after the other: the rope's line
+/// iterator gets the next from the last, where looking each up costs a descent of the
+/// rope (a 32,767-line document, which the grammar can't read whole, is walked by lines
+/// for thousands of them).
+pub(super) fn lines_below(rope: &Rope, row: usize) -> impl Iterator<Item = (usize, Cow<'_, str>)> {
+    let rows = rope.len_lines();
+    let first = (row + 1).min(rows);
+    // The range bounds the walk: the rope's iterator may give one line more at the end.
+    (first..rows).zip(rope.lines_at(first).map(without_break))
+}
+
+/// The text of the lines before `row`, going up (the nearest first), as [`lines_below`].
+pub(super) fn lines_above(rope: &Rope, row: usize) -> impl Iterator<Item = (usize, Cow<'_, str>)> {
+    let row = row.min(rope.len_lines());
+    // From the line above `row` itself: the rope's iterator at the end of an empty text
+    // gives no line before it.
+    let above = row
+        .checked_sub(1)
+        .map(|last| std::iter::once(rope.line(last)).chain(rope.lines_at(last).reversed()));
+    (0..row)
+        .rev()
+        .zip(above.into_iter().flatten().map(without_break))
+}
+
+fn without_break(line: ropey::RopeSlice<'_>) -> Cow<'_, str> {
+    match syntax::slice_text(line) {
         Cow::Borrowed(s) => Cow::Borrowed(s.trim_end_matches(['\n', '\r'])),
         Cow::Owned(s) => Cow::Owned(s.trim_end_matches(['\n', '\r']).to_string()),
-    };
-    Line { text, start }
+    }
 }
 
 /// Scripts and comments are the user's own text.
@@ -446,8 +476,8 @@ impl Lines<'_> {
             out.push((row, this));
         }
         if !starts_item {
-            for r in (0..row).rev().take(WALK_LIMIT) {
-                let s = self.shape(r);
+            for (r, text) in lines_above(self.rope, row).take(WALK_LIMIT) {
+                let s = shape(&text);
                 if s.blank || s.col > col {
                     continue;
                 }
@@ -461,9 +491,8 @@ impl Lines<'_> {
                 }
             }
         }
-        let rows = self.rope.len_lines();
-        for r in (row + 1..rows).take(WALK_LIMIT) {
-            let s = self.shape(r);
+        for (r, text) in lines_below(self.rope, row).take(WALK_LIMIT) {
+            let s = shape(&text);
             if s.blank || s.col > col {
                 continue;
             }
@@ -479,8 +508,8 @@ impl Lines<'_> {
     /// above that starts left of `col`, when it is a key (`inputs:`), not a sequence item
     /// of the same mapping's parent.
     fn parent(&self, row: usize, col: usize) -> Option<(usize, Shape)> {
-        for r in (0..row).rev().take(WALK_LIMIT) {
-            let s = self.shape(r);
+        for (r, text) in lines_above(self.rope, row).take(WALK_LIMIT) {
+            let s = shape(&text);
             if s.blank {
                 continue;
             }
@@ -1092,4 +1121,42 @@ fn flow_keys(text: &str, here: &Here) -> Vec<(String, String)> {
             (!key.is_empty()).then(|| (key.to_string(), unquote(value.trim()).to_string()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line walks read what looking each line up reads, row for row, both ways.
+    #[test]
+    fn line_walks_read_each_line_as_line_at_does() {
+        let long = "- key: value\r\n  more: text\n".repeat(2000);
+        for text in [
+            "",
+            "a: 1",
+            "a: 1\n",
+            "a: 1\r\nb: 2\n\n  c: 3",
+            long.as_str(),
+        ] {
+            let rope = Rope::from_str(text);
+            let rows = rope.len_lines();
+            for row in [0, 1, rows / 2, rows - 1, rows, rows + 3] {
+                let below: Vec<(usize, String)> = lines_below(&rope, row)
+                    .map(|(r, t)| (r, t.into_owned()))
+                    .collect();
+                let expected: Vec<(usize, String)> = (row + 1..rows)
+                    .map(|r| (r, line_at(&rope, r).text.into_owned()))
+                    .collect();
+                assert_eq!(below, expected, "below {row} of {rows}");
+                let above: Vec<(usize, String)> = lines_above(&rope, row)
+                    .map(|(r, t)| (r, t.into_owned()))
+                    .collect();
+                let expected: Vec<(usize, String)> = (0..row.min(rows))
+                    .rev()
+                    .map(|r| (r, line_at(&rope, r).text.into_owned()))
+                    .collect();
+                assert_eq!(above, expected, "above {row} of {rows}");
+            }
+        }
+    }
 }

@@ -20,8 +20,8 @@
 use crate::analysis::structure::{self, Expected, Level, chosen_shapes, describe_type, item_type};
 use crate::document::Document;
 use crate::ide::completion::{
-    CompletionItem, CompletionKind, Cx, Here, WALK_LIMIT, escape_choice, line_at, scan, shape,
-    token_end, unquote, yaml_string,
+    CompletionItem, CompletionKind, Cx, Here, WALK_LIMIT, escape_choice, line_at, lines_above,
+    lines_below, scan, shape, token_end, unquote, yaml_string,
 };
 use crate::ide::hover::Hover;
 use crate::knowledge::language::{
@@ -30,7 +30,6 @@ use crate::knowledge::language::{
 use crate::model::{self, yaml};
 use crate::syntax;
 use crate::text;
-use ropey::Rope;
 use std::fmt::Write;
 use tree_sitter::Node;
 
@@ -41,11 +40,11 @@ struct Row {
     dash: usize,
 }
 
-fn row(rope: &Rope, r: usize) -> Row {
-    let line = line_at(rope, r);
-    let shape = shape(&line.text);
+/// `text`, a line without its break, read as a [`Row`].
+fn row(text: &str) -> Row {
+    let shape = shape(text);
     let dash = if shape.item {
-        line.text[..shape.col].rfind('-').unwrap_or(shape.indent)
+        text[..shape.col].rfind('-').unwrap_or(shape.indent)
     } else {
         shape.indent
     };
@@ -73,9 +72,8 @@ fn locate(
     // Keys below the cursor in the same mapping, up to the next item or the mapping's end;
     // an intact line there gives the whole way from the tree.
     {
-        let rows = rope.len_lines();
-        for r in (at + 1..rows).take(WALK_LIMIT) {
-            let Row { shape: s, .. } = row(rope, r);
+        for (r, text) in lines_below(rope, at).take(WALK_LIMIT) {
+            let Row { shape: s, .. } = row(&text);
             if s.blank || s.col > col {
                 continue;
             }
@@ -90,8 +88,8 @@ fn locate(
     }
     let mut col = col;
     let mut dash = dash;
-    for r in (0..at).rev().take(WALK_LIMIT) {
-        let Row { shape: s, dash: d } = row(rope, r);
+    for (r, text) in lines_above(rope, at).take(WALK_LIMIT) {
+        let Row { shape: s, dash: d } = row(&text);
         if s.blank {
             continue;
         }
@@ -783,8 +781,7 @@ fn block_key_hover(
     line: &super::completion::Line,
     offset: usize,
 ) -> Option<Hover> {
-    let rope = doc.rope();
-    let Row { shape: s, dash } = row(rope, at);
+    let Row { shape: s, dash } = row(&line.text);
     let key = s.key.as_deref()?;
     if yaml::is_expression(key) {
         return None;

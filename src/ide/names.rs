@@ -4,7 +4,9 @@
 //! names) and on a stage's or job's own name (who depends on it), and the places that
 //! name one stage or job, for go to definition, references, highlights and rename.
 
-use super::completion::{CompletionItem, CompletionKind, Cx, Here, line_at, shape, yaml_string};
+use super::completion::{
+    CompletionItem, CompletionKind, Cx, Here, lines_above, shape, yaml_string,
+};
 use super::hover::Hover;
 use crate::document::{Document, Edit};
 use crate::model::Model;
@@ -74,9 +76,8 @@ pub(super) fn completions(
 /// Is the `- ` item whose entry starts at `col` on the cursor's line an item of a
 /// `dependsOn:` list? Reads the lines above: items of the same list, then the key.
 fn under_depends_on(cx: &Cx, col: usize) -> bool {
-    for r in (cx.row.saturating_sub(LOOK_UP)..cx.row).rev() {
-        let line = line_at(cx.rope, r);
-        let s = shape(&line.text);
+    for (_, text) in lines_above(cx.rope, cx.row).take(LOOK_UP) {
+        let s = shape(&text);
         if s.blank {
             continue;
         }

@@ -6,7 +6,9 @@
 //! Like the rest of completion it reads the lines around the cursor rather than the tree,
 //! which is usually broken while a key is half typed.
 
-use super::completion::{CompletionItem, CompletionKind, Cursor, Shape, cursor, line_at, shape};
+use super::completion::{
+    CompletionItem, CompletionKind, Cursor, Shape, cursor, lines_above, lines_below, shape,
+};
 use super::templates::{self, Files, Place, Target};
 use crate::document::Document;
 use crate::text::Span;
@@ -122,12 +124,11 @@ struct CallLines {
 
 /// The call whose `parameters:` holds keys at column `col` on row `row`.
 fn call_template(rope: &ropey::Rope, row: usize, col: usize) -> Option<CallLines> {
-    let read = |r: usize| shape(&line_at(rope, r).text);
     // Up to the `parameters:` key that holds this line, noting the keys passed.
     let mut passed = Vec::new();
     let mut params_row = None;
-    for r in (row.saturating_sub(LOOK)..row).rev() {
-        let s = read(r);
+    for (r, text) in lines_above(rope, row).take(LOOK) {
+        let s = shape(&text);
         if s.blank {
             continue;
         }
@@ -145,8 +146,8 @@ fn call_template(rope: &ropey::Rope, row: usize, col: usize) -> Option<CallLines
     }
     let (params_row, params) = params_row?;
     // Keys passed below the cursor too.
-    for r in row + 1..(row + LOOK).min(rope.len_lines()) {
-        let s = read(r);
+    for (_, text) in lines_below(rope, row).take(LOOK - 1) {
+        let s = shape(&text);
         if s.blank || s.col > col {
             continue;
         }
@@ -158,8 +159,8 @@ fn call_template(rope: &ropey::Rope, row: usize, col: usize) -> Option<CallLines
     // The `template:` sibling of `parameters:`, above or below it in the same item.
     let sibling = |s: &Shape| s.col == params.col && s.key.as_deref() == Some("template");
     let mut found = None;
-    for r in (params_row.saturating_sub(LOOK)..params_row).rev() {
-        let s = read(r);
+    for (_, text) in lines_above(rope, params_row).take(LOOK) {
+        let s = shape(&text);
         if s.blank || s.col > params.col {
             continue;
         }
@@ -171,8 +172,8 @@ fn call_template(rope: &ropey::Rope, row: usize, col: usize) -> Option<CallLines
         }
     }
     if found.is_none() {
-        for r in params_row + 1..(params_row + LOOK).min(rope.len_lines()) {
-            let s = read(r);
+        for (_, text) in lines_below(rope, params_row).take(LOOK - 1) {
+            let s = shape(&text);
             if s.blank || s.col > params.col {
                 continue;
             }
