@@ -31,11 +31,14 @@ thread_local! {
     static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
 }
 
-/// What the rules read of a step, hashed with its spans made relative to the step.
+/// What the rules read of a step, hashed with its spans made relative to the step: taken
+/// once per step the model reads, and kept with it while it moves.
 pub fn key(step: &TaskStep) -> u128 {
-    let mut h = Lanes::default();
-    hash_step(step, step.span.start, &mut h);
-    h.finish128()
+    step.hashed.get_or_init(|| {
+        let mut h = Lanes::default();
+        hash_step(step, step.span.start, &mut h);
+        h.finish128()
+    })
 }
 
 /// A fast two-lane hash for memo keys (not for untrusted-input hash tables): each lane
@@ -230,6 +233,40 @@ pub fn with<T>(config: &Config, f: impl FnOnce(&mut HashMap<u128, Relative>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A step's key, kept with it while edits move it or change its neighbours, is the key
+    /// of the same step read afresh; an edit of the step itself gives it a new one.
+    #[test]
+    fn kept_keys_are_those_of_the_steps_read_afresh() {
+        use crate::document::{Document, Edit};
+        let text = "steps:\n- task: AzureCLI@2\n  inputs:\n    scriptType: bash\n- task: AzureFileCopy@4\n  inputs:\n    Destination: AzureBlob\n";
+        let mut doc = Document::new(text, 0);
+        let mut model = crate::model::build(&doc);
+        let before: Vec<u128> = model.steps.iter().map(key).collect();
+        let edits = [
+            // Above every step: both move.
+            (0, 0, "# moved\n"),
+            // Inside the first step's value: only the first one changes.
+            (text.find("bash").unwrap() + "# moved\n".len(), 4, "pwsh"),
+        ];
+        for (version, (at, len, with)) in edits.into_iter().enumerate() {
+            let changes = doc.apply(
+                [Edit {
+                    span: at..at + len,
+                    text: with.into(),
+                }],
+                version as i32 + 1,
+            );
+            model.update(&doc, &changes);
+            let fresh = crate::model::build(&doc);
+            let kept: Vec<u128> = model.steps.iter().map(key).collect();
+            let afresh: Vec<u128> = fresh.steps.iter().map(key).collect();
+            assert_eq!(kept, afresh, "after edit {version}");
+        }
+        let after: Vec<u128> = model.steps.iter().map(key).collect();
+        assert_ne!(after[0], before[0]);
+        assert_eq!(after[1], before[1]);
+    }
 
     /// The byte-at-a-time definition `text_hash` must keep.
     fn text_hash_bytewise(text: ropey::RopeSlice) -> u128 {

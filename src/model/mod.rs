@@ -60,7 +60,32 @@ pub struct TaskStep {
     /// False when `inputs:` is not a mapping azpls can read (`${{ parameters.inputs }}`):
     /// then `inputs` is not the whole story.
     pub inputs_readable: bool,
+    /// The analysis's hash of this step, once it has been asked for.
+    pub hashed: Hashed,
 }
+
+/// A hash of a step that holds while the step only moves: it is taken with the step's
+/// spans made relative to its start, and the model changes a step it keeps in no other
+/// way (a step whose text changes is read anew). Kept with the step, it spares hashing
+/// every step of the document on every keystroke. It is no part of what the step is: two
+/// steps are equal whatever each has hashed.
+#[derive(Clone, Debug, Default)]
+pub struct Hashed(std::sync::OnceLock<u128>);
+
+impl Hashed {
+    /// The hash, taken by `hash` the first time.
+    pub fn get_or_init(&self, hash: impl FnOnce() -> u128) -> u128 {
+        *self.0.get_or_init(hash)
+    }
+}
+
+impl PartialEq for Hashed {
+    fn eq(&self, _: &Hashed) -> bool {
+        true
+    }
+}
+
+impl Eq for Hashed {}
 
 /// What a `task:` value names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -682,6 +707,7 @@ fn step(rope: &Rope, pair: Node, mapping: Node) -> Option<TaskStep> {
         inputs_key,
         inputs,
         inputs_readable,
+        hashed: Hashed::default(),
     })
 }
 
