@@ -5,6 +5,7 @@
 //! Microsoft documentation's rules for templates and expressions; a new case is one new
 //! folder.
 
+use azpls::document::Document;
 use azpls::expand::{self, emit};
 use azpls::ide::templates::{DiskFiles, Place};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,10 @@ fn expand_case(dir: &Path) -> (String, String) {
     };
     let x = expand::expand(&text, &place, &DiskFiles, &[]);
     let yaml = emit::yaml(&x.value, None);
+    // An open buffer's tree, read as it is, expands the same.
+    let parsed = expand::expand_parsed(&Document::new(&text, 1), &place, &DiskFiles, &[]);
+    assert_eq!(emit::yaml(&parsed.value, None), yaml, "{}", dir.display());
+    assert_eq!(parsed.errors, x.errors, "{}", dir.display());
     let mut errors = String::new();
     for e in &x.errors {
         let file = x.files[e.file as usize].as_deref().unwrap();

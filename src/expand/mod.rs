@@ -17,6 +17,7 @@ pub mod source;
 pub mod tasks;
 pub mod value;
 
+use crate::document::Document;
 use crate::expr::{Directive, Expression, Kind};
 use crate::ide::templates::{self, Files, Place, Target};
 use crate::text::Span;
@@ -97,45 +98,71 @@ impl Expansion {
 
 /// Expands a pipeline whose text is `text`, at `place`, with runtime parameter values
 /// given as text (`name`, `value`), as on the command line or in the run dialog.
-///
-/// Expansion recurses as deep as the YAML and its templates nest (up to a bound), so it
-/// runs on a thread of its own with room for that, whatever the caller's stack.
 pub fn expand(
     text: &str,
     place: &Place,
     files: &(dyn Files + Sync),
     parameters: &[(String, String)],
 ) -> Expansion {
-    std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("azpls-expand".into())
-            .stack_size(STACK)
-            .spawn_scoped(scope, || expand_here(text, place, files, parameters));
-        match worker {
-            Ok(worker) => worker.join().unwrap_or_else(|_| Expansion {
-                value: Node::new(Value::Null, Origin::default()),
-                errors: vec![Problem {
-                    file: 0,
-                    span: 0..0,
-                    line: 0,
-                    column: 0,
-                    message: "internal error: the expansion stopped".to_string(),
-                }],
-                notes: Vec::new(),
-                files: vec![place.file.clone()],
-                calls: Vec::new(),
-            }),
-            // No thread to be had: the caller's own stack, then.
-            Err(_) => expand_here(text, place, files, parameters),
-        }
+    on_its_own_stack(place, || {
+        expand_here(source::read(text), place, files, parameters)
+    })
+}
+
+/// [`expand`] of a pipeline already parsed (an open buffer): its tree is read as it is,
+/// not parsed again.
+pub fn expand_parsed(
+    doc: &Document,
+    place: &Place,
+    files: &(dyn Files + Sync),
+    parameters: &[(String, String)],
+) -> Expansion {
+    let (doc, text) = (doc.clone(), doc.text());
+    on_its_own_stack(place, move || {
+        expand_here(source::read_parsed(doc, &text), place, files, parameters)
     })
 }
 
 /// The stack of the expansion's thread: [`MAX_DEPTH`] levels with room to spare.
 const STACK: usize = 256 << 20;
 
+/// Expansion recurses as deep as the YAML and its templates nest (up to a bound), so it
+/// runs on a thread of its own with room for that, whatever the caller's stack.
+fn on_its_own_stack(place: &Place, expand: impl FnOnce() -> Expansion + Send) -> Expansion {
+    let job = std::sync::Mutex::new(Some(expand));
+    // The job runs once, wherever it runs first; a panic in it leaves nothing to run.
+    let run = || {
+        let job = job.lock().ok()?.take()?;
+        Some(job())
+    };
+    let done = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("azpls-expand".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, run);
+        match worker {
+            Ok(worker) => worker.join().ok().flatten(),
+            // No thread to be had: the caller's own stack, then.
+            Err(_) => run(),
+        }
+    });
+    done.unwrap_or_else(|| Expansion {
+        value: Node::new(Value::Null, Origin::default()),
+        errors: vec![Problem {
+            file: 0,
+            span: 0..0,
+            line: 0,
+            column: 0,
+            message: "internal error: the expansion stopped".to_string(),
+        }],
+        notes: Vec::new(),
+        files: vec![place.file.clone()],
+        calls: Vec::new(),
+    })
+}
+
 fn expand_here(
-    text: &str,
+    main: SourceFile,
     place: &Place,
     files: &dyn Files,
     parameters: &[(String, String)],
@@ -156,7 +183,7 @@ fn expand_here(
         calls: Vec::new(),
         current: 0,
     };
-    let main = x.add(place.file.clone(), text);
+    let main = x.add(place.file.clone(), main);
     x.calls.push(Call {
         file: main,
         at: None,
@@ -221,8 +248,8 @@ fn obj(pairs: Vec<(String, Node)>, origin: Origin) -> Node {
 }
 
 impl Expander<'_> {
-    fn add(&mut self, path: Option<PathBuf>, text: &str) -> u32 {
-        let src = Rc::new(source::read(text));
+    fn add(&mut self, path: Option<PathBuf>, src: SourceFile) -> u32 {
+        let src = Rc::new(src);
         let id = self.loaded.len() as u32;
         for (span, message) in &src.errors {
             let (line, column) = position(&src, span.start);
@@ -333,7 +360,7 @@ impl Expander<'_> {
                     );
                     return None;
                 };
-                Some(self.add(Some(path), &text))
+                Some(self.add(Some(path), source::read(&text)))
             }
             Target::Repository { alias, .. } => {
                 let (line, column) = position(&self.loaded[at.file as usize].src, at.span.start);

@@ -63,7 +63,11 @@ pub struct SourceFile {
 }
 
 pub fn read(text: &str) -> SourceFile {
-    let doc = Document::new(text, 0);
+    read_parsed(Document::new(text, 0), text)
+}
+
+/// [`read`] of a document already parsed (an open buffer), whose text is `text`.
+pub fn read_parsed(doc: Document, text: &str) -> SourceFile {
     let mut errors = Vec::new();
     if let Some(refusal) = doc.refusal() {
         errors.push((

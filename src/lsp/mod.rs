@@ -1308,10 +1308,10 @@ impl LanguageServer for Backend {
             )));
         };
         let place = self.place(&uri);
-        let text = open.doc.text();
         let expanded = guarded("expand", || {
             let files = self.files();
-            expanded_text(&crate::expand::expand(&text, &place, &files, &[]), &place)
+            let x = crate::expand::expand_parsed(&open.doc, &place, &files, &[]);
+            expanded_text(&x, &place)
         });
         match expanded {
             Some(text) => Ok(Some(lsp::LSPAny::String(text))),

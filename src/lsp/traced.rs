@@ -48,10 +48,10 @@ impl Backend {
             let Some(entry) = self.documents.get(&caller) else {
                 continue;
             };
-            let text = entry.doc.text();
+            let doc = entry.doc.clone();
             drop(entry);
             let place = self.place(&caller);
-            callers.add(&crate::expand::expand(&text, &place, &open, &[]));
+            callers.add(&crate::expand::expand_parsed(&doc, &place, &open, &[]));
         }
         let traced = callers.finish();
         if traced.is_empty() {
